@@ -1,0 +1,24 @@
+"""paperfeed's web service: a Flask app factory.
+
+``create_app()`` reads defaults, then ``PAPERFEED_*`` environment variables, then
+``test_config``. Nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from backend import extensions, web
+from backend.config import load_config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the paperfeed Flask application."""
+    app = Flask(__name__)
+    app.config.from_mapping(load_config(test_config))
+    app.config.update(web.OPENAPI_SETTINGS)
+    extensions.init_app(app)
+    web.init_app(app)
+    return app

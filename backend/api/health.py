@@ -1,0 +1,31 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import redis
+from flask_smorest import Blueprint, abort
+
+from backend.extensions import get_recommender, get_store
+from backend.schemas import HealthSchema
+
+blp = Blueprint("health", __name__, description="Health")
+
+
+@blp.route("/healthz", methods=["GET"])
+@blp.response(200, HealthSchema)
+def healthz():
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@blp.route("/readyz", methods=["GET"])
+@blp.response(200, HealthSchema)
+@blp.alt_response(503, description="Redis unreachable")
+def readyz():
+    """Ready to serve: Redis answers. Reports the model version in use."""
+    try:
+        size = get_store().catalogue_size()
+    except (redis.ConnectionError, redis.TimeoutError) as error:
+        abort(503, message=f"Redis is unreachable: {type(error).__name__}.")
+    return {"status": "ready", "model_version": get_recommender().model_version(),
+            "catalogue_size": size}

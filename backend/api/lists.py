@@ -1,0 +1,46 @@
+"""Lists of papers: global trending, a user's recommendations and saved papers."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from backend.api.common import AUTH_RESPONSES, BEARER, utcnow
+from backend.auth import auth_required
+from backend.extensions import get_ranker, get_recommender, get_store
+from backend.feeds import trending_items
+from backend.schemas import ListQuerySchema, RecommendationsSchema, SavedSchema, TrendingSchema
+
+blp = Blueprint("lists", __name__, url_prefix="/v1", description="Paper lists")
+
+
+@blp.route("/trending", methods=["GET"])
+@blp.arguments(ListQuerySchema, location="query")
+@blp.response(200, TrendingSchema)
+def trending(query: dict):
+    """Papers of the last `days` Daily Papers days, ranked by time-decayed activity."""
+    items = trending_items(get_store(), get_ranker(), days=query["days"],
+                           limit=query["limit"], now=utcnow())
+    return {"items": items}
+
+
+@blp.route("/recommendations", methods=["GET"])
+@auth_required
+@blp.arguments(ListQuerySchema, location="query")
+@blp.response(200, RecommendationsSchema)
+@blp.alt_response(401, description=AUTH_RESPONSES[401])
+@blp.doc(security=BEARER)
+def recommendations(user_id: str, query: dict):
+    """Papers of the window this user is most likely to save, each with a reason."""
+    version, items = get_recommender().recommend(
+        user_id, days=query["days"], limit=query["limit"], now=utcnow())
+    return {"model_version": version, "items": items}
+
+
+@blp.route("/saved", methods=["GET"])
+@auth_required
+@blp.response(200, SavedSchema)
+@blp.alt_response(401, description=AUTH_RESPONSES[401])
+@blp.doc(security=BEARER)
+def saved(user_id: str):
+    """The user's saved papers, newest first."""
+    return {"items": get_store().saved(user_id)}

@@ -1,0 +1,19 @@
+"""POST /v1/users: anonymous registration of an extension install."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from backend.api.common import utcnow
+from backend.extensions import get_store
+from backend.schemas import NewUserSchema
+
+blp = Blueprint("users", __name__, url_prefix="/v1", description="Registration")
+
+
+@blp.route("/users", methods=["POST"])
+@blp.response(201, NewUserSchema)
+def register_user():
+    """Register an anonymous user; returns its id and bearer token (shown only once)."""
+    user_id, token = get_store().create_user(utcnow())
+    return {"user_id": user_id, "token": token}

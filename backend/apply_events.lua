@@ -1,0 +1,102 @@
+-- Apply a batch of one user's events atomically. All keys share the user's hash slot.
+--
+-- KEYS: meta, events, eids, savestate, saved, dismissed, opens, weights (keys.USER_PARTS order)
+-- ARGV: stream_min_id_ms, eid_min_ms, weight_open, open_cap, weight_save, n_events,
+--       then 6 values per event: id, type, paper_id, ts_ms, ts_iso, source
+-- Returns one effect per event:
+--   "dup"            the event id was applied before: nothing changed
+--   "open"           an open was recorded
+--   "saved"          the paper went from not saved to saved
+--   "unsaved:<ms>"   a save made at <ms> was removed
+--   "kept"           recorded in the log, no change of state (already in that state)
+--   "stale"          recorded in the log, older than the paper's latest save/unsave
+--   "dismissed"      the paper was dismissed
+-- or an error "NOUSER" when the user no longer exists (deleted meanwhile).
+local meta, events, eids, savestate, saved, dismissed, opens, weights =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+
+if redis.call('EXISTS', meta) == 0 then
+  return redis.error_reply('NOUSER')
+end
+
+local stream_min_id = ARGV[1]
+local eid_min = tonumber(ARGV[2])
+local weight_open = tonumber(ARGV[3])
+local open_cap = tonumber(ARGV[4])
+local weight_save = tonumber(ARGV[5])
+local n = tonumber(ARGV[6])
+
+local function refresh_weight(paper_id)
+  local w = 0
+  if not redis.call('ZSCORE', dismissed, paper_id) then
+    local n_opens = tonumber(redis.call('HGET', opens, paper_id) or '0')
+    w = math.min(n_opens, open_cap) * weight_open
+    if redis.call('ZSCORE', saved, paper_id) then
+      w = w + weight_save
+    end
+  end
+  if w > 0 then
+    redis.call('HSET', weights, paper_id, tostring(w))
+  else
+    redis.call('HDEL', weights, paper_id)
+  end
+end
+
+local effects = {}
+for i = 0, n - 1 do
+  local base = 6 + i * 6
+  local event_id, kind, paper_id = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
+  local ts, ts_iso, source = tonumber(ARGV[base + 4]), ARGV[base + 5], ARGV[base + 6]
+  local effect
+  if redis.call('ZSCORE', eids, event_id) then
+    effect = 'dup'
+  else
+    redis.call('ZADD', eids, ts, event_id)
+    redis.call('XADD', events, 'MINID', '~', stream_min_id, '*',
+      'id', event_id, 'type', kind, 'paper_id', paper_id, 'ts', ts_iso, 'source', source)
+    if kind == 'open' then
+      redis.call('HINCRBY', opens, paper_id, 1)
+      effect = 'open'
+    elseif kind == 'dismiss' then
+      local before = redis.call('ZSCORE', dismissed, paper_id)
+      if (not before) or ts > tonumber(before) then
+        redis.call('ZADD', dismissed, ts, paper_id)
+      end
+      effect = 'dismissed'
+    else
+      local previous = redis.call('HGET', savestate, paper_id)
+      local prev_ts, prev_kind = -1, 'unsave'
+      if previous then
+        local sep = string.find(previous, '|', 1, true)
+        prev_ts = tonumber(string.sub(previous, 1, sep - 1))
+        prev_kind = string.sub(previous, sep + 1)
+      end
+      if ts < prev_ts then
+        effect = 'stale'
+      else
+        redis.call('HSET', savestate, paper_id, tostring(ts) .. '|' .. kind)
+        if kind == 'save' then
+          redis.call('ZADD', saved, ts, paper_id)
+          -- a save made after a dismissal takes the dismissal back
+          local dismissed_at = redis.call('ZSCORE', dismissed, paper_id)
+          if dismissed_at and ts >= tonumber(dismissed_at) then
+            redis.call('ZREM', dismissed, paper_id)
+          end
+          if prev_kind == 'save' then effect = 'kept' else effect = 'saved' end
+        else
+          if prev_kind == 'save' then
+            redis.call('ZREM', saved, paper_id)
+            effect = 'unsaved:' .. tostring(prev_ts)
+          else
+            effect = 'kept'
+          end
+        end
+      end
+    end
+    refresh_weight(paper_id)
+  end
+  effects[#effects + 1] = effect
+end
+
+redis.call('ZREMRANGEBYSCORE', eids, '-inf', '(' .. tostring(eid_min))
+return effects

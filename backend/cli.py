@@ -1,0 +1,139 @@
+"""The ``paperfeed`` command line: serve, import, and the recommender's commands."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from backend import importer
+from backend.config import load_config
+from backend.embedded import redis_url_for
+from backend.store import Store, connect
+
+IMPORT_CHUNK = 1000
+
+
+def open_store(config) -> Store:
+    """A store on the given (already resolved) Redis URL."""
+    return Store(connect(config["REDIS_URL"]), config)
+
+
+def demo_catalogue_path() -> Path:
+    """The demo catalogue shipped inside the package."""
+    return Path(str(resources.files("backend").joinpath("demo/papers.jsonl.gz")))
+
+
+def import_parsed(store: Store, parsed: importer.ParsedFile, label: str, quiet: bool) -> tuple[int, int]:
+    """Upsert one parsed file's papers with a progress bar; return (created, updated)."""
+    created = updated = 0
+    papers = parsed.papers
+    with tqdm(total=len(papers), desc=label, unit="paper", disable=quiet or len(papers) < 2000,
+              file=sys.stderr) as bar:
+        for start in range(0, len(papers), IMPORT_CHUNK):
+            chunk = papers[start:start + IMPORT_CHUNK]
+            result = store.upsert_papers(chunk)
+            created += result.created
+            updated += result.updated
+            bar.update(len(chunk))
+    return created, updated
+
+
+def load_demo(store: Store, quiet: bool = False) -> int:
+    """Import the demo catalogue; return the number of papers."""
+    parsed = importer.read_papers(demo_catalogue_path())
+    import_parsed(store, parsed, "demo catalogue", quiet)
+    return len(parsed.papers)
+
+
+@click.group()
+@click.version_option(package_name="paperfeed")
+def main() -> None:
+    """paperfeed: a personalised feed of Hugging Face Daily Papers."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to bind.")
+@click.option("--workers", type=int, default=None, help="gunicorn workers [PAPERFEED_WORKERS].")
+@click.option("--demo", is_flag=True, help="Import the demo catalogue even into a configured Redis.")
+def serve(host: str, port: int, workers: int | None, demo: bool) -> None:
+    """Run the web service (gunicorn). Without PAPERFEED_REDIS_URL, runs an embedded Redis."""
+    from backend.server import GunicornServer, gunicorn_options
+
+    config = load_config()
+    with redis_url_for(config) as (url, embedded):
+        os.environ["PAPERFEED_REDIS_URL"] = url  # the workers read it
+        config["REDIS_URL"] = url
+        store = open_store(config)
+        if demo or (embedded and store.catalogue_size() == 0):
+            count = load_demo(store)
+            click.echo(f"Imported the demo catalogue: {count} papers.")
+        store.client.close()
+        where = f"embedded Redis in {config['DATA_DIR']}" if embedded else "the configured Redis"
+        base = f"http://{host}:{port}"
+        click.echo(f"paperfeed is serving on {base} with {where}.\n"
+                   f"  API docs:  {base}/docs  (OpenAPI: {base}/openapi.json)\n"
+                   f"  Extension: load the folder {Path(__file__).resolve().parent.parent / 'extension'}"
+                   f" unpacked (chrome://extensions > Developer mode > Load unpacked;\n"
+                   f"             Firefox: about:debugging > This Firefox > Load Temporary Add-on,"
+                   f" pick manifest.json).\n"
+                   f"  Stop with Ctrl-C.")
+        options = gunicorn_options(host, port, workers or int(config["WORKERS"]),
+                                   int(config["THREADS"]))
+        GunicornServer(options).run()
+
+
+@main.command(name="import")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--date", "start", help="Fetch this Daily Papers day (YYYY-MM-DD) from huggingface.co.")
+@click.option("--until", help="With --date: fetch every day up to this one (inclusive).")
+@click.option("--demo", is_flag=True, help="Import the demo catalogue shipped with paperfeed.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def import_command(files: tuple[str, ...], start: str | None, until: str | None,
+                   demo: bool, quiet: bool) -> None:
+    """Import Daily Papers JSON (API responses or catalogue .jsonl[.gz]) into the catalogue.
+
+    Re-importing updates upvotes and never duplicates a paper. A file that is not
+    recognised is rejected whole; bad entries in a good file are skipped and counted.
+    """
+    if not files and not start and not demo:
+        raise click.UsageError("give FILE..., --date YYYY-MM-DD or --demo")
+    if until and not start:
+        raise click.UsageError("--until needs --date")
+    config = load_config()
+    failures = 0
+    with redis_url_for(config) as (url, _):
+        config["REDIS_URL"] = url
+        store = open_store(config)
+        sources: list[tuple[str, object]] = [(f, None) for f in files]
+        if start:
+            try:
+                sources += [(f"huggingface.co {day}", day) for day in importer.iter_dates(start, until)]
+            except ValueError as error:
+                raise click.BadParameter(str(error), param_hint="--date/--until") from None
+        if demo:
+            sources.append((str(demo_catalogue_path()), None))
+        for label, day in sources:
+            try:
+                parsed = importer.fetch_daily_papers(day) if day else importer.read_papers(label)
+            except (importer.ImportFormatError, importer.ImportFetchError) as error:
+                click.echo(f"{label}: rejected, nothing imported: {error}", err=True)
+                failures += 1
+                continue
+            created, updated = import_parsed(store, parsed, Path(label).name, quiet)
+            click.echo(f"{label}: {created} new, {updated} updated, "
+                       f"{len(parsed.skipped)} skipped")
+            for message in parsed.skipped[:20]:
+                click.echo(f"  skipped {message}", err=True)
+            if len(parsed.skipped) > 20:
+                click.echo(f"  ... and {len(parsed.skipped) - 20} more skipped", err=True)
+        click.echo(f"catalogue: {store.catalogue_size()} papers")
+    if failures:
+        sys.exit(1)

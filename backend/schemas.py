@@ -1,0 +1,184 @@
+"""Request and response schemas: they validate input and generate the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from backend.ids import normalize_paper_id
+
+EVENT_TYPES = ("open", "save", "unsave", "dismiss")
+EVENT_SOURCES = ("list", "paper_page", "sidebar", "popup")
+MAX_EVENTS = 100
+MAX_FUTURE = timedelta(minutes=5)
+MAX_AGE = timedelta(days=30)
+
+
+class PaperId(fields.String):
+    """An arXiv id (new or old style); a version suffix is dropped."""
+
+    default_error_messages = {"invalid_id": "Not an arXiv id (e.g. 2412.01824 or hep-th/9901001)."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return normalize_paper_id(text)
+        except ValueError:
+            raise self.make_error("invalid_id") from None
+
+
+class StrictSchema(ma.Schema):
+    """Unknown fields are rejected (marshmallow's default, kept on purpose)."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class QuerySchema(ma.Schema):
+    """Query strings ignore unknown parameters (cache-busters)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class PaperSeedSchema(StrictSchema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300),
+                          metadata={"description": "Title, to seed a paper not in the catalogue."})
+
+
+class EventSchema(StrictSchema):
+    id = fields.UUID(required=True, metadata={"description": "Chosen by the client; makes retries idempotent."})
+    type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
+    paper_id = PaperId(required=True, metadata={"example": "2412.01824"})
+    ts = fields.AwareDateTime(required=True, metadata={"description": "ISO-8601 time with zone."})
+    source = fields.String(validate=validate.OneOf(EVENT_SOURCES))
+    paper = fields.Nested(PaperSeedSchema)
+
+    @ma.validates("ts")
+    def _recent(self, value: datetime, **_: Any) -> None:
+        now = datetime.now(UTC)
+        if value > now + MAX_FUTURE:
+            raise ma.ValidationError("More than 5 minutes in the future.")
+        if value < now - MAX_AGE:
+            raise ma.ValidationError("Older than 30 days.")
+
+
+class EventBatchSchema(StrictSchema):
+    events = fields.List(fields.Nested(EventSchema), required=True,
+                         validate=validate.Length(min=1, max=MAX_EVENTS))
+
+
+class EventBatchResultSchema(ma.Schema):
+    accepted = fields.Integer(required=True)
+    duplicates = fields.Integer(required=True)
+
+
+class NewUserSchema(ma.Schema):
+    user_id = fields.String(required=True)
+    token = fields.String(required=True, metadata={"description": "Bearer token; shown once."})
+
+
+class ListQuerySchema(QuerySchema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    days = fields.Integer(load_default=7, validate=validate.Range(min=1, max=90))
+
+
+class ReasonSchema(ma.Schema):
+    kind = fields.String(required=True)
+    text = fields.String(required=True)
+
+
+class ListItemSchema(ma.Schema):
+    paper_id = fields.String(required=True)
+    title = fields.String(allow_none=True, required=True)
+    score = fields.Float(required=True)
+    day = fields.String(metadata={"format": "date", "description": "Daily Papers day (or first seen)."})
+    upvotes = fields.Integer()
+
+
+class TrendingSchema(ma.Schema):
+    items = fields.List(fields.Nested(ListItemSchema), required=True)
+
+
+class RecommendationItemSchema(ListItemSchema):
+    reason = fields.Nested(ReasonSchema, required=True)
+
+
+class RecommendationsSchema(ma.Schema):
+    model_version = fields.String(allow_none=True, required=True)
+    items = fields.List(fields.Nested(RecommendationItemSchema), required=True)
+
+
+class SavedItemSchema(ma.Schema):
+    paper_id = fields.String(required=True)
+    title = fields.String(allow_none=True, required=True)
+    saved_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class SavedSchema(ma.Schema):
+    items = fields.List(fields.Nested(SavedItemSchema), required=True)
+
+
+class PaperSchema(ma.Schema):
+    paper_id = fields.String(required=True)
+    title = fields.String(allow_none=True, required=True)
+    abstract = fields.String()
+    authors = fields.List(fields.String())
+    published_at = fields.String()
+    daily_date = fields.String()
+    first_seen = fields.String()
+    upvotes = fields.Integer()
+    num_comments = fields.Integer()
+    github_repo = fields.String()
+    ai_keywords = fields.List(fields.String())
+
+
+class ExportEventSchema(ma.Schema):
+    id = fields.String()
+    type = fields.String()
+    paper_id = fields.String()
+    ts = fields.String()
+    source = fields.String(allow_none=True)
+    received_at = fields.String()
+
+
+class DismissedItemSchema(ma.Schema):
+    paper_id = fields.String()
+    dismissed_at = fields.String()
+
+
+class ExportSchema(ma.Schema):
+    user_id = fields.String(required=True)
+    created_at = fields.String(allow_none=True)
+    events = fields.List(fields.Nested(ExportEventSchema))
+    saved = fields.List(fields.Nested(SavedItemSchema))
+    dismissed = fields.List(fields.Nested(DismissedItemSchema))
+    opens = fields.Dict(keys=fields.String(), values=fields.Integer())
+    interaction_weights = fields.Dict(keys=fields.String(), values=fields.Float())
+
+
+class HealthSchema(ma.Schema):
+    status = fields.String(required=True)
+    model_version = fields.String(allow_none=True)
+    catalogue_size = fields.Integer()
+
+
+class FieldErrorSchema(ma.Schema):
+    field = fields.String(required=True, metadata={"description": "Dotted path of the field."})
+    pointer = fields.String(metadata={"description": "JSON pointer into the request body."})
+    location = fields.String()
+    index = fields.Integer(metadata={"description": "Index of the bad event, for /v1/events."})
+    message = fields.String(required=True)
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    errors = fields.List(fields.Nested(FieldErrorSchema))

@@ -1,0 +1,431 @@
+"""The one module that talks to Redis: connection, reads and writes.
+
+Key names come from :mod:`backend.keys`. Views and commands call :class:`Store`; nothing
+else uses a Redis client directly. Per-user changes run in one Lua script on keys of one
+hash slot; cross-user aggregates (trending, catalogue) are updated in a pipeline right
+after, so the layout works on Redis Cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from importlib import resources
+from typing import Any
+
+import redis
+
+from backend import keys
+
+DAY = timedelta(days=1)
+EPOCH_DAY = date(1970, 1, 1)
+# Reference time of the stored trending scores (see Store.trending_scores).
+TRENDING_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+# Event ids are remembered this long: older events are refused by validation anyway.
+EVENT_ID_MEMORY = timedelta(days=31)
+
+PAPER_JSON_FIELDS = ("authors", "ai_keywords")
+PAPER_INT_FIELDS = ("upvotes", "num_comments")
+
+
+class UserGone(Exception):
+    """The user was deleted while a request for them was in flight."""
+
+
+def connect(url: str) -> redis.Redis:
+    """Open a client for ``url`` that returns ``str`` values."""
+    return redis.Redis.from_url(
+        url, decode_responses=True, health_check_interval=30, socket_timeout=10,
+        socket_connect_timeout=5, retry_on_timeout=True,
+    )
+
+
+def day_number(value: date) -> int:
+    """Days since 1970-01-01 of ``value``."""
+    return (value - EPOCH_DAY).days
+
+
+def day_from_number(number: int) -> date:
+    """Inverse of :func:`day_number`."""
+    return EPOCH_DAY + timedelta(days=int(number))
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a token; tokens carry 256 random bits, so a fast hash is enough."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def to_ms(moment: datetime) -> int:
+    """Milliseconds since the Unix epoch."""
+    return int(moment.timestamp() * 1000)
+
+
+def from_ms(ms: float) -> datetime:
+    """UTC datetime of milliseconds since the Unix epoch."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One validated event of a user."""
+
+    id: str
+    type: str
+    paper_id: str
+    ts: datetime
+    source: str = ""
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """What applying a batch did."""
+
+    accepted: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    """What an import did to the catalogue."""
+
+    created: int
+    updated: int
+
+
+class Store:
+    """All of paperfeed's data in Redis.
+
+    Parameters
+    ----------
+    client:
+        A ``redis.Redis`` (or ``RedisCluster``) client created with ``decode_responses=True``.
+    settings:
+        The configuration mapping (see :mod:`backend.config`).
+    """
+
+    def __init__(self, client: redis.Redis, settings: dict[str, Any]):
+        self.client = client
+        self.settings = settings
+        script = resources.files("backend").joinpath("apply_events.lua").read_text()
+        self._apply_events = client.register_script(script)
+
+    # -- users -------------------------------------------------------------------------
+
+    def create_user(self, now: datetime) -> tuple[str, str]:
+        """Register a new anonymous user; return ``(user_id, token)``.
+
+        Only the token's hash is stored.
+        """
+        user_id = secrets.token_hex(16)
+        token = secrets.token_urlsafe(32)
+        token_hash = hash_token(token)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hset(keys.user(user_id, "meta"),
+                  mapping={"created_at": now.isoformat(), "token_hash": token_hash})
+        pipe.set(keys.token(token_hash), user_id)
+        pipe.sadd(keys.USERS, user_id)
+        pipe.execute()
+        return user_id, token
+
+    def user_for_token(self, token: str) -> str | None:
+        """The user id a bearer token belongs to, or None."""
+        token_hash = hash_token(token)
+        user_id = self.client.get(keys.token(token_hash))
+        if user_id is None:
+            return None
+        stored = self.client.hget(keys.user(user_id, "meta"), "token_hash") or ""
+        if not hmac.compare_digest(stored, token_hash):
+            return None
+        return user_id
+
+    def delete_user(self, user_id: str) -> None:
+        """Delete everything held about a user; their token stops working at once."""
+        token_hash = self.client.hget(keys.user(user_id, "meta"), "token_hash")
+        if token_hash:
+            self.client.delete(keys.token(token_hash))
+        self.client.delete(*keys.user_keys(user_id))
+        self.client.srem(keys.USERS, user_id)
+
+    def iter_user_ids(self, batch: int = 1000) -> Iterator[str]:
+        """Every registered user id."""
+        yield from self.client.sscan_iter(keys.USERS, count=batch)
+
+    # -- events ------------------------------------------------------------------------
+
+    def apply_events(self, user_id: str, events: Sequence[Event], now: datetime) -> EventResult:
+        """Apply a validated batch of a user's events, idempotently by event id.
+
+        The per-user part (event log, saved/dismissed state, training weights, seen event
+        ids) is one atomic script; then the global trending score and the catalogue are
+        updated for the events that were new.
+        """
+        s = self.settings
+        retention = timedelta(days=float(s["EVENT_RETENTION_DAYS"]))
+        args: list[Any] = [
+            to_ms(now - retention), to_ms(now - EVENT_ID_MEMORY),
+            s["WEIGHT_OPEN"], s["WEIGHT_OPEN_CAP"], s["WEIGHT_SAVE"], len(events),
+        ]
+        for event in events:
+            args += [event.id, event.type, event.paper_id, to_ms(event.ts),
+                     event.ts.isoformat(), event.source or ""]
+        try:
+            effects = self._apply_events(keys=keys.user_keys(user_id), args=args)
+        except redis.ResponseError as error:
+            if "NOUSER" in str(error):
+                raise UserGone(user_id) from None
+            raise
+        self._update_aggregates(events, effects, now)
+        duplicates = sum(1 for effect in effects if effect == "dup")
+        return EventResult(accepted=len(events) - duplicates, duplicates=duplicates)
+
+    def _update_aggregates(self, events: Sequence[Event], effects: Sequence[str],
+                           now: datetime) -> None:
+        s = self.settings
+        pipe = self.client.pipeline(transaction=False)
+        today = day_number(now.date())
+        for event, effect in zip(events, effects, strict=True):
+            # Seed the catalogue with papers seen first through events (idempotent).
+            pipe.zadd(keys.PAPERS_BY_DAY, {event.paper_id: today}, nx=True)
+            if event.title:
+                pipe.hsetnx(keys.paper(event.paper_id), "title", event.title)
+            pipe.hsetnx(keys.paper(event.paper_id), "first_seen", now.date().isoformat())
+            delta = 0.0
+            if effect == "open":
+                delta = float(s["TRENDING_WEIGHT_OPEN"]) * self._growth(event.ts)
+            elif effect == "saved":
+                delta = float(s["TRENDING_WEIGHT_SAVE"]) * self._growth(event.ts)
+            elif effect.startswith("unsaved:"):
+                saved_at = from_ms(float(effect.split(":", 1)[1]))
+                delta = -float(s["TRENDING_WEIGHT_SAVE"]) * self._growth(saved_at)
+            if delta:
+                pipe.zincrby(keys.TRENDING, delta, event.paper_id)
+        pipe.execute()
+
+    def _growth(self, moment: datetime) -> float:
+        half_life = float(self.settings["TRENDING_HALF_LIFE_DAYS"]) * 86400.0
+        return 2.0 ** ((moment - TRENDING_EPOCH).total_seconds() / half_life)
+
+    # -- a user's lists ----------------------------------------------------------------
+
+    def saved(self, user_id: str) -> list[dict[str, Any]]:
+        """The user's saved papers, newest ``saved_at`` first."""
+        rows = self.client.zrevrange(keys.user(user_id, "saved"), 0, -1, withscores=True)
+        titles = self.titles([paper_id for paper_id, _ in rows])
+        return [{"paper_id": paper_id, "title": titles.get(paper_id),
+                 "saved_at": from_ms(score).isoformat()} for paper_id, score in rows]
+
+    def excluded_papers(self, user_id: str) -> set[str]:
+        """Papers the user saved or dismissed: never recommended to them again."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zrange(keys.user(user_id, "saved"), 0, -1)
+        pipe.zrange(keys.user(user_id, "dismissed"), 0, -1)
+        saved, dismissed = pipe.execute()
+        return set(saved) | set(dismissed)
+
+    def dismissed(self, user_id: str) -> set[str]:
+        """Papers the user dismissed."""
+        return set(self.client.zrange(keys.user(user_id, "dismissed"), 0, -1))
+
+    def interaction_weights(self, user_id: str) -> dict[str, float]:
+        """The user's current paper weights (what the recommender trains from)."""
+        raw = self.client.hgetall(keys.user(user_id, "weights"))
+        return {paper_id: float(weight) for paper_id, weight in raw.items()}
+
+    def iter_interaction_weights(
+        self, batch: int = 500
+    ) -> Iterator[list[tuple[str, dict[str, str]]]]:
+        """Every user's weights, in batches of ``(user_id, {paper_id: weight})``."""
+        pending: list[str] = []
+        for user_id in self.iter_user_ids():
+            pending.append(user_id)
+            if len(pending) >= batch:
+                yield self._weights_batch(pending)
+                pending = []
+        if pending:
+            yield self._weights_batch(pending)
+
+    def _weights_batch(self, user_ids: list[str]) -> list[tuple[str, dict[str, str]]]:
+        pipe = self.client.pipeline(transaction=False)
+        for user_id in user_ids:
+            pipe.hgetall(keys.user(user_id, "weights"))
+        return list(zip(user_ids, pipe.execute(), strict=True))
+
+    def export(self, user_id: str) -> dict[str, Any]:
+        """Everything stored about a user."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hgetall(keys.user(user_id, "meta"))
+        pipe.xrange(keys.user(user_id, "events"))
+        pipe.zrange(keys.user(user_id, "dismissed"), 0, -1, withscores=True)
+        pipe.hgetall(keys.user(user_id, "opens"))
+        pipe.hgetall(keys.user(user_id, "weights"))
+        meta, events, dismissed, opens, weights = pipe.execute()
+        return {
+            "user_id": user_id,
+            "created_at": meta.get("created_at"),
+            "events": [
+                {"id": fields.get("id"), "type": fields.get("type"),
+                 "paper_id": fields.get("paper_id"), "ts": fields.get("ts"),
+                 "source": fields.get("source") or None,
+                 "received_at": from_ms(int(entry_id.split("-")[0])).isoformat()}
+                for entry_id, fields in events
+            ],
+            "saved": self.saved(user_id),
+            "dismissed": [{"paper_id": paper_id, "dismissed_at": from_ms(score).isoformat()}
+                          for paper_id, score in dismissed],
+            "opens": {paper_id: int(count) for paper_id, count in opens.items()},
+            "interaction_weights": {paper_id: float(w) for paper_id, w in weights.items()},
+        }
+
+    # -- catalogue ---------------------------------------------------------------------
+
+    def upsert_papers(self, papers: Iterable[dict[str, Any]]) -> UpsertResult:
+        """Insert or update catalogue entries (normalised records from the importer).
+
+        Fields that are None in a record leave the stored value alone, so a re-import
+        updates upvotes without erasing anything and never duplicates a paper.
+        """
+        papers = list(papers)
+        if not papers:
+            return UpsertResult(0, 0)
+        pipe = self.client.pipeline(transaction=False)
+        for paper in papers:
+            pipe.exists(keys.paper(paper["paper_id"]))
+        existed = pipe.execute()
+        newest: str | None = None
+        for paper in papers:
+            paper_id = paper["paper_id"]
+            fields = _paper_fields(paper)
+            if fields:
+                pipe.hset(keys.paper(paper_id), mapping=fields)
+            day = paper.get("daily_date") or (paper.get("published_at") or "")[:10] or None
+            if day:
+                pipe.zadd(keys.PAPERS_BY_DAY, {paper_id: day_number(date.fromisoformat(day))})
+            if paper.get("upvotes") is not None:
+                pipe.zadd(keys.PAPERS_UPVOTES, {paper_id: int(paper["upvotes"])})
+            if paper.get("daily_date") and (newest is None or paper["daily_date"] > newest):
+                newest = paper["daily_date"]
+        pipe.execute()
+        if newest:
+            current = self.client.hget(keys.META, "newest_daily_date")
+            if current is None or newest > current:
+                self.client.hset(keys.META, "newest_daily_date", newest)
+        created = sum(1 for flag in existed if not flag)
+        return UpsertResult(created=created, updated=len(papers) - created)
+
+    def paper(self, paper_id: str) -> dict[str, Any] | None:
+        """A catalogue entry, or None."""
+        raw = self.client.hgetall(keys.paper(paper_id))
+        if not raw:
+            return None
+        return _paper_from_fields(paper_id, raw)
+
+    def papers(self, paper_ids: Sequence[str], fields: Sequence[str] | None = None
+               ) -> list[dict[str, Any] | None]:
+        """Several catalogue entries (or chosen fields of them), in order."""
+        pipe = self.client.pipeline(transaction=False)
+        for paper_id in paper_ids:
+            if fields:
+                pipe.hmget(keys.paper(paper_id), list(fields))
+            else:
+                pipe.hgetall(keys.paper(paper_id))
+        out: list[dict[str, Any] | None] = []
+        for paper_id, raw in zip(paper_ids, pipe.execute(), strict=True):
+            if fields:
+                raw = {f: v for f, v in zip(fields, raw, strict=True) if v is not None}
+            out.append(_paper_from_fields(paper_id, raw) if raw else None)
+        return out
+
+    def titles(self, paper_ids: Sequence[str]) -> dict[str, str | None]:
+        """Titles of papers (None where unknown)."""
+        pipe = self.client.pipeline(transaction=False)
+        for paper_id in paper_ids:
+            pipe.hget(keys.paper(paper_id), "title")
+        return dict(zip(paper_ids, pipe.execute(), strict=True))
+
+    def catalogue_size(self) -> int:
+        """Number of papers in the catalogue."""
+        return int(self.client.zcard(keys.PAPERS_BY_DAY))
+
+    def newest_daily_date(self) -> date | None:
+        """The newest Daily Papers day imported, if any."""
+        value = self.client.hget(keys.META, "newest_daily_date")
+        return date.fromisoformat(value) if value else None
+
+    def papers_since(self, first_day: date) -> list[tuple[str, date]]:
+        """Papers whose day is ``first_day`` or later, with their day."""
+        rows = self.client.zrangebyscore(
+            keys.PAPERS_BY_DAY, day_number(first_day), "+inf", withscores=True)
+        return [(paper_id, day_from_number(int(score))) for paper_id, score in rows]
+
+    def iter_paper_ids(self, batch: int = 5000) -> Iterator[list[str]]:
+        """Every paper id in the catalogue, in batches."""
+        start = 0
+        while True:
+            chunk = self.client.zrange(keys.PAPERS_BY_DAY, start, start + batch - 1)
+            if not chunk:
+                return
+            yield chunk
+            start += batch
+
+    # -- trending ----------------------------------------------------------------------
+
+    def trending_signals(self, paper_ids: Sequence[str]
+                         ) -> tuple[list[float | None], list[float | None]]:
+        """Stored trending sums and upvotes of papers, in order."""
+        if not paper_ids:
+            return [], []
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zmscore(keys.TRENDING, list(paper_ids))
+        pipe.zmscore(keys.PAPERS_UPVOTES, list(paper_ids))
+        sums, upvotes = pipe.execute()
+        return sums, upvotes
+
+    def trending_scale(self, now: datetime) -> float:
+        """Divide a stored trending sum by this to get its value decayed to ``now``."""
+        return self._growth(now)
+
+    # -- models ------------------------------------------------------------------------
+
+    def current_model_version(self) -> str | None:
+        """The version of the model serving should use, if any."""
+        return self.client.get(keys.MODEL_POINTER)
+
+    def set_current_model_version(self, version: str) -> None:
+        """Point serving at a new model version."""
+        self.client.set(keys.MODEL_POINTER, version)
+
+    # -- health ------------------------------------------------------------------------
+
+    def ping(self) -> bool:
+        """True when Redis answers."""
+        return bool(self.client.ping())
+
+
+def _paper_fields(paper: dict[str, Any]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for name, value in paper.items():
+        if name == "paper_id" or value is None:
+            continue
+        if name in PAPER_JSON_FIELDS:
+            fields[name] = json.dumps(value, ensure_ascii=False)
+        else:
+            fields[name] = str(value)
+    return fields
+
+
+def _paper_from_fields(paper_id: str, raw: dict[str, str]) -> dict[str, Any]:
+    paper: dict[str, Any] = {"paper_id": paper_id, "title": None}
+    for name, value in raw.items():
+        if name in PAPER_JSON_FIELDS:
+            paper[name] = json.loads(value)
+        elif name in PAPER_INT_FIELDS:
+            paper[name] = int(value)
+        else:
+            paper[name] = value
+    return paper

@@ -1,0 +1,89 @@
+"""HTTP plumbing: OpenAPI and docs, CORS, security headers, content types, errors."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+import swagger_ui_bundle
+from flask import Flask, Response, request, send_from_directory
+from flask_smorest import Api
+
+from backend import api as api_package
+from backend.errors import problem, register_error_handlers
+from backend.schemas import ProblemSchema
+
+OPENAPI_SETTINGS = {
+    "API_TITLE": "paperfeed",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.1.0",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    # Swagger UI is served from the installed swagger-ui-bundle package, not a CDN.
+    "OPENAPI_SWAGGER_UI_URL": "/docs/static/",
+    "API_SPEC_OPTIONS": {
+        "info": {"description": "Personalised Hugging Face Daily Papers. Errors are "
+                                "RFC 9457 application/problem+json."},
+    },
+}
+JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-site",
+}
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
+
+
+class ProblemApi(Api):
+    """flask-smorest ``Api`` documenting problem+json errors."""
+
+    ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = "Problem"
+
+
+def init_app(app: Flask) -> None:
+    """Register the API, docs, error handlers and response hooks."""
+    api = ProblemApi(app)
+    api_package.register(api)
+    register_error_handlers(app)
+
+    @app.get("/docs/static/<path:filename>")
+    def swagger_static(filename: str) -> Response:
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename,
+                                   max_age=86400)
+
+    @app.before_request
+    def _require_json_body() -> Response | None:
+        has_body = (request.content_length or 0) > 0 or "Transfer-Encoding" in request.headers
+        if (request.method in JSON_BODY_METHODS and request.path.startswith("/v1/")
+                and has_body and not request.is_json):
+            return problem(415, "Unsupported Media Type", "Send the body as application/json.")
+        return None
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        is_docs = request.path == "/docs" or request.path.startswith("/docs/")
+        response.headers.setdefault("Content-Security-Policy", DOCS_CSP if is_docs else API_CSP)
+        if request.path.startswith("/v1/") and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = (
+                "public, max-age=5" if request.path.startswith("/v1/trending") else "no-store")
+        _cors(app, response)
+        return response
+
+
+def _cors(app: Flask, response: Response) -> None:
+    origin = request.headers.get("Origin")
+    response.vary.add("Origin")
+    if not origin or not any(fnmatchcase(origin, p) for p in app.config["CORS_ORIGINS"]):
+        return
+    response.headers["Access-Control-Allow-Origin"] = origin
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Max-Age"] = "600"
