@@ -29,3 +29,30 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
     yield client
     client.flushdb()
     client.close()
+
+
+@pytest.fixture
+def app(redis_url: str, redis_client: redis.Redis, tmp_path):
+    """The Flask app on the clean test database."""
+    from backend import create_app
+
+    return create_app({"TESTING": True, "REDIS_URL": redis_url, "DATA_DIR": str(tmp_path)})
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(client):
+    """Register a user; returns ``(user_id, headers)`` for authenticated calls."""
+
+    def make() -> tuple[str, dict[str, str]]:
+        response = client.post("/v1/users")
+        assert response.status_code == 201
+        body = response.get_json()
+        return body["user_id"], {"Authorization": f"Bearer {body['token']}"}
+
+    return make
