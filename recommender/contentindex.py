@@ -1,0 +1,95 @@
+"""Content-only ranking for when no model has been trained yet.
+
+TF-IDF is fitted on the papers of the requested window (cached per worker until the set of
+papers changes); a user's profile is the weighted mean of the TF-IDF vectors of the papers
+they opened or saved.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from recommender.textfeatures import TOKEN_PATTERN, paper_text
+
+CACHE_SIZE = 4
+MIN_SIMILARITY = 0.08
+
+
+class ContentIndex:
+    """TF-IDF vectors of a window's papers, and user-profile scores against them."""
+
+    def __init__(self, store):
+        self.store = store
+        self._lock = threading.Lock()
+        self._cache: dict[frozenset[str], tuple[TfidfVectorizer, dict[str, int], Any]] = {}
+
+    def _index(self, paper_ids: Sequence[str]):
+        key = frozenset(paper_ids)
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit:
+            return hit
+        ids = sorted(key)
+        papers = self.store.papers(ids, fields=("title", "abstract"))
+        texts = [paper_text((p or {}).get("title"), (p or {}).get("abstract")) for p in papers]
+        vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True,
+                                     token_pattern=TOKEN_PATTERN, dtype=np.float32)
+        try:
+            matrix = vectorizer.fit_transform(texts).tocsr()
+        except ValueError:  # no usable words at all
+            vectorizer, matrix = None, None
+        entry = (vectorizer, {p: i for i, p in enumerate(ids)}, matrix)
+        with self._lock:
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = entry
+        return entry
+
+    def rank(self, window: Sequence[str], candidates: Sequence[str],
+             weights: dict[str, float]) -> tuple[np.ndarray, Callable[[int], dict[str, str]]]:
+        """Cosine of each candidate with the user's profile, and a reason per candidate."""
+        vectorizer, row_of, matrix = self._index(window)
+        zeros = np.zeros(len(candidates))
+        if vectorizer is None:
+            return zeros, lambda _: {"kind": "trending", "text": "Trending on Daily Papers"}
+        user_ids = list(weights)
+        outside = [p for p in user_ids if p not in row_of]
+        texts = {}
+        if outside:
+            for paper_id, paper in zip(outside, self.store.papers(outside, fields=("title", "abstract")),
+                                       strict=True):
+                texts[paper_id] = paper_text((paper or {}).get("title"), (paper or {}).get("abstract"))
+        rows = []
+        for paper_id in user_ids:
+            if paper_id in row_of:
+                rows.append(matrix[row_of[paper_id]])
+            else:
+                rows.append(vectorizer.transform([texts[paper_id]]))
+        from scipy.sparse import vstack
+
+        user_matrix = normalize(vstack(rows).tocsr())
+        weight = np.array([weights[p] for p in user_ids], dtype=np.float32)
+        profile = normalize(user_matrix.multiply(weight[:, None]).sum(axis=0).A)
+        cand_matrix = matrix[[row_of[p] for p in candidates]]
+        scores = np.asarray(cand_matrix @ profile.T).ravel()
+
+        def reason(position: int) -> dict[str, str]:
+            sims = np.asarray((user_matrix @ cand_matrix[position].T).todense()).ravel()
+            best = int(np.argmax(sims)) if len(sims) else -1
+            if best >= 0 and sims[best] >= MIN_SIMILARITY:
+                title = self.store.titles([user_ids[best]]).get(user_ids[best])
+                if title:
+                    short = title if len(title) <= 80 else title[:79].rstrip() + "…"
+                    verb = "saved" if weights[user_ids[best]] >= 2 else "read"
+                    return {"kind": "because_you_saved", "text": f"Because you {verb} “{short}”"}
+            if scores[position] > 0:
+                return {"kind": "topic", "text": "Trending in your topics"}
+            return {"kind": "trending", "text": "Trending on Daily Papers"}
+
+        return scores, reason

@@ -1,0 +1,73 @@
+"""Ranking metrics with binary relevance.
+
+All functions take a ranked list of item ids (best first) and the set of relevant items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+import numpy as np
+
+__all__ = ["precision_at_k", "recall_at_k", "ndcg_at_k", "top_k"]
+
+
+def precision_at_k(ranked: Sequence[int], relevant: Collection[int], k: int) -> float:
+    """Hits in the first ``k`` divided by ``k``.
+
+    Examples
+    --------
+    >>> precision_at_k([3, 1, 2], {1, 9}, 2)
+    0.5
+    """
+    rel = set(relevant)
+    return sum(1 for i in list(ranked)[:k] if i in rel) / k
+
+
+def recall_at_k(ranked: Sequence[int], relevant: Collection[int], k: int) -> float:
+    """Hits in the first ``k`` divided by the number of relevant items (0 if there are none)."""
+    rel = set(relevant)
+    if not rel:
+        return 0.0
+    return sum(1 for i in list(ranked)[:k] if i in rel) / len(rel)
+
+
+def ndcg_at_k(ranked: Sequence[int], relevant: Collection[int], k: int) -> float:
+    """Binary nDCG@k: DCG with gain 1/log2(rank + 1), over the ideal DCG of min(|relevant|, k).
+
+    Examples
+    --------
+    >>> round(ndcg_at_k([5, 1], {1}, 10), 4)
+    0.6309
+    """
+    rel = set(relevant)
+    if not rel:
+        return 0.0
+    dcg = sum(1.0 / np.log2(r + 2) for r, i in enumerate(list(ranked)[:k]) if i in rel)
+    idcg = sum(1.0 / np.log2(r + 2) for r in range(min(len(rel), k)))
+    return float(dcg / idcg)
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest entries of each row of ``scores``, best first.
+
+    Ties are broken by the lower index, so results are deterministic.
+
+    Parameters
+    ----------
+    scores : numpy.ndarray
+        Shape (n_rows, n_cols).
+    k : int
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_rows, min(k, n_cols)).
+    """
+    scores = np.atleast_2d(scores)
+    k = min(k, scores.shape[1])
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    part.sort(axis=1)  # stable tie-break by index before the value sort
+    vals = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1)

@@ -1,0 +1,546 @@
+"""The hybrid model: implicit ALS + TF-IDF content, with text -> factor maps for cold items."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .collaborative import Bm25, explain_user, fit_als, solve_users
+from .content import TfidfModel, knn_map, ridge_map, user_profiles
+from .errors import ArtifactError, ModelFitError
+
+__all__ = ["DEFAULT_PARAMS", "FORMAT_VERSION", "HybridModel", "train", "load", "blend", "zscore"]
+
+FORMAT_VERSION = 1
+
+#: Defaults chosen on validation splits carved from the training data (``python -m
+#: recommender.tune``); see docs/evaluation.md.
+DEFAULT_PARAMS: dict[str, Any] = {
+    "factors": 128,
+    "regularization": 5.0,
+    "alpha": 5.0,
+    "iterations": 15,
+    "bm25_k1": 100.0,
+    "bm25_b": 0.8,
+    "sublinear_tf": True,
+    "ridge_alpha": 1.0,
+    "knn_k": 20,
+    "map_knn_weight": 0.5,  # cold factors = w * knn map + (1 - w) * ridge map
+    "warm_map_weight": 0.0,  # warm factors = (1 - w) * learned + w * mapped
+    "weights": {"als": 0.5, "content": 0.5, "popularity": 0.0},
+    "random_state": 0,
+    "num_threads": 0,
+}
+
+
+def zscore(scores: np.ndarray) -> np.ndarray:
+    """Standardise each row (mean 0, std 1); constant rows become 0.
+
+    Parameters
+    ----------
+    scores : numpy.ndarray
+        k x n.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    s = np.atleast_2d(np.asarray(scores, dtype=np.float64))
+    mu = s.mean(axis=1, keepdims=True)
+    sd = s.std(axis=1, keepdims=True)
+    return np.divide(s - mu, sd, out=np.zeros_like(s), where=sd > 1e-12)
+
+
+def blend(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    """Weighted sum of the z-scored components (each z-scored over the candidates per row).
+
+    Components without a weight, or with weight 0, are ignored. This is exactly what
+    :meth:`HybridModel.score` does, so a caller adding its own component (e.g. trending) can
+    reproduce and extend the product's score.
+
+    Parameters
+    ----------
+    components : dict of str to numpy.ndarray
+        Raw k x n scores per component.
+    weights : dict of str to float
+
+    Returns
+    -------
+    numpy.ndarray
+        k x n blended scores.
+    """
+    out = None
+    for name, raw in components.items():
+        w = float(weights.get(name, 0.0))
+        if w == 0.0:
+            continue
+        part = w * zscore(raw)
+        out = part if out is None else out + part
+    if out is None:
+        first = next(iter(components.values()))
+        return np.zeros(np.atleast_2d(first).shape)
+    return out
+
+
+class HybridModel:
+    """Trained hybrid recommender. Build with :func:`train`, restore with :func:`load`.
+
+    Item ids are column indices of the training matrix; items added with :meth:`add_items`
+    get the following ids.
+    """
+
+    def __init__(self, params: dict[str, Any], arrays: dict[str, np.ndarray],
+                 bm25: Bm25, tfidf: TfidfModel | None, feature_names: list[str] | None = None):
+        self.params = params
+        self._a = arrays
+        self.bm25 = bm25
+        self.tfidf = tfidf
+        self.feature_names = feature_names
+        self.n_train_items = int(arrays["item_factors"].shape[0])
+        self._extra_factors = np.zeros((0, self.factors), dtype=np.float32)
+        self._extra_vectors: sp.csr_matrix | None = None
+        self._item_vectors_cache: sp.csr_matrix | None = None
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def factors(self) -> int:
+        return int(self._a["item_factors"].shape[1])
+
+    @property
+    def n_items(self) -> int:
+        """Number of scorable items (training items + added items)."""
+        return self.n_train_items + self._extra_factors.shape[0]
+
+    @property
+    def has_content(self) -> bool:
+        return self.tfidf is not None
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return dict(self.params["weights"])
+
+    def item_vectors(self) -> sp.csr_matrix | None:
+        """TF-IDF rows of all items (training + added), or None without content."""
+        if not self.has_content:
+            return None
+        if self._item_vectors_cache is None:
+            a = self._a
+            base = sp.csr_matrix((a["tfidf_data"], a["tfidf_indices"], a["tfidf_indptr"]),
+                                 shape=(self.n_train_items, len(self.tfidf.idf)))
+            if self._extra_vectors is not None:
+                base = sp.vstack([base, self._extra_vectors], format="csr")
+            self._item_vectors_cache = base
+        return self._item_vectors_cache
+
+    def _factors_of(self, items: np.ndarray) -> np.ndarray:
+        items = np.asarray(items, dtype=np.int64)
+        if len(items) and (items.min() < 0 or items.max() >= self.n_items):
+            raise IndexError(f"item ids must be in [0, {self.n_items})")
+        if self._extra_factors.shape[0] == 0:
+            return np.asarray(self._a["item_factors"][items])
+        out = np.empty((len(items), self.factors), dtype=np.float32)
+        old = items < self.n_train_items
+        out[old] = self._a["item_factors"][items[old]]
+        out[~old] = self._extra_factors[items[~old] - self.n_train_items]
+        return out
+
+    def _rows(self, user_rows: sp.spmatrix) -> sp.csr_matrix:
+        rows = sp.csr_matrix(user_rows, dtype=np.float32)
+        if rows.shape[1] > self.n_items:
+            raise ValueError(f"user_rows has {rows.shape[1]} columns, model knows {self.n_items}")
+        if rows.shape[1] < self.n_items:
+            rows = sp.csr_matrix((rows.data, rows.indices, rows.indptr),
+                                 shape=(rows.shape[0], self.n_items))
+        if rows.nnz and rows.data.min() < 0:
+            raise ValueError("user_rows must be nonnegative")
+        return rows
+
+    def user_factors(self, user_rows: sp.spmatrix) -> np.ndarray:
+        """ALS vectors of users from their current interactions (k x factors)."""
+        rows = self._rows(user_rows)
+        conf = self.bm25.transform(rows)
+        conf.data *= self.params["alpha"]
+        conf.eliminate_zeros()
+        return solve_users(conf, self._factors_of, self._a["yty"],
+                           self.params["regularization"])
+
+    # ------------------------------------------------------------------ scoring
+    def component_scores(self, user_rows: sp.spmatrix, items: np.ndarray) -> dict[str, np.ndarray]:
+        """Raw per-component scores, each k x len(items).
+
+        Keys: ``"als"`` (user vector . item factors; cold/added items use their text-mapped
+        factors), ``"content"`` (cosine of the user's TF-IDF profile and the item's; only with
+        content), ``"popularity"`` (log(1 + training saves); 0 for cold and added items).
+
+        Parameters
+        ----------
+        user_rows : scipy.sparse.csr_matrix
+            k x n_items interactions (fewer columns are padded).
+        items : array-like of int
+            Candidate item ids.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+        """
+        rows = self._rows(user_rows)
+        items = np.asarray(items, dtype=np.int64).ravel()
+        out: dict[str, np.ndarray] = {}
+        uf = self.user_factors(rows)
+        out["als"] = uf @ self._factors_of(items).T
+        if self.has_content:
+            vec = self.item_vectors()
+            prof = user_profiles(rows, vec)
+            out["content"] = np.asarray((prof @ vec[items].T).todense())
+        pop = np.zeros(len(items), dtype=np.float32)
+        old = items < self.n_train_items
+        pop[old] = self._a["popularity"][items[old]]
+        out["popularity"] = np.tile(np.log1p(pop), (rows.shape[0], 1))
+        return out
+
+    def blend(self, components: dict[str, np.ndarray],
+              weights: dict[str, float] | None = None) -> np.ndarray:
+        """Blend raw components with the model's weights (or ``weights``); see :func:`blend`."""
+        return blend(components, self.weights if weights is None else weights)
+
+    def score(self, user_rows: sp.spmatrix, items: np.ndarray) -> np.ndarray:
+        """Scores of candidate items for each user, higher is better.
+
+        Parameters
+        ----------
+        user_rows : scipy.sparse.csr_matrix
+            k x n_items, the users' current interactions (users may be unseen in training).
+        items : array-like of int
+            1-D candidate item ids.
+
+        Returns
+        -------
+        numpy.ndarray
+            Dense k x len(items).
+        """
+        return self.blend(self.component_scores(user_rows, items))
+
+    # ------------------------------------------------------------------ new items
+    def _map_factors(self, vectors: sp.csr_matrix) -> np.ndarray:
+        a = self._a
+        ridge = vectors @ a["ridge_coef"]
+        w = self.params["map_knn_weight"]
+        if w > 0:
+            warm = a["warm_items"]
+            base = self.item_vectors()[: self.n_train_items][warm]
+            knn = knn_map(vectors, base, np.asarray(a["learned_factors"][warm]),
+                          int(self.params["knn_k"]))
+            return (w * knn + (1 - w) * ridge).astype(np.float32)
+        return np.asarray(ridge, dtype=np.float32)
+
+    def add_items(self, item_features: sp.spmatrix) -> np.ndarray:
+        """Make items that arrived after training scorable from their raw feature rows.
+
+        The model is extended in place; the saved arrays (possibly memory-mapped and shared
+        between processes) are not copied.
+
+        Parameters
+        ----------
+        item_features : scipy.sparse.csr_matrix
+            m x features raw counts, same feature space as training.
+
+        Returns
+        -------
+        numpy.ndarray
+            The m new item ids.
+        """
+        feats = sp.csr_matrix(item_features, dtype=np.float32)
+        m = feats.shape[0]
+        if self.has_content:
+            vec = self.tfidf.transform(feats)
+            factors = self._map_factors(vec)
+            prev = self._extra_vectors
+            self._extra_vectors = vec if prev is None else sp.vstack([prev, vec], format="csr")
+            self._item_vectors_cache = None
+        else:
+            factors = np.zeros((m, self.factors), dtype=np.float32)
+        ids = np.arange(self.n_items, self.n_items + m)
+        self._extra_factors = np.vstack([self._extra_factors, factors])
+        return ids
+
+    # ------------------------------------------------------------------ explanations
+    def explain(self, user_row: sp.spmatrix, item: int, n: int = 3) -> dict[str, Any]:
+        """Why ``item`` is recommended to this user.
+
+        Parameters
+        ----------
+        user_row : scipy.sparse.csr_matrix
+            1 x n_items interactions of the user.
+        item : int
+        n : int
+            Number of driving items to return.
+
+        Returns
+        -------
+        dict
+            ``kind``: ``"because_you_saved"`` (``items``: the user's items that drive the score,
+            ``basis``: ``"content"`` or ``"als"``), ``"similar_readers"`` (collaborative signal
+            spread over many saves) or ``"topic"`` (``terms``: shared feature ids and, when
+            known, ``words``); always ``contributions`` (item, value) pairs and ``score``.
+        """
+        rows = self._rows(user_row)[0]
+        item = int(item)
+        result: dict[str, Any] = {"item": item}
+        conf = self.bm25.transform(rows)
+        conf.data *= self.params["alpha"]
+        conf.eliminate_zeros()
+        contrib = explain_user(conf, self._factors_of, np.asarray(self._a["yty"], np.float64),
+                               self.params["regularization"], self._factors_of([item])[0])
+        result["contributions"] = contrib[:n]
+        result["score"] = float(self.score(rows, [item])[0, 0]) if rows.nnz else 0.0
+        sims: list[tuple[int, float]] = []
+        if self.has_content and rows.nnz:
+            vec = self.item_vectors()
+            s = np.asarray((vec[rows.indices] @ vec[item].T).todense()).ravel()
+            order = np.argsort(-s, kind="stable")
+            sims = [(int(rows.indices[i]), float(s[i])) for i in order[:n]]
+        total = sum(c for _, c in contrib if c > 0)
+        if sims and sims[0][1] >= 0.15:
+            result.update(kind="because_you_saved", basis="content", items=sims)
+        elif contrib and contrib[0][1] > 0 and contrib[0][1] >= 0.3 * total:
+            result.update(kind="because_you_saved", basis="als",
+                          items=[(i, c) for i, c in contrib[:n] if c > 0])
+        elif contrib and total > 0:
+            result.update(kind="similar_readers", items=[(i, c) for i, c in contrib[:n] if c > 0])
+        else:
+            result.update(kind="topic", items=sims)
+            if self.has_content and rows.nnz:
+                prof = user_profiles(rows, self.item_vectors())
+                shared = self.item_vectors()[item].multiply(prof).tocoo()
+                top = shared.col[np.argsort(-shared.data, kind="stable")[:5]]
+                result["terms"] = [int(t) for t in top]
+                if self.feature_names:
+                    result["words"] = [self.feature_names[t] for t in top]
+        return result
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory: str) -> None:
+        """Write the model to ``directory`` atomically (temp dir in the same parent + rename).
+
+        Arrays are plain ``.npy`` files (loadable with ``np.load(mmap_mode="r")``), plus
+        ``metadata.json`` with the format version, sizes, params and per-file sizes. Items added
+        with :meth:`add_items` are not saved. An existing ``directory`` is replaced.
+        """
+        directory = os.path.abspath(directory)
+        parent = os.path.dirname(directory)
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=".tmp-" + os.path.basename(directory) + "-", dir=parent)
+        try:
+            files = {}
+            for name, arr in self._a.items():
+                path = os.path.join(tmp, name + ".npy")
+                np.save(path, np.asarray(arr))
+                files[name] = {"bytes": os.path.getsize(path), "shape": list(np.shape(arr)),
+                               "dtype": str(np.asarray(arr).dtype)}
+            meta = {
+                "format": "paperfeed-hybrid",
+                "format_version": FORMAT_VERSION,
+                "n_items": self.n_train_items,
+                "factors": self.factors,
+                "has_content": self.has_content,
+                "params": self.params,
+                "bm25": {"average_length": self.bm25.average_length, "k1": self.bm25.k1,
+                         "b": self.bm25.b},
+                "sublinear_tf": self.tfidf.sublinear_tf if self.tfidf else None,
+                "feature_names": self.feature_names,
+                "files": files,
+            }
+            with open(os.path.join(tmp, "metadata.json"), "w", encoding="utf-8") as fh:
+                json.dump(meta, fh, indent=1)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if os.path.isdir(directory):
+                old = tempfile.mkdtemp(prefix=".old-" + os.path.basename(directory) + "-",
+                                       dir=parent)
+                os.rename(directory, os.path.join(old, "m"))
+                os.rename(tmp, directory)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.rename(tmp, directory)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+
+_REQUIRED = ("item_factors", "learned_factors", "yty", "bm25_idf", "popularity", "warm_items",
+             "ridge_coef")
+_CONTENT = ("tfidf_idf", "tfidf_data", "tfidf_indices", "tfidf_indptr")
+
+
+def load(directory: str, mmap: bool = True) -> HybridModel:
+    """Load a model written by :meth:`HybridModel.save`.
+
+    Parameters
+    ----------
+    directory : str
+    mmap : bool
+        Memory-map the arrays read-only (shared between processes through the page cache).
+
+    Returns
+    -------
+    HybridModel
+
+    Raises
+    ------
+    ArtifactError
+        Missing/unreadable metadata, unknown format version, missing or truncated arrays,
+        shape mismatches, or non-finite values.
+    """
+    mpath = os.path.join(directory, "metadata.json")
+    try:
+        with open(mpath, encoding="utf-8") as fh:
+            meta = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"{directory}: cannot read metadata.json: {exc}") from exc
+    if meta.get("format") != "paperfeed-hybrid" or meta.get("format_version") != FORMAT_VERSION:
+        raise ArtifactError(f"{directory}: unsupported format {meta.get('format')!r} "
+                            f"version {meta.get('format_version')!r}")
+    names = _REQUIRED + (_CONTENT if meta.get("has_content") else ())
+    arrays: dict[str, np.ndarray] = {}
+    for name in names:
+        path = os.path.join(directory, name + ".npy")
+        info = meta.get("files", {}).get(name)
+        try:
+            if info is None:
+                raise ArtifactError("not listed in metadata")
+            if os.path.getsize(path) != info["bytes"]:
+                raise ArtifactError(f"size {os.path.getsize(path)} != {info['bytes']}")
+            arr = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+            if list(arr.shape) != info["shape"]:
+                raise ArtifactError(f"shape {arr.shape} != {info['shape']}")
+        except ArtifactError as exc:
+            raise ArtifactError(f"{directory}/{name}.npy: {exc}") from None
+        except (OSError, ValueError) as exc:
+            raise ArtifactError(f"{directory}/{name}.npy: unreadable: {exc}") from exc
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            raise ArtifactError(f"{directory}/{name}.npy: contains NaN or inf")
+        arrays[name] = arr
+    n, f = meta["n_items"], meta["factors"]
+    if arrays["item_factors"].shape != (n, f) or arrays["yty"].shape != (f, f):
+        raise ArtifactError(f"{directory}: factor shapes disagree with metadata")
+    b = meta["bm25"]
+    bm25 = Bm25(arrays["bm25_idf"], b["average_length"], b["k1"], b["b"])
+    tfidf = TfidfModel(arrays["tfidf_idf"], meta["sublinear_tf"]) if meta["has_content"] else None
+    return HybridModel(meta["params"], arrays, bm25, tfidf, meta.get("feature_names"))
+
+
+def train(user_items: sp.spmatrix, item_features: sp.spmatrix | None = None,
+          params: dict[str, Any] | None = None,
+          feature_names: list[str] | None = None) -> HybridModel:
+    """Train the hybrid model.
+
+    Parameters
+    ----------
+    user_items : scipy.sparse.csr_matrix
+        Users x items, nonnegative weights. Items with an empty column are cold.
+    item_features : scipy.sparse.csr_matrix, optional
+        Items x features counts (e.g. words). Without it the model is collaborative only.
+    params : dict, optional
+        Overrides of :data:`DEFAULT_PARAMS` (``weights`` is merged key by key).
+    feature_names : list of str, optional
+        Names of the feature columns, used by :meth:`HybridModel.explain`.
+
+    Returns
+    -------
+    HybridModel
+
+    Raises
+    ------
+    ModelFitError
+        Non-finite input or factors, or a failure inside ALS.
+    ValueError
+        Bad shapes or negative weights.
+
+    Example usage::
+
+        model = recommender.train(user_items, item_features, {"random_state": 1})
+        scores = model.score(user_items[:1], np.arange(user_items.shape[1]))
+    """
+    p = {**DEFAULT_PARAMS, **(params or {})}
+    p["weights"] = {**DEFAULT_PARAMS["weights"], **((params or {}).get("weights") or {})}
+    ui = sp.csr_matrix(user_items, dtype=np.float32)
+    ui.sum_duplicates()
+    if not np.isfinite(ui.data).all():
+        raise ModelFitError("user_items contains NaN or inf")
+    if ui.nnz and ui.data.min() < 0:
+        raise ValueError("user_items must be nonnegative")
+    ui.eliminate_zeros()
+    n_items = ui.shape[1]
+    if item_features is not None:
+        item_features = sp.csr_matrix(item_features, dtype=np.float32)
+        if item_features.shape[0] != n_items:
+            raise ValueError(f"item_features has {item_features.shape[0]} rows, "
+                             f"user_items {n_items} columns")
+        if not np.isfinite(item_features.data).all():
+            raise ModelFitError("item_features contains NaN or inf")
+        if item_features.nnz == 0:
+            item_features = None
+
+    bm25 = Bm25.fit(ui, p["bm25_k1"], p["bm25_b"])
+    weighted = bm25.transform(ui)
+    weighted.eliminate_zeros()
+    try:
+        _, learned = fit_als(weighted, int(p["factors"]), float(p["regularization"]),
+                             float(p["alpha"]), int(p["iterations"]), int(p["random_state"]),
+                             int(p["num_threads"]))
+    except Exception as exc:  # noqa: BLE001 - any failure inside implicit is a fit failure
+        raise ModelFitError(f"ALS failed: {exc}") from exc
+    if not np.isfinite(learned).all():
+        raise ModelFitError("ALS produced non-finite item factors")
+    popularity = np.bincount(ui.indices, minlength=n_items).astype(np.float32)
+    warm = np.flatnonzero(popularity > 0)
+    learned = np.ascontiguousarray(learned, dtype=np.float32)
+    cold_mask = popularity == 0
+    learned[cold_mask] = 0.0
+
+    arrays: dict[str, np.ndarray] = {"learned_factors": learned, "popularity": popularity,
+                                     "warm_items": warm.astype(np.int64),
+                                     "bm25_idf": bm25.idf.astype(np.float64)}
+    tfidf = None
+    f = learned.shape[1]
+    if item_features is not None:
+        tfidf = TfidfModel.fit(item_features, bool(p["sublinear_tf"]))
+        vec = tfidf.transform(item_features)
+        arrays.update(tfidf_idf=tfidf.idf, tfidf_data=vec.data.astype(np.float32),
+                      tfidf_indices=vec.indices.astype(np.int32),
+                      tfidf_indptr=vec.indptr.astype(np.int64))
+        has_text = np.diff(vec.indptr) > 0
+        fit_rows = warm[has_text[warm]]
+        if len(fit_rows):
+            arrays["ridge_coef"] = ridge_map(vec[fit_rows], learned[fit_rows],
+                                             float(p["ridge_alpha"]))
+        else:
+            arrays["ridge_coef"] = np.zeros((vec.shape[1], f), dtype=np.float32)
+    else:
+        arrays["ridge_coef"] = np.zeros((0, f), dtype=np.float32)
+    # Placeholder so _map_factors can run, replaced below.
+    arrays["item_factors"] = learned
+    arrays["yty"] = (learned.T.astype(np.float64) @ learned).astype(np.float64)
+    model = HybridModel(p, arrays, bm25, tfidf, feature_names)
+    effective = learned.copy()
+    if tfidf is not None:
+        vec = model.item_vectors()
+        w = float(p["warm_map_weight"])
+        targets = np.flatnonzero(cold_mask) if w == 0 else np.arange(n_items)
+        mapped = model._map_factors(vec[targets]) if len(targets) else np.zeros((0, f))
+        if w == 0:
+            effective[targets] = mapped
+        else:
+            effective[cold_mask] = mapped[cold_mask]
+            effective[~cold_mask] = (1 - w) * learned[~cold_mask] + w * mapped[~cold_mask]
+    if not np.isfinite(effective).all():
+        raise ModelFitError("non-finite mapped item factors")
+    arrays["item_factors"] = effective.astype(np.float32)
+    # User vectors are solved against the learned (training) factors' Gram matrix.
+    return model

@@ -1,0 +1,250 @@
+"""Personal recommendations in the web workers.
+
+Each worker loads the model version the Redis pointer names (factors memory-mapped, so
+workers share one copy), checks the pointer again at most every ``MODEL_POLL_SECONDS``,
+and swaps to a new version without a restart; a version that fails to load is logged and
+the old model keeps serving. The user's vector is recomputed from their current
+interactions on every request, so a save changes the next list at once. Papers that
+arrived after training are featurised on first sight and mapped into the model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+import recommender
+from backend.feeds import Candidate, TrendingRanker, fallback_recommendations
+from backend.store import Store
+from recommender.contentindex import ContentIndex
+from recommender.textfeatures import TextFeaturizer, paper_text
+from recommender.training import (
+    METADATA_FILE,
+    MODEL_SUBDIR,
+    PAPER_IDS_FILE,
+    VOCABULARY_FILE,
+    models_dir,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BLEND = {"model": 1.0, "trending": 0.35}
+
+
+@dataclass
+class LoadedModel:
+    """A model version with its paper index and featuriser."""
+
+    version: str
+    model: Any
+    paper_ids: list[str]
+    featurizer: TextFeaturizer
+    metadata: dict[str, Any]
+    index: dict[str, int] = field(default_factory=dict)
+    ids_by_item: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.index = {paper_id: i for i, paper_id in enumerate(self.paper_ids)}
+        self.ids_by_item = list(self.paper_ids)
+
+    def paper_of(self, item: int) -> str:
+        """Paper id of a model item (trained or added since)."""
+        return self.ids_by_item[item]
+
+
+def load_version(config: dict[str, Any], version: str) -> LoadedModel:
+    """Load a published model version; raises ``recommender.ArtifactError`` if unusable."""
+    directory = models_dir(config) / version
+    if not directory.is_dir():
+        raise recommender.ArtifactError(f"model version {version} not found in {directory.parent}")
+    try:
+        metadata = json.loads((directory / METADATA_FILE).read_text(encoding="utf-8"))
+        paper_ids = json.loads((directory / PAPER_IDS_FILE).read_text(encoding="utf-8"))
+        featurizer = TextFeaturizer.load(directory / VOCABULARY_FILE)
+    except (OSError, ValueError) as error:
+        raise recommender.ArtifactError(f"model version {version}: {error}") from error
+    model = recommender.load(str(directory / MODEL_SUBDIR))
+    if metadata.get("version") != version or len(paper_ids) != model.n_items:
+        raise recommender.ArtifactError(f"model version {version}: inconsistent artifact")
+    return LoadedModel(version, model, paper_ids, featurizer, metadata)
+
+
+class PersonalRecommender:
+    """The recommendations service: the hybrid model re-ranking the window's papers.
+
+    With no model published yet it ranks trending papers with the user's content profile
+    (TF-IDF over the window's papers), and with no interactions it serves trending.
+    """
+
+    def __init__(self, store: Store, ranker: TrendingRanker, config: dict[str, Any]):
+        self.store = store
+        self.ranker = ranker
+        self.config = config
+        self.blend = {**DEFAULT_BLEND, **(config.get("RECOMMENDER_BLEND") or {})}
+        self.poll_seconds = float(config.get("MODEL_POLL_SECONDS", 30))
+        self._current: LoadedModel | None = None
+        self._failed_versions: set[str] = set()
+        self._checked_at = -1e9
+        self._swap_lock = threading.Lock()
+        self.content_index = ContentIndex(store)
+
+    # -- model versions ----------------------------------------------------------------
+
+    def model_version(self) -> str | None:
+        """The version this worker serves (after checking the pointer if it is time)."""
+        current = self.current_model()
+        return current.version if current else None
+
+    def current_model(self) -> LoadedModel | None:
+        """The loaded model, swapping to a newly published version when one appears."""
+        now = time.monotonic()
+        if now - self._checked_at >= self.poll_seconds and self._swap_lock.acquire(blocking=False):
+            try:
+                self._checked_at = now
+                self._maybe_swap()
+            finally:
+                self._swap_lock.release()
+        return self._current
+
+    def _maybe_swap(self) -> None:
+        try:
+            wanted = self.store.current_model_version()
+        except Exception as error:  # Redis hiccup: keep serving what we have
+            log.warning("could not read the model pointer: %s", error)
+            return
+        if not wanted or (self._current and self._current.version == wanted) \
+                or wanted in self._failed_versions:
+            return
+        try:
+            loaded = load_version(self.config, wanted)
+        except Exception as error:
+            self._failed_versions.add(wanted)
+            log.error("cannot load model version %s, keeping %s: %s", wanted,
+                      self._current.version if self._current else "no model", error)
+            return
+        self._current = loaded
+        log.info("serving model version %s", wanted)
+
+    # -- recommendations ---------------------------------------------------------------
+
+    def recommend(self, user_id: str, *, days: int, limit: int, now: datetime
+                  ) -> tuple[str | None, list[dict[str, Any]]]:
+        """Return ``(model_version, items)`` for the user."""
+        loaded = self.current_model()
+        version = loaded.version if loaded else None
+        excluded = self.store.excluded_papers(user_id)
+        window = self.ranker.ranked(days, now)
+        candidates = [c for c in window if c.paper_id not in excluded]
+        weights = self.store.interaction_weights(user_id)
+        if not candidates or not weights:
+            return version, fallback_recommendations(
+                self.store, self.ranker, user_id, days=days, limit=limit, now=now)
+        if loaded is None:
+            scores, reasons = self.content_index.rank(
+                [c.paper_id for c in window], [c.paper_id for c in candidates], weights)
+        else:
+            scores, reasons = self._rank_with_model(loaded, candidates, weights)
+        trending = np.array([c.score for c in candidates], dtype=np.float64)
+        final = (self.blend["model"] * recommender.zscore(scores)
+                 + self.blend["trending"] * recommender.zscore(trending))
+        order = np.argsort(-final, kind="stable")[:limit]
+        chosen = [candidates[i] for i in order]
+        titles = self.store.titles([c.paper_id for c in chosen])
+        items = []
+        for i, candidate in zip(order, chosen, strict=True):
+            items.append({
+                "paper_id": candidate.paper_id,
+                "title": titles.get(candidate.paper_id),
+                "score": round(float(final[i]), 6),
+                "day": candidate.day.isoformat(),
+                "upvotes": candidate.upvotes,
+                "reason": reasons(int(i)),
+            })
+        return version, items
+
+    def _rank_with_model(self, loaded: LoadedModel, candidates: list[Candidate],
+                         weights: dict[str, float]):
+        ids = [c.paper_id for c in candidates]
+        self._ensure_indexed(loaded, ids + list(weights))
+        model = loaded.model
+        user_cols = [loaded.index[p] for p in weights if p in loaded.index]
+        user_row = sp.csr_matrix(
+            (np.array([weights[p] for p in weights if p in loaded.index], dtype=np.float32),
+             (np.zeros(len(user_cols), dtype=np.int32), np.array(user_cols, dtype=np.int32))),
+            shape=(1, model.n_items))
+        items = np.array([loaded.index[p] for p in ids], dtype=np.int64)
+        scores = model.score(user_row, items)[0]
+        paper_of = loaded.paper_of
+
+        def reason(position: int) -> dict[str, str]:
+            return explain_reason(self.store, model, user_row, int(items[position]), paper_of)
+
+        return scores, _memo(reason)
+
+    def _ensure_indexed(self, loaded: LoadedModel, paper_ids: list[str]) -> None:
+        """Featurise and add papers the model has not seen (arrived after training)."""
+        missing = [p for p in dict.fromkeys(paper_ids) if p not in loaded.index]
+        if not missing:
+            return
+        with loaded.lock:
+            missing = [p for p in missing if p not in loaded.index]
+            if not missing:
+                return
+            papers = self.store.papers(missing, fields=("title", "abstract"))
+            texts = [paper_text((p or {}).get("title"), (p or {}).get("abstract")) for p in papers]
+            new_ids = loaded.model.add_items(loaded.featurizer.transform(texts))
+            for paper_id, item in zip(missing, new_ids, strict=True):
+                loaded.index[paper_id] = int(item)
+                loaded.ids_by_item.append(paper_id)
+
+
+def explain_reason(store: Store, model, user_row: sp.csr_matrix, item: int,
+                   paper_of) -> dict[str, str]:
+    """A short, human reason for recommending ``item``."""
+    try:
+        why = model.explain(user_row, item)
+    except Exception as error:  # an explanation must never break a list
+        log.warning("explain failed: %s", error)
+        return {"kind": "trending", "text": "Trending on Daily Papers"}
+    kind = why.get("kind")
+    driving = [i for i, _ in why.get("items") or []]
+    if kind == "because_you_saved" and driving:
+        title = store.titles([paper_of(driving[0])]).get(paper_of(driving[0]))
+        if title:
+            return {"kind": "because_you_saved", "text": f"Because you saved “{_short(title)}”"}
+    if kind == "similar_readers":
+        return {"kind": "similar_readers", "text": "Readers like you saved it"}
+    words = why.get("words") or []
+    if words:
+        return {"kind": "topic", "text": "Trending in your topics: " + ", ".join(words[:3])}
+    return {"kind": "topic", "text": "Trending in your topics"}
+
+
+def _short(title: str, limit: int = 80) -> str:
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+def _memo(function):
+    cache: dict[int, Any] = {}
+
+    def wrapper(position: int):
+        if position not in cache:
+            cache[position] = function(position)
+        return cache[position]
+
+    return wrapper
+
+
+def model_path(config: dict[str, Any], version: str) -> Path:
+    """Directory of a model version."""
+    return models_dir(config) / version

@@ -1,0 +1,273 @@
+"""``paperfeed train``: read interactions and the catalogue from Redis, train, evaluate, publish.
+
+Publishing writes a versioned artifact directory atomically (a temporary directory in the
+same parent, then ``os.rename``), and only then flips the current-version pointer in
+Redis. A failed or NaN training raises and leaves the current model in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+import recommender
+from recommender.metrics import ndcg_at_k, recall_at_k
+from recommender.textfeatures import TextFeaturizer, paper_text
+
+ARTIFACT_FORMAT = 1
+MODEL_SUBDIR = "model"
+PAPER_IDS_FILE = "paper_ids.json"
+VOCABULARY_FILE = "vocabulary.json"
+METADATA_FILE = "metadata.json"
+EVAL_USERS = 3000
+EVAL_BATCH = 256
+
+
+class TrainingError(Exception):
+    """Training could not produce a model worth publishing."""
+
+
+@dataclass
+class TrainingData:
+    """Everything a training run needs, read from the store."""
+
+    paper_ids: list[str]
+    user_items: sp.csr_matrix
+    item_features: sp.csr_matrix
+    featurizer: TextFeaturizer
+    n_users: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def models_dir(config: dict[str, Any]) -> Path:
+    """Where model versions live: ``PAPERFEED_MODELS_DIR`` or ``<data dir>/models``."""
+    return Path(config.get("MODELS_DIR") or Path(config["DATA_DIR"]) / "models")
+
+
+def new_version(now: datetime | None = None) -> str:
+    """A sortable, unique model version name."""
+    now = now or datetime.now(UTC)
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
+    """Build the user x paper matrix and the papers' word counts from Redis.
+
+    Papers are the whole catalogue (so that cold papers get content features); users are
+    every registered user with at least one positive weight.
+    """
+    started = time.perf_counter()
+    paper_ids: list[str] = []
+    texts: list[str] = []
+    for chunk in store.iter_paper_ids():
+        for paper_id, paper in zip(chunk, store.papers(chunk, fields=("title", "abstract")),
+                                   strict=True):
+            paper_ids.append(paper_id)
+            paper = paper or {}
+            texts.append(paper_text(paper.get("title"), paper.get("abstract")))
+    index = {paper_id: i for i, paper_id in enumerate(paper_ids)}
+    read_papers = time.perf_counter()
+
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    n_users = 0
+    for batch in store.iter_interaction_weights():
+        for _user_id, weights in batch:
+            items = [(index.get(p), float(w)) for p, w in weights.items()]
+            items = [(i, w) for i, w in items if i is not None and w > 0]
+            if not items:
+                continue
+            cols.append(np.fromiter((i for i, _ in items), dtype=np.int32, count=len(items)))
+            vals.append(np.fromiter((w for _, w in items), dtype=np.float32, count=len(items)))
+            rows.append(np.full(len(items), n_users, dtype=np.int32))
+            n_users += 1
+    if rows:
+        user_items = sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(n_users, len(paper_ids)), dtype=np.float32)
+    else:
+        user_items = sp.csr_matrix((0, len(paper_ids)), dtype=np.float32)
+    read_users = time.perf_counter()
+
+    featurizer = TextFeaturizer.fit(texts, max_features=max_features)
+    item_features = featurizer.transform(texts)
+    done = time.perf_counter()
+    return TrainingData(
+        paper_ids=paper_ids, user_items=user_items, item_features=item_features,
+        featurizer=featurizer, n_users=n_users,
+        timings={"read_catalogue": read_papers - started, "read_interactions": read_users - read_papers,
+                 "featurize": done - read_users},
+    )
+
+
+def holdout(user_items: sp.csr_matrix, fraction: float = 0.2, seed: int = 0,
+            max_users: int = EVAL_USERS) -> tuple[sp.csr_matrix, dict[int, np.ndarray]]:
+    """Hide ``fraction`` of the interactions of up to ``max_users`` users with >= 2 of them.
+
+    Returns the training matrix and, per evaluated user row, the hidden item indices.
+    """
+    rng = np.random.default_rng(seed)
+    counts = np.diff(user_items.indptr)
+    eligible = np.flatnonzero(counts >= 2)
+    if len(eligible) > max_users:
+        eligible = rng.choice(eligible, size=max_users, replace=False)
+    train = user_items.copy()
+    hidden: dict[int, np.ndarray] = {}
+    for row in np.sort(eligible):
+        begin, end = user_items.indptr[row], user_items.indptr[row + 1]
+        n_test = max(1, int(round(fraction * (end - begin))))
+        positions = begin + rng.choice(end - begin, size=n_test, replace=False)
+        hidden[int(row)] = user_items.indices[positions].copy()
+        train.data[positions] = 0
+    train.eliminate_zeros()
+    return train, hidden
+
+
+def evaluate(score_rows: Callable[[sp.csr_matrix], np.ndarray], train: sp.csr_matrix,
+             hidden: dict[int, np.ndarray]) -> dict[str, float]:
+    """Mean nDCG@10 and recall@50 of a scorer over the held-out users."""
+    users = sorted(hidden)
+    ndcg, recall = [], []
+    for start in range(0, len(users), EVAL_BATCH):
+        batch = users[start:start + EVAL_BATCH]
+        scores = np.asarray(score_rows(train[batch]), dtype=np.float64)
+        for offset, row in enumerate(batch):
+            user_scores = scores[offset]
+            seen = train.indices[train.indptr[row]:train.indptr[row + 1]]
+            user_scores[seen] = -np.inf
+            k = min(50, len(user_scores))
+            top = np.argpartition(-user_scores, k - 1)[:k]
+            ranked = top[np.argsort(-user_scores[top], kind="stable")]
+            relevant = set(hidden[row].tolist())
+            ndcg.append(ndcg_at_k(ranked.tolist(), relevant, 10))
+            recall.append(recall_at_k(ranked.tolist(), relevant, 50))
+    if not users:
+        return {"nDCG@10": float("nan"), "R@50": float("nan"), "users": 0}
+    return {"nDCG@10": float(np.mean(ndcg)), "R@50": float(np.mean(recall)), "users": len(users)}
+
+
+def popularity_scorer(train: sp.csr_matrix) -> Callable[[sp.csr_matrix], np.ndarray]:
+    """Everyone gets the same ranking: by number of users who interacted."""
+    popularity = np.asarray((train > 0).sum(axis=0)).ravel().astype(np.float64)
+    return lambda rows: np.tile(popularity, (rows.shape[0], 1))
+
+
+def model_scorer(model, n_items: int) -> Callable[[sp.csr_matrix], np.ndarray]:
+    """Score every item for a batch of user rows with a trained model."""
+    items = np.arange(n_items)
+    return lambda rows: model.score(rows, items)
+
+
+def mapped_scorer(model, old_ids: list[str], new_ids: list[str]
+                  ) -> Callable[[sp.csr_matrix], np.ndarray]:
+    """Score with a model trained on another paper index (items it doesn't know rank last)."""
+    old_index = {paper_id: i for i, paper_id in enumerate(old_ids)}
+    mapping = np.array([old_index.get(p, -1) for p in new_ids])
+    known = np.flatnonzero(mapping >= 0)
+    to_old = sp.csr_matrix(
+        (np.ones(len(known), dtype=np.float32), (known, mapping[known])),
+        shape=(len(new_ids), len(old_ids)))
+
+    def score(rows: sp.csr_matrix) -> np.ndarray:
+        out = np.full((rows.shape[0], len(new_ids)), -np.inf)
+        if len(known):
+            out[:, known] = model.score((rows @ to_old).tocsr(), mapping[known])
+        return out
+
+    return score
+
+
+def write_artifact(directory: Path, version: str, model, data: TrainingData,
+                   metadata: dict[str, Any]) -> Path:
+    """Write a model version atomically: temp dir in ``directory``, then rename."""
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / version
+    temporary = directory / f".tmp-{version}"
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir()
+    try:
+        model.save(temporary / MODEL_SUBDIR)
+        with open(temporary / PAPER_IDS_FILE, "w", encoding="utf-8") as handle:
+            json.dump(data.paper_ids, handle)
+        data.featurizer.save(temporary / VOCABULARY_FILE)
+        with open(temporary / METADATA_FILE, "w", encoding="utf-8") as handle:
+            json.dump(metadata, handle, indent=2, sort_keys=True)
+        for path in temporary.rglob("*"):
+            if path.is_file():
+                with open(path, "rb") as handle:
+                    os.fsync(handle.fileno())
+        os.rename(temporary, final)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return final
+
+
+def train_from_store(store, config: dict[str, Any], *, params: dict[str, Any] | None = None,
+                     progress: Callable[[str], None] = lambda stage: None,
+                     load_current: Callable[[], Any] | None = None) -> dict[str, Any]:
+    """Train a new model from the store and publish it. Returns its metadata.
+
+    Raises ``TrainingError`` (or ``recommender.ModelFitError``) without touching the
+    current model when there is nothing to learn from or the fit fails.
+    """
+    started = time.perf_counter()
+    progress("read")
+    data = read_training_data(store)
+    if data.user_items.nnz == 0:
+        raise TrainingError("no interactions in the store yet: nothing to train on")
+    params = dict(params or {})
+
+    progress("evaluate")
+    train, hidden = holdout(data.user_items, seed=int(params.get("random_state", 0)))
+    eval_started = time.perf_counter()
+    metrics: dict[str, Any] = {}
+    if hidden:
+        candidate = recommender.train(train, data.item_features, params)
+        metrics["model"] = evaluate(model_scorer(candidate, len(data.paper_ids)), train, hidden)
+        metrics["popularity"] = evaluate(popularity_scorer(train), train, hidden)
+        current = load_current() if load_current else None
+        if current is not None:
+            metrics["current"] = evaluate(
+                mapped_scorer(current.model, current.paper_ids, data.paper_ids), train, hidden)
+    eval_seconds = time.perf_counter() - eval_started
+
+    progress("fit")
+    fit_started = time.perf_counter()
+    model = recommender.train(data.user_items, data.item_features, params)
+    fit_seconds = time.perf_counter() - fit_started
+
+    progress("write")
+    version = new_version()
+    metadata = {
+        "format": ARTIFACT_FORMAT,
+        "version": version,
+        "created_at": datetime.now(UTC).isoformat(),
+        "n_users": int(data.user_items.shape[0]),
+        "n_items": int(data.user_items.shape[1]),
+        "n_interactions": int(data.user_items.nnz),
+        "n_features": int(data.featurizer.n_features),
+        "params": params,
+        "metrics": metrics,
+        "timings": {**data.timings, "evaluate": eval_seconds, "fit": fit_seconds},
+    }
+    write_started = time.perf_counter()
+    write_artifact(models_dir(config), version, model, data, metadata)
+    metadata["timings"]["write"] = time.perf_counter() - write_started
+
+    progress("publish")
+    store.set_current_model_version(version)
+    metadata["timings"]["total"] = time.perf_counter() - started
+    return metadata
