@@ -1,0 +1,272 @@
+/*
+ * Content script: reads the page through paperfeedHF, renders through paperfeedUI, and
+ * asks the background (runtime.sendMessage) for everything else. It never fetches.
+ */
+(function () {
+  "use strict";
+  if (globalThis.__paperfeedContent) return;
+  globalThis.__paperfeedContent = true;
+
+  const HF = globalThis.paperfeedHF;
+  const UI = globalThis.paperfeedUI;
+  const api = globalThis.browser || globalThis.chrome;
+  const ROOT_ID = "paperfeed-root";
+  const SIDE_WIDTH = 280;
+
+  const state = {
+    url: null,
+    route: { kind: "other" },
+    saved: new Set(),
+    dismissed: new Set(),
+    known: new Set(), // ids whose state we asked for
+    collapsed: false,
+    recs: { status: "loading", items: [] },
+    recsAt: 0,
+    dead: false,
+  };
+  let host = null; // sidebar host
+  let scheduled = false;
+
+  async function send(type, payload = {}) {
+    if (state.dead) throw new Error("extension context gone");
+    let reply;
+    try {
+      reply = await api.runtime.sendMessage({ type, ...payload });
+    } catch (error) {
+      if (/context invalidated/i.test(String(error))) state.dead = true;
+      throw error;
+    }
+    if (!reply || !reply.ok) throw new Error((reply && reply.error) || "no reply from background");
+    return reply.result;
+  }
+
+  function paint(paperId) {
+    const s = { saved: state.saved.has(paperId), dismissed: state.dismissed.has(paperId) };
+    UI.paintState(document, paperId, s);
+    if (host && host.shadowRoot) UI.paintState(host.shadowRoot, paperId, s);
+    for (const c of document.querySelectorAll(`[data-paperfeed-controls="${paperId}"]`)) {
+      const card = c.closest("article");
+      if (card) card.style.opacity = s.dismissed ? "0.5" : "";
+    }
+  }
+
+  async function loadState(ids, force = false) {
+    const wanted = force ? ids : ids.filter((id) => !state.known.has(id));
+    if (!wanted.length) return;
+    wanted.forEach((id) => state.known.add(id));
+    try {
+      const r = await send("getPageState", { paperIds: wanted });
+      for (const id of wanted) {
+        r.saved.includes(id) ? state.saved.add(id) : state.saved.delete(id);
+        r.dismissed.includes(id) ? state.dismissed.add(id) : state.dismissed.delete(id);
+      }
+      state.collapsed = r.collapsed;
+      wanted.forEach(paint);
+      if (host) host.dataset.collapsed = String(state.collapsed);
+    } catch (error) {
+      wanted.forEach((id) => state.known.delete(id));
+    }
+  }
+
+  async function act(action, paperId, title, source) {
+    if (action === "save" && state.saved.has(paperId)) action = "unsave";
+    if (action === "dismiss" && state.dismissed.has(paperId)) return; // no "undismiss" event exists
+    // Optimistic: show the new state at once; the background keeps the event until sent.
+    if (action === "save") state.saved.add(paperId);
+    if (action === "unsave") state.saved.delete(paperId);
+    if (action === "dismiss") state.dismissed.add(paperId);
+    paint(paperId);
+    if (action === "dismiss" && state.recs.items) {
+      state.recs.items = state.recs.items.filter((i) => i.paper_id !== paperId);
+      renderSidebar();
+    }
+    try {
+      await send("action", { action, paperId, title, source });
+    } catch (error) {
+      console.warn("[paperfeed] action failed", error);
+    }
+    if (action === "save" || action === "dismiss") refreshRecs();
+  }
+
+  function titleFor(paperId) {
+    const rec = (state.recs.items || []).find((i) => i.paper_id === paperId);
+    if (rec) return rec.title;
+    if (state.route.kind === "paper") {
+      const p = HF.paperPage(document, location.href);
+      if (p && p.paperId === paperId) return p.title;
+    }
+    const card = HF.listPapers(document).find((c) => c.paperId === paperId);
+    return card ? card.title : "";
+  }
+
+  function onControlClick(event, source) {
+    const button = event.composedPath().find((n) => n instanceof Element && n.hasAttribute("data-paperfeed-action"));
+    if (!button) return false;
+    event.preventDefault();
+    event.stopPropagation();
+    const paperId = button.getAttribute("data-paper-id");
+    act(button.getAttribute("data-paperfeed-action"), paperId, titleFor(paperId), source);
+    return true;
+  }
+
+  // ---- page decoration ----------------------------------------------------------
+  function addControls(paperId, anchor, source, withDismiss) {
+    const controls = UI.createControls(document, paperId, { withDismiss });
+    controls.addEventListener("click", (e) => onControlClick(e, source));
+    anchor.insertAdjacentElement("afterend", controls);
+    return controls;
+  }
+
+  function decorate() {
+    const ids = [];
+    if (state.route.kind === "list") {
+      for (const { paperId, card, titleEl } of HF.listPapers(document)) {
+        ids.push(paperId);
+        const existing = card.querySelector("[data-paperfeed-controls]");
+        if (existing && existing.getAttribute("data-paperfeed-controls") === paperId) continue;
+        if (existing) existing.remove(); // the page reused the card for another paper
+        addControls(paperId, titleEl, "list", true);
+        paint(paperId);
+      }
+    } else if (state.route.kind === "paper") {
+      const page = HF.paperPage(document, location.href);
+      if (page && page.titleEl) {
+        ids.push(page.paperId);
+        const next = page.titleEl.nextElementSibling;
+        const ok = next && next.getAttribute("data-paperfeed-controls") === page.paperId;
+        if (!ok) {
+          document.querySelectorAll("[data-paperfeed-controls]").forEach((n) => n.closest("#" + ROOT_ID) || n.remove());
+          addControls(page.paperId, page.titleEl, "paper_page", true);
+          paint(page.paperId);
+        }
+      }
+    }
+    HF.checkStructure(document, location.href);
+    if (ids.length) loadState(ids);
+  }
+
+  // ---- sidebar ------------------------------------------------------------------
+  function renderSidebar() {
+    if (!host) return;
+    UI.renderSidebar(host.shadowRoot, { ...state.recs, saved: state.saved, collapsed: state.collapsed });
+  }
+
+  function createHost() {
+    host = document.createElement("div");
+    host.id = ROOT_ID;
+    host.attachShadow({ mode: "open" });
+    host.dataset.collapsed = String(state.collapsed);
+    host.shadowRoot.addEventListener("click", (event) => {
+      if (onControlClick(event, "sidebar")) return;
+      const path = event.composedPath();
+      if (path.some((n) => n instanceof Element && n.hasAttribute("data-paperfeed-toggle"))) {
+        state.collapsed = !state.collapsed;
+        host.dataset.collapsed = String(state.collapsed);
+        renderSidebar();
+        send("setCollapsed", { collapsed: state.collapsed }).catch(() => {});
+        return;
+      }
+      const link = path.find((n) => n instanceof Element && n.hasAttribute("data-paperfeed-rec"));
+      if (link) {
+        const paperId = link.getAttribute("data-paperfeed-rec");
+        send("open", { paperId, title: titleFor(paperId), source: "sidebar" }).catch(() => {});
+      }
+    });
+    renderSidebar();
+  }
+
+  function placeSidebar() {
+    if (state.route.kind === "other") {
+      if (host && host.isConnected) host.remove();
+      return;
+    }
+    if (!host) createHost();
+    const room = window.innerWidth - HF.contentRight(document);
+    const side = room >= SIDE_WIDTH + 16;
+    const theme = HF.isDark(document) ? "dark" : "light";
+    if (host.dataset.theme !== theme) host.dataset.theme = theme;
+    if (side) {
+      if (host.dataset.mode !== "side") host.dataset.mode = "side";
+      host.style.setProperty("--pf-width", `${Math.min(SIDE_WIDTH + 40, room - 16)}px`);
+      if (host.parentNode !== document.body) document.body.append(host);
+    } else {
+      if (host.dataset.mode !== "inline") host.dataset.mode = "inline";
+      const anchor = HF.sidebarAnchor(document);
+      if (host.parentNode !== anchor) anchor.prepend(host);
+    }
+  }
+
+  let recsSeq = 0;
+  async function refreshRecs() {
+    const seq = ++recsSeq;
+    try {
+      const r = await send("getRecommendations", { limit: 20, days: 7 });
+      if (seq !== recsSeq) return;
+      state.recs = { status: r.status, items: r.items || [], pending: r.pending };
+      state.recsAt = Date.now();
+      for (const id of r.saved || []) state.saved.add(id);
+      (r.items || []).forEach((i) => state.known.add(i.paper_id));
+      if ((r.items || []).length) loadState(r.items.map((i) => i.paper_id), true);
+    } catch (error) {
+      if (seq !== recsSeq) return;
+      state.recs = { status: "error", items: [] };
+    }
+    renderSidebar();
+  }
+
+  // ---- navigation -----------------------------------------------------------------
+  // A visit is a path: hash or query changes on the same page are not new visits.
+  function visitKey() {
+    return location.origin + location.pathname;
+  }
+
+  function onNavigate() {
+    state.url = visitKey();
+    state.route = HF.classifyUrl(location.href);
+    if (state.route.kind === "paper") {
+      const page = HF.paperPage(document, location.href);
+      send("open", { paperId: state.route.paperId, title: page ? page.title : "", source: "paper_page" }).catch(() => {});
+    }
+    if (state.route.kind !== "other" && (!state.recsAt || Date.now() - state.recsAt > 60000)) refreshRecs();
+  }
+
+  function tick() {
+    scheduled = false;
+    if (state.dead) return;
+    if (visitKey() !== state.url) onNavigate();
+    if (state.route.kind === "other") {
+      placeSidebar();
+      return;
+    }
+    decorate();
+    placeSidebar();
+  }
+
+  function schedule(delay = 100) {
+    if (scheduled) return;
+    scheduled = true;
+    setTimeout(tick, delay);
+  }
+
+  // Clicks on a paper in a list count as an "open" (the landing page does not count again).
+  function onPageClick(event) {
+    if (state.route.kind !== "list" || (event.type === "auxclick" && event.button !== 1)) return;
+    const paperId = HF.clickedPaperId(event.target);
+    if (!paperId) return;
+    send("open", { paperId, title: titleFor(paperId), source: "list" }).catch(() => {});
+  }
+  document.addEventListener("click", onPageClick, true);
+  document.addEventListener("auxclick", onPageClick, true);
+
+  new MutationObserver(() => schedule()).observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ["class"] });
+  window.addEventListener("popstate", () => schedule(0));
+  window.addEventListener("resize", () => schedule(150));
+  if (globalThis.navigation && navigation.addEventListener) navigation.addEventListener("navigatesuccess", () => schedule(0));
+  setInterval(() => visitKey() !== state.url && schedule(0), 1000); // fallback for SPA navigation
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState !== "visible" || state.route.kind === "other") return;
+    loadState([...state.known], true); // saved elsewhere shows as saved here
+    if (Date.now() - state.recsAt > 60000) refreshRecs();
+  });
+  tick();
+})();
