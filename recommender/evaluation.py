@@ -27,7 +27,9 @@ def _metric_names(ks: tuple[int, ...]) -> list[str]:
 def evaluate_split(train_ui: sp.csr_matrix, test_ui: sp.csr_matrix,
                    item_features: sp.csr_matrix | None, candidates: np.ndarray | None,
                    ks: tuple[int, ...] = (10, 50, 100), params: dict | None = None,
-                   seed: int = 0, batch: int = 512) -> dict[str, dict[str, np.ndarray]]:
+                   seed: int = 0, batch: int = 512,
+                   extra_weights: dict[str, dict[str, float]] | None = None,
+                   ) -> dict[str, dict[str, np.ndarray]]:
     """Train on ``train_ui`` and rank for every user with a test item.
 
     Parameters
@@ -43,6 +45,8 @@ def evaluate_split(train_ui: sp.csr_matrix, test_ui: sp.csr_matrix,
         Model params (None = the product defaults).
     seed : int
         Seed of the model and of the random baseline.
+    extra_weights : dict, optional
+        Extra blends to score from the same components (name -> weights), for tuning.
 
     Returns
     -------
@@ -56,7 +60,8 @@ def evaluate_split(train_ui: sp.csr_matrix, test_ui: sp.csr_matrix,
     kmax = max(max(ks), 10)
     disc = 1.0 / np.log2(np.arange(2, 12))
     names = _metric_names(ks)
-    out = {m: {n: np.zeros(len(users)) for n in names} for m in MODELS}
+    extra_weights = extra_weights or {}
+    out = {m: {n: np.zeros(len(users)) for n in names} for m in (*MODELS, *extra_weights)}
     for s in range(0, len(users), batch):
         ub = users[s:s + batch]
         rows = train_ui[ub]
@@ -68,6 +73,8 @@ def evaluate_split(train_ui: sp.csr_matrix, test_ui: sp.csr_matrix,
             "content": comps.get("content", np.zeros((len(ub), len(cand)))),
             "hybrid": model.blend(comps),
         }
+        for name, w in extra_weights.items():
+            scores[name] = model.blend(comps, w)
         if candidates is None:
             r, c = rows.nonzero()
         te = test_ui[ub]

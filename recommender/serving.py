@@ -23,11 +23,14 @@ import numpy as np
 import scipy.sparse as sp
 
 import recommender
+from recommender.model import zscore
 from backend.feeds import Candidate, TrendingRanker, fallback_recommendations
 from backend.store import Store
 from recommender.contentindex import ContentIndex
 from recommender.textfeatures import TextFeaturizer, paper_text
 from recommender.training import (
+    ADDITIONS_FEATURES,
+    ADDITIONS_IDS,
     METADATA_FILE,
     MODEL_SUBDIR,
     PAPER_IDS_FILE,
@@ -52,6 +55,7 @@ class LoadedModel:
     index: dict[str, int] = field(default_factory=dict)
     ids_by_item: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    additions_mtime: float = 0.0
 
     def __post_init__(self) -> None:
         self.index = {paper_id: i for i, paper_id in enumerate(self.paper_ids)}
@@ -122,8 +126,10 @@ class PersonalRecommender:
         except Exception as error:  # Redis hiccup: keep serving what we have
             log.warning("could not read the model pointer: %s", error)
             return
-        if not wanted or (self._current and self._current.version == wanted) \
-                or wanted in self._failed_versions:
+        if self._current and self._current.version == wanted:
+            self._load_additions(self._current)
+            return
+        if not wanted or wanted in self._failed_versions:
             return
         try:
             loaded = load_version(self.config, wanted)
@@ -132,8 +138,34 @@ class PersonalRecommender:
             log.error("cannot load model version %s, keeping %s: %s", wanted,
                       self._current.version if self._current else "no model", error)
             return
+        self._load_additions(loaded)
         self._current = loaded
         log.info("serving model version %s", wanted)
+
+    def _load_additions(self, loaded: LoadedModel) -> None:
+        """Map the papers ``paperfeed scheduler`` featurised since training, in one batch."""
+        directory = models_dir(self.config) / loaded.version
+        try:
+            mtime = (directory / ADDITIONS_FEATURES).stat().st_mtime
+        except OSError:
+            return
+        if mtime <= loaded.additions_mtime:
+            return
+        try:
+            features = sp.load_npz(directory / ADDITIONS_FEATURES).tocsr()
+            ids = json.loads((directory / ADDITIONS_IDS).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            log.warning("cannot read additions of %s: %s", loaded.version, error)
+            return
+        ids = ids[: features.shape[0]]
+        with loaded.lock:
+            rows = [i for i, p in enumerate(ids) if p not in loaded.index]
+            if rows:
+                new_items = loaded.model.add_items(features[rows])
+                for row, item in zip(rows, new_items, strict=True):
+                    loaded.index[ids[row]] = int(item)
+                    loaded.ids_by_item.append(ids[row])
+            loaded.additions_mtime = mtime
 
     # -- recommendations ---------------------------------------------------------------
 
@@ -155,8 +187,8 @@ class PersonalRecommender:
         else:
             scores, reasons = self._rank_with_model(loaded, candidates, weights)
         trending = np.array([c.score for c in candidates], dtype=np.float64)
-        final = (self.blend["model"] * recommender.zscore(scores)
-                 + self.blend["trending"] * recommender.zscore(trending))
+        final = (self.blend["model"] * zscore(np.asarray(scores, dtype=np.float64)[None, :])
+                 + self.blend["trending"] * zscore(trending[None, :]))[0]
         order = np.argsort(-final, kind="stable")[:limit]
         chosen = [candidates[i] for i in order]
         titles = self.store.titles([c.paper_id for c in chosen])

@@ -271,3 +271,39 @@ def train_from_store(store, config: dict[str, Any], *, params: dict[str, Any] | 
     store.set_current_model_version(version)
     metadata["timings"]["total"] = time.perf_counter() - started
     return metadata
+
+
+ADDITIONS_FEATURES = "additions.npz"
+ADDITIONS_IDS = "additions.json"
+
+
+def refresh_additions(store, config: dict[str, Any]) -> int:
+    """Featurise catalogue papers the current model has not seen; return how many.
+
+    Writes ``additions.npz``/``additions.json`` into the current version's directory
+    (atomically, by rename); serving workers map them into the model in one batch, so
+    papers imported since the last training are scorable without per-request work.
+    """
+    version = store.current_model_version()
+    if not version:
+        return 0
+    directory = models_dir(config) / version
+    known = set(json.loads((directory / PAPER_IDS_FILE).read_text(encoding="utf-8")))
+    featurizer = TextFeaturizer.load(directory / VOCABULARY_FILE)
+    new_ids: list[str] = []
+    texts: list[str] = []
+    for chunk in store.iter_paper_ids():
+        unseen = [p for p in chunk if p not in known]
+        for paper_id, paper in zip(unseen, store.papers(unseen, fields=("title", "abstract")),
+                                   strict=True):
+            new_ids.append(paper_id)
+            texts.append(paper_text((paper or {}).get("title"), (paper or {}).get("abstract")))
+    features = featurizer.transform(texts)
+    tmp_features = directory / f".tmp-{ADDITIONS_FEATURES}"
+    tmp_ids = directory / f".tmp-{ADDITIONS_IDS}"
+    sp.save_npz(tmp_features, features.tocsr(), compressed=False)
+    tmp_ids.write_text(json.dumps(new_ids), encoding="utf-8")
+    # ids first: a reader that sees new features always finds ids at least as new
+    os.rename(tmp_ids, directory / ADDITIONS_IDS)
+    os.rename(tmp_features, directory / ADDITIONS_FEATURES)
+    return len(new_ids)

@@ -1,0 +1,181 @@
+import json
+import os
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import recommender
+from recommender.collaborative import Bm25
+from recommender.datasets import split_known, split_new
+from recommender.evaluation import evaluate_split
+
+from .conftest import make_communities
+
+
+def test_score_shape_and_cold_items(communities, fast_params):
+    ui, feats = communities
+    ui = ui.tolil()
+    ui[:, 5] = 0  # item 5 (topic A) becomes cold
+    ui = ui.tocsr()
+    ui.eliminate_zeros()
+    model = recommender.train(ui, feats, fast_params)
+    items = np.arange(ui.shape[1])
+    s = model.score(ui[:3], items)
+    assert s.shape == (3, ui.shape[1]) and np.isfinite(s).all()
+    comps = model.component_scores(ui[:3], items)
+    assert set(comps) >= {"als", "content", "popularity"}
+    # the cold topic-A item has a mapped factor and scores higher for topic-A readers
+    assert np.abs(model._factors_of([5])).sum() > 0
+    a_users, b_users = ui[:20], ui[-20:]
+    assert model.score(a_users, items)[:, 5].mean() > model.score(b_users, items)[:, 5].mean()
+    als = model.component_scores(ui, [5])["als"][:, 0]
+    assert als[:20].mean() > als[-20:].mean()
+
+
+def test_blend_matches_score(communities, fast_params):
+    ui, feats = communities
+    model = recommender.train(ui, feats, fast_params)
+    items = np.arange(10, 40)
+    comps = model.component_scores(ui[:4], items)
+    np.testing.assert_allclose(model.blend(comps), model.score(ui[:4], items))
+    z = recommender.zscore(np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]]))
+    np.testing.assert_allclose(z[0], [-1.2247449, 0, 1.2247449], rtol=1e-6)
+    assert (z[1] == 0).all()
+
+
+def test_unseen_user_and_fewer_columns(communities, fast_params):
+    ui, feats = communities
+    model = recommender.train(ui, feats, fast_params)
+    new_user = sp.csr_matrix(([1.0, 1.0], ([0, 0], [1, 2])), shape=(1, 10))  # topic A
+    s = model.score(new_user, np.arange(ui.shape[1]))[0]
+    assert s[:28].mean() > s[30:56].mean()
+    empty = sp.csr_matrix((1, ui.shape[1]))
+    assert np.isfinite(model.score(empty, np.arange(5))).all()
+
+
+def test_bm25_matches_implicit(communities):
+    from implicit.nearest_neighbours import bm25_weight
+
+    ui, _ = communities
+    ours = Bm25.fit(ui, 100, 0.8).transform(ui).toarray()
+    theirs = bm25_weight(ui, K1=100, B=0.8).toarray()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+
+
+def test_hybrid_beats_popularity_on_communities(fast_params):
+    ui, feats = make_communities(n_users=120, n_items=80, seed=4)
+    tr, te = split_known(ui, 0.25, seed=0)
+    res = evaluate_split(tr, te, feats, None, (10,), fast_params, seed=0)
+    assert res["hybrid"]["nDCG@10"].mean() > 2 * res["popularity"]["nDCG@10"].mean()
+    tr, te, held = split_new(ui, 0.25, seed=0)
+    res = evaluate_split(tr, te, feats, held, (10,), fast_params, seed=0)
+    assert res["hybrid"]["nDCG@10"].mean() > 1.5 * res["popularity"]["nDCG@10"].mean()
+    assert res["content"]["nDCG@10"].mean() > 1.5 * res["random"]["nDCG@10"].mean()
+
+
+def test_deterministic_for_fixed_random_state(communities, fast_params):
+    ui, feats = communities
+    items = np.arange(ui.shape[1])
+    a = recommender.train(ui, feats, fast_params).score(ui[:10], items)
+    b = recommender.train(ui, feats, fast_params).score(ui[:10], items)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_save_load_round_trip(tmp_path, communities, fast_params):
+    ui, feats = communities
+    model = recommender.train(ui, feats, fast_params)
+    path = str(tmp_path / "model")
+    model.save(path)
+    loaded = recommender.load(path)
+    items = np.arange(ui.shape[1])
+    np.testing.assert_allclose(loaded.score(ui[:7], items), model.score(ui[:7], items))
+    meta = json.loads((tmp_path / "model" / "metadata.json").read_text())
+    assert meta["format_version"] == recommender.FORMAT_VERSION
+    assert isinstance(np.load(os.path.join(path, "item_factors.npy"), mmap_mode="r"), np.memmap)
+    # saving again replaces atomically and leaves no temp dirs behind
+    model.save(path)
+    assert sorted(os.listdir(tmp_path)) == ["model"]
+
+
+def test_without_content(communities, fast_params, tmp_path):
+    ui, _ = communities
+    model = recommender.train(ui, None, fast_params)
+    comps = model.component_scores(ui[:2], np.arange(ui.shape[1]))
+    assert "content" not in comps
+    assert np.isfinite(model.score(ui[:2], np.arange(ui.shape[1]))).all()
+    model.save(str(tmp_path / "m"))
+    recommender.load(str(tmp_path / "m"))
+
+
+def test_add_items_scores_new_items(communities, fast_params):
+    ui, feats = communities
+    model = recommender.train(ui, feats, fast_params)
+    new = feats[[3, 40]]  # a topic-A and a topic-B text
+    ids = model.add_items(new)
+    assert ids.tolist() == [60, 61]
+    s = model.score(ui[:20], ids)  # topic-A readers
+    assert (s[:, 0] > s[:, 1]).mean() > 0.8
+    assert model.score(ui[:2], np.arange(62)).shape == (2, 62)
+
+
+def test_explain_names_a_saved_item(communities, fast_params):
+    ui, feats = communities
+    model = recommender.train(ui, feats, fast_params, feature_names=[f"w{i}" for i in range(40)])
+    user = ui[0]
+    target = int(np.setdiff1d(np.arange(28), user.indices)[0])
+    ex = model.explain(user, target)
+    assert ex["kind"] in {"because_you_saved", "similar_readers", "topic"}
+    if ex["kind"] == "because_you_saved":
+        assert ex["items"][0][0] in set(user.indices.tolist())
+
+
+def _saved(tmp_path, communities, fast_params):
+    ui, feats = communities
+    path = tmp_path / "model"
+    recommender.train(ui, feats, fast_params).save(str(path))
+    return path
+
+
+def test_load_refuses_truncated_npy(tmp_path, communities, fast_params):
+    path = _saved(tmp_path, communities, fast_params)
+    f = path / "item_factors.npy"
+    f.write_bytes(f.read_bytes()[:-40])
+    with pytest.raises(recommender.ArtifactError):
+        recommender.load(str(path))
+
+
+def test_load_refuses_nan_factors(tmp_path, communities, fast_params):
+    path = _saved(tmp_path, communities, fast_params)
+    arr = np.load(path / "item_factors.npy")
+    arr[0, 0] = np.nan
+    np.save(path / "item_factors.npy", arr)
+    with pytest.raises(recommender.ArtifactError, match="NaN"):
+        recommender.load(str(path))
+
+
+@pytest.mark.parametrize("victim", ["metadata.json", "yty.npy"])
+def test_load_refuses_missing_files(tmp_path, communities, fast_params, victim):
+    path = _saved(tmp_path, communities, fast_params)
+    (path / victim).unlink()
+    with pytest.raises(recommender.ArtifactError):
+        recommender.load(str(path))
+
+
+def test_load_refuses_garbled_metadata(tmp_path, communities, fast_params):
+    path = _saved(tmp_path, communities, fast_params)
+    (path / "metadata.json").write_text('{"format": "paperfeed-hybrid", "format_ver')
+    with pytest.raises(recommender.ArtifactError):
+        recommender.load(str(path))
+
+
+def test_nan_training_input_raises_model_fit_error(communities, fast_params):
+    ui, feats = communities
+    bad = ui.copy()
+    bad.data[0] = np.nan
+    with pytest.raises(recommender.ModelFitError):
+        recommender.train(bad, feats, fast_params)
+    bad_feats = feats.copy()
+    bad_feats.data[0] = np.inf
+    with pytest.raises(recommender.ModelFitError):
+        recommender.train(ui, bad_feats, fast_params)
