@@ -43,6 +43,13 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a computed trending ranking is reused within one worker.
     "TRENDING_CACHE_SECONDS": 2.0,
     "MAX_CONTENT_LENGTH": 256 * 1024,
+    # Rate limits (backend/limits.py); Flask-Limiter reads the other RATELIMIT_* settings.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_REGISTER": "20/hour",  # per IP on POST /v1/users
+    "RATELIMIT_EVENTS": "600/minute",  # per token on POST /v1/events
+    "RATELIMIT_EVENTS_PER_IP": "6000/minute",  # per IP on POST /v1/events
+    "RATELIMIT_STORAGE_URI": None,  # None: the Redis of REDIS_URL
+    "RATELIMIT_SWALLOW_ERRORS": True,  # Redis down: don't limit, the store answers 503
 }
 
 

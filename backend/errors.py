@@ -9,6 +9,7 @@ import redis
 import json
 
 from flask import Flask, Response
+from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_MIME = "application/problem+json"
@@ -106,6 +107,15 @@ def register_error_handlers(app: Flask) -> None:
         return problem(503, "Service Unavailable",
                        "The data store is unreachable; retry later.",
                        headers={"Retry-After": "5"})
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(error: RateLimitExceeded) -> Response:
+        from backend.limits import retry_after_seconds
+
+        retry = retry_after_seconds()
+        return problem(429, "Too Many Requests",
+                       f"Rate limit of {error.description} exceeded; retry in {retry} s.",
+                       headers={"Retry-After": str(retry)})
 
     @app.errorhandler(RecursionError)
     def _too_deep(_: Exception) -> Response:

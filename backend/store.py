@@ -37,8 +37,20 @@ class UserGone(Exception):
     """The user was deleted while a request for them was in flight."""
 
 
+CLUSTER_SCHEME = "redis+cluster://"
+
+
 def connect(url: str) -> redis.Redis:
-    """Open a client for ``url`` that returns ``str`` values."""
+    """Open a client for ``url`` that returns ``str`` values.
+
+    ``redis+cluster://host:port`` (any one node of a Redis Cluster) returns a
+    ``redis.RedisCluster``; ``redis://``, ``rediss://`` and ``unix://`` a ``redis.Redis``.
+    """
+    if url.startswith(CLUSTER_SCHEME):
+        return redis.RedisCluster.from_url(
+            "redis://" + url[len(CLUSTER_SCHEME):], decode_responses=True,
+            socket_timeout=10, socket_connect_timeout=5,
+        )
     return redis.Redis.from_url(
         url, decode_responses=True, health_check_interval=30, socket_timeout=10,
         socket_connect_timeout=5, retry_on_timeout=True,

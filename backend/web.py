@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import http
 from fnmatch import fnmatchcase
 
 import swagger_ui_bundle
 from flask import Flask, Response, request, send_from_directory
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 
 from backend import api as api_package
-from backend.errors import problem, register_error_handlers
+from backend import limits
+from backend.errors import PROBLEM_MIME, problem, register_error_handlers
 from backend.schemas import ProblemSchema
 
 OPENAPI_SETTINGS = {
@@ -44,12 +47,28 @@ class ProblemApi(Api):
     ERROR_SCHEMA = ProblemSchema
     DEFAULT_ERROR_RESPONSE_NAME = "Problem"
 
+    def _register_responses(self) -> None:
+        # flask-smorest registers the error responses as application/json and the default
+        # one as "DEFAULT_ERROR" whatever DEFAULT_ERROR_RESPONSE_NAME says: register them as
+        # served, application/problem+json, and under the name the operations refer to.
+        for status in http.HTTPStatus:
+            response: dict = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MIME)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Error (RFC 9457 problem details)",
+                    "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MIME)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
 
 def init_app(app: Flask) -> None:
     """Register the API, docs, error handlers and response hooks."""
     api = ProblemApi(app)
     api_package.register(api)
     register_error_handlers(app)
+    limits.init_app(app)
 
     @app.get("/docs/static/<path:filename>")
     def swagger_static(filename: str) -> Response:

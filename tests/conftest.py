@@ -7,24 +7,52 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from tests.redis_server import configured_url, running_redis
+from tests.redis_server import (
+    cluster_requested,
+    configured_url,
+    redis_cli_binary,
+    running_redis,
+    running_redis_cluster,
+)
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    """URL of a real Redis server for this test session."""
+    """URL of a real Redis server for this test session.
+
+    With ``PAPERFEED_TEST_REDIS_CLUSTER=1`` it is a local 3-master Redis Cluster
+    (``redis+cluster://``), so every API test runs on a cluster.
+    """
     url = configured_url()
     if url:
         yield url
         return
+    if cluster_requested():
+        with running_redis_cluster() as started:
+            yield started
+        return
     with running_redis() as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(redis_url: str) -> Iterator[str]:
+    """URL of a local 3-master Redis Cluster (the session's, or one started here)."""
+    if redis_url.startswith("redis+cluster://"):
+        yield redis_url
+        return
+    if redis_cli_binary() is None:
+        pytest.skip("redis-cli is not installed: cannot create a Redis Cluster")
+    with running_redis_cluster() as started:
         yield started
 
 
 @pytest.fixture
 def redis_client(redis_url: str) -> Iterator[redis.Redis]:
     """A client on a freshly flushed database."""
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    from backend.store import connect
+
+    client = connect(redis_url)
     client.flushdb()
     yield client
     client.flushdb()
@@ -36,7 +64,9 @@ def app(redis_url: str, redis_client: redis.Redis, tmp_path):
     """The Flask app on the clean test database."""
     from backend import create_app
 
-    return create_app({"TESTING": True, "REDIS_URL": redis_url, "DATA_DIR": str(tmp_path)})
+    # Rate limits are off here (tests register many users); tests/reliability turns them on.
+    return create_app({"TESTING": True, "REDIS_URL": redis_url, "DATA_DIR": str(tmp_path),
+                       "RATELIMIT_ENABLED": False})
 
 
 @pytest.fixture
