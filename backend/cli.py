@@ -137,3 +137,124 @@ def import_command(files: tuple[str, ...], start: str | None, until: str | None,
         click.echo(f"catalogue: {store.catalogue_size()} papers")
     if failures:
         sys.exit(1)
+
+
+def _limit_training_threads() -> None:
+    """One BLAS/OpenMP thread per process: implicit parallelises itself (and warns otherwise)."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
+
+
+def run_training(config, quiet: bool = False) -> dict:
+    """Train from the store and publish; shared by ``train`` and ``scheduler``."""
+    from recommender.serving import load_version
+    from recommender.training import train_from_store
+
+    store = open_store(config)
+    stages = ["read", "evaluate", "fit", "write", "publish"]
+    with tqdm(total=len(stages), desc="train", disable=quiet, file=sys.stderr,
+              bar_format="{desc}: {n}/{total} {postfix} [{elapsed}]") as bar:
+
+        def progress(stage: str) -> None:
+            bar.set_postfix_str(stage)
+            bar.update(stages.index(stage) + 1 - bar.n)
+
+        def load_current():
+            version = store.current_model_version()
+            if not version:
+                return None
+            try:
+                return load_version(config, version)
+            except Exception as error:  # an unusable current model is just not compared
+                click.echo(f"current model {version} not comparable: {error}", err=True)
+                return None
+
+        return train_from_store(store, config, params=config.get("RECOMMENDER_PARAMS") or None,
+                                progress=progress, load_current=load_current)
+
+
+def _print_training(metadata: dict) -> None:
+    metrics = metadata.get("metrics", {})
+    click.echo(f"model {metadata['version']}: {metadata['n_users']} users x "
+               f"{metadata['n_items']} papers, {metadata['n_interactions']} interactions, "
+               f"{metadata['timings']['total']:.1f} s")
+    if metrics:
+        click.echo(f"held-out evaluation ({metrics['model']['users']} users):")
+        click.echo("  model        nDCG@10   R@50")
+        for name in ("model", "current", "popularity"):
+            if name in metrics:
+                m = metrics[name]
+                label = {"model": "new", "current": "current", "popularity": "popularity"}[name]
+                click.echo(f"  {label:<12} {m['nDCG@10']:.4f}    {m['R@50']:.4f}")
+    else:
+        click.echo("held-out evaluation skipped: no user has 2 or more interactions yet")
+
+
+@main.command()
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train(quiet: bool) -> None:
+    """Train the recommender from Redis, evaluate it, and publish it as the current model.
+
+    A failed or NaN training leaves the current model in place and exits non-zero.
+    """
+    import recommender
+    from recommender.training import TrainingError
+
+    _limit_training_threads()
+    config = load_config()
+    with redis_url_for(config) as (url, _):
+        config["REDIS_URL"] = url
+        try:
+            metadata = run_training(config, quiet)
+        except (TrainingError, recommender.RecommenderError) as error:
+            click.echo(f"training failed, the current model stays in place: {error}", err=True)
+            sys.exit(1)
+    _print_training(metadata)
+
+
+@main.command()
+@click.option("--train-cron", help="When to retrain (cron, UTC) [PAPERFEED_TRAIN_CRON; weekly].")
+@click.option("--refresh-cron", help="When to map new papers (cron, UTC) [PAPERFEED_REFRESH_CRON; hourly].")
+@click.option("--now", "run_now", is_flag=True, help="Also train once at start.")
+def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -> None:
+    """Long-running: retrain on a schedule and refresh new papers; one training at a time."""
+    import signal
+
+    import recommender
+    from recommender.scheduler import Scheduler, run_locked
+    from recommender.training import TrainingError, refresh_additions
+
+    _limit_training_threads()
+    config = load_config()
+    with redis_url_for(config) as (url, _):
+        config["REDIS_URL"] = url
+        store = open_store(config)
+
+        def retrain() -> None:
+            try:
+                _print_training(run_training(config, quiet=True))
+            except (TrainingError, recommender.RecommenderError) as error:
+                click.echo(f"training failed, the current model stays in place: {error}", err=True)
+
+        def refresh() -> None:
+            count = refresh_additions(store, config)
+            click.echo(f"refreshed: {count} papers mapped into the current model")
+
+        jobs = {
+            "train": (train_cron or config["TRAIN_CRON"], lambda: run_locked(store.client, retrain)),
+            "refresh": (refresh_cron or config["REFRESH_CRON"],
+                        lambda: run_locked(store.client, refresh, name="refresh")),
+        }
+        try:
+            loop = Scheduler(jobs)
+        except ValueError as error:
+            raise click.BadParameter(str(error)) from None
+        signal.signal(signal.SIGTERM, lambda *_: loop.stop())
+        for name, when in loop.next_runs().items():
+            click.echo(f"next {name}: {when.isoformat()}")
+        if run_now:
+            jobs["train"][1]()
+        try:
+            loop.run_forever()
+        except KeyboardInterrupt:
+            pass

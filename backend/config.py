@@ -43,6 +43,16 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a computed trending ranking is reused within one worker.
     "TRENDING_CACHE_SECONDS": 2.0,
     "MAX_CONTENT_LENGTH": 256 * 1024,
+    # Recommender: where model versions live (default <DATA_DIR>/models), how often
+    # workers look for a new version, and how the final list blends model and trending.
+    "MODELS_DIR": None,
+    "MODEL_POLL_SECONDS": 30,
+    "RECOMMENDER_BLEND": {"model": 1.0, "trending": 0.35},
+    # Model hyper-parameters passed to recommender.train (empty: its tuned defaults).
+    "RECOMMENDER_PARAMS": {},
+    # paperfeed scheduler (cron expressions, UTC)
+    "TRAIN_CRON": "0 3 * * 1",
+    "REFRESH_CRON": "0 * * * *",
     # Rate limits (backend/limits.py); Flask-Limiter reads the other RATELIMIT_* settings.
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_REGISTER": "20/hour",  # per IP on POST /v1/users

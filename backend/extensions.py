@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from backend.feeds import TrendingRanker
-from backend.recommend import TrendingRecommender
 from backend.store import Store, connect
 
 STORE = "paperfeed.store"
@@ -24,7 +23,10 @@ def init_app(app: Flask) -> None:
     app.extensions[STORE] = store
     ranker = TrendingRanker(store, app.config)
     app.extensions[RANKER] = ranker
-    app.extensions[RECOMMENDER] = TrendingRecommender(store, ranker)
+    # Imported here: recommender.serving builds on backend's store and feeds.
+    from recommender.serving import PersonalRecommender
+
+    app.extensions[RECOMMENDER] = PersonalRecommender(store, ranker, app.config)
 
 
 def get_store() -> Store:
@@ -37,6 +39,6 @@ def get_ranker() -> TrendingRanker:
     return current_app.extensions[RANKER]
 
 
-def get_recommender() -> TrendingRecommender:
+def get_recommender():
     """The current app's recommendations service."""
     return current_app.extensions[RECOMMENDER]

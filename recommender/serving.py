@@ -191,6 +191,8 @@ class PersonalRecommender:
                  + self.blend["trending"] * zscore(trending[None, :]))[0]
         order = np.argsort(-final, kind="stable")[:limit]
         chosen = [candidates[i] for i in order]
+        if hasattr(reasons, "prepare"):
+            reasons.prepare(order)
         titles = self.store.titles([c.paper_id for c in chosen])
         items = []
         for i, candidate in zip(order, chosen, strict=True):
@@ -215,13 +217,11 @@ class PersonalRecommender:
              (np.zeros(len(user_cols), dtype=np.int32), np.array(user_cols, dtype=np.int32))),
             shape=(1, model.n_items))
         items = np.array([loaded.index[p] for p in ids], dtype=np.int64)
-        scores = model.score(user_row, items)[0]
-        paper_of = loaded.paper_of
-
-        def reason(position: int) -> dict[str, str]:
-            return explain_reason(self.store, model, user_row, int(items[position]), paper_of)
-
-        return scores, _memo(reason)
+        components = model.component_scores(user_row, items)
+        scores = model.blend(components)[0]
+        collaborative = zscore(components["als"])[0] if "als" in components else None
+        return scores, BatchReasons(self.store, model, loaded.paper_of, user_row, items,
+                                    weights, collaborative)
 
     def _ensure_indexed(self, loaded: LoadedModel, paper_ids: list[str]) -> None:
         """Featurise and add papers the model has not seen (arrived after training)."""
@@ -240,41 +240,73 @@ class PersonalRecommender:
                 loaded.ids_by_item.append(paper_id)
 
 
-def explain_reason(store: Store, model, user_row: sp.csr_matrix, item: int,
-                   paper_of) -> dict[str, str]:
-    """A short, human reason for recommending ``item``."""
-    try:
-        why = model.explain(user_row, item)
-    except Exception as error:  # an explanation must never break a list
-        log.warning("explain failed: %s", error)
-        return {"kind": "trending", "text": "Trending on Daily Papers"}
-    kind = why.get("kind")
-    driving = [i for i, _ in why.get("items") or []]
-    if kind == "because_you_saved" and driving:
-        title = store.titles([paper_of(driving[0])]).get(paper_of(driving[0]))
-        if title:
-            return {"kind": "because_you_saved", "text": f"Because you saved “{_short(title)}”"}
-    if kind == "similar_readers":
-        return {"kind": "similar_readers", "text": "Readers like you saved it"}
-    words = why.get("words") or []
-    if words:
-        return {"kind": "topic", "text": "Trending in your topics: " + ", ".join(words[:3])}
-    return {"kind": "topic", "text": "Trending in your topics"}
+class BatchReasons:
+    """Reasons for the chosen items, computed together on first use.
+
+    "Because you saved X" when one of the user's papers is close in content (TF-IDF
+    cosine); "Readers like you saved it" when the collaborative signal stands out;
+    otherwise "Trending in your topics".
+    """
+
+    SIMILAR = 0.15
+    COLLABORATIVE_Z = 1.0
+
+    def __init__(self, store: Store, model, paper_of, user_row: sp.csr_matrix,
+                 items: np.ndarray, weights: dict[str, float],
+                 collaborative: np.ndarray | None):
+        self.store = store
+        self.model = model
+        self.paper_of = paper_of
+        self.user_items = user_row.indices
+        self.items = items
+        self.weights = weights
+        self.collaborative = collaborative
+        self._similarity: dict[int, tuple[int, float]] = {}
+        self._titles: dict[str, str | None] = {}
+
+    def prepare(self, positions: np.ndarray) -> None:
+        """Compute the nearest saved paper of every chosen item in one product."""
+        vectors = self.model.item_vectors() if self.model.has_content else None
+        if vectors is None or not len(self.user_items) or not len(positions):
+            return
+        chosen = self.items[np.asarray(positions, dtype=np.int64)]
+        sims = np.asarray((vectors[self.user_items] @ vectors[chosen].T).todense())
+        best = np.argmax(sims, axis=0)
+        for column, position in enumerate(positions):
+            self._similarity[int(position)] = (int(self.user_items[best[column]]),
+                                               float(sims[best[column], column]))
+        near = {self.paper_of(item) for item, sim in self._similarity.values()
+                if sim >= self.SIMILAR}
+        self._titles = self.store.titles(sorted(near)) if near else {}
+
+    def __call__(self, position: int) -> dict[str, str]:
+        best, similarity = self._nearest(position)
+        if best >= 0 and similarity >= self.SIMILAR:
+            paper_id = self.paper_of(best)
+            title = self._titles.get(paper_id) if paper_id in self._titles else \
+                self.store.titles([paper_id]).get(paper_id)
+            if title:
+                verb = "saved" if self.weights.get(paper_id, 0) >= 2 else "read"
+                return {"kind": "because_you_saved", "text": f"Because you {verb} “{_short(title)}”"}
+        if self.collaborative is not None and self.collaborative[position] >= self.COLLABORATIVE_Z:
+            return {"kind": "similar_readers", "text": "Readers like you saved it"}
+        return {"kind": "topic", "text": "Trending in your topics"}
+
+    def _nearest(self, position: int) -> tuple[int, float]:
+        if position in self._similarity:
+            return self._similarity[position]
+        vectors = self.model.item_vectors() if self.model.has_content else None
+        if vectors is None or not len(self.user_items):
+            return -1, 0.0
+        sims = np.asarray((vectors[self.user_items] @ vectors[int(self.items[position])].T)
+                          .todense()).ravel()
+        best = int(np.argmax(sims))
+        self._similarity[position] = (int(self.user_items[best]), float(sims[best]))
+        return self._similarity[position]
 
 
 def _short(title: str, limit: int = 80) -> str:
     return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
-
-
-def _memo(function):
-    cache: dict[int, Any] = {}
-
-    def wrapper(position: int):
-        if position not in cache:
-            cache[position] = function(position)
-        return cache[position]
-
-    return wrapper
 
 
 def model_path(config: dict[str, Any], version: str) -> Path:
