@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 # Unix socket paths are limited to 107 bytes; longer data dirs get a socket in /tmp.
 MAX_SOCKET_PATH = 100
@@ -104,7 +106,10 @@ class EmbeddedRedis:
         if self.process is None:
             return
         if self.process.poll() is None:
-            client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=5)
+            # no retries: after SHUTDOWN the socket is gone, and redis-py's default retry
+            # with backoff would spend ~4 s reconnecting before giving up
+            client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=5,
+                                 retry=Retry(NoBackoff(), 0))
             try:
                 client.shutdown(save=True)
             except (redis.ConnectionError, redis.ResponseError, OSError):
