@@ -1,0 +1,204 @@
+"""HTTP plumbing: health, readiness, CORS, limits, content types, OpenAPI and docs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.redis_server import free_port
+
+PROBLEM = "application/problem+json"
+V1_PATHS = {"/v1/users", "/v1/events", "/v1/saved", "/v1/trending", "/v1/recommendations",
+            "/v1/papers/{paper_id}", "/v1/me/export", "/v1/me"}
+
+
+def event() -> dict:
+    return {"id": str(uuid.uuid4()), "type": "open", "paper_id": "2412.01824",
+            "ts": datetime.now(UTC).isoformat()}
+
+
+@pytest.fixture
+def down_client(tmp_path):
+    """A client of an app whose Redis URL points at a closed port."""
+    from backend import create_app
+
+    app = create_app({"TESTING": True, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+                      "DATA_DIR": str(tmp_path), "RATELIMIT_ENABLED": False})
+    return app.test_client()
+
+
+# --- health -----------------------------------------------------------------------------
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json()["status"] == "ok"
+
+
+def test_readyz(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ready" and body["catalogue_size"] == 0
+
+
+def test_readyz_is_503_problem_when_redis_is_unreachable(down_client):
+    response = down_client.get("/readyz")
+    assert response.status_code == 503
+    assert response.mimetype == PROBLEM
+    body = response.get_json()
+    assert body["status"] == 503 and {"type", "title", "detail"} <= set(body)
+
+
+def test_healthz_stays_200_when_redis_is_unreachable(down_client):
+    assert down_client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("method,path", [("GET", "/v1/trending"), ("POST", "/v1/users"),
+                                         ("GET", "/v1/saved")])
+def test_redis_down_is_a_503_problem_not_a_500(down_client, method, path):
+    response = down_client.open(path, method=method,
+                                headers={"Authorization": "Bearer " + "x" * 43})
+    assert response.status_code == 503 and response.mimetype == PROBLEM
+    assert response.headers.get("Retry-After")
+
+
+# --- CORS -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("origin", ["chrome-extension://abcdefghijklmnop",
+                                    "moz-extension://0a1b2c3d-1111-2222-3333-444455556666"])
+def test_extension_origins_are_allowed(client, make_user, origin):
+    _, headers = make_user()
+    response = client.get("/v1/saved", headers={**headers, "Origin": origin})
+    assert response.headers["Access-Control-Allow-Origin"] == origin
+    assert "Origin" in response.headers["Vary"]
+    # errors are readable by the extension too
+    response = client.get("/v1/saved", headers={"Origin": origin})
+    assert response.status_code == 401
+    assert response.headers["Access-Control-Allow-Origin"] == origin
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://localhost:5000",
+                                    "https://huggingface.co", "chrome-extension:/x"])
+def test_other_origins_get_no_cors_headers(client, origin):
+    response = client.get("/v1/trending", headers={"Origin": origin})
+    assert response.status_code == 200
+    assert "Access-Control-Allow-Origin" not in response.headers
+    preflight = client.options("/v1/events", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+
+
+@pytest.mark.parametrize("path,method", [("/v1/events", "POST"), ("/v1/me", "DELETE"),
+                                         ("/v1/saved", "GET")])
+def test_preflight_works(client, path, method):
+    origin = "chrome-extension://abc"
+    response = client.options(path, headers={
+        "Origin": origin, "Access-Control-Request-Method": method,
+        "Access-Control-Request-Headers": "authorization, content-type"})
+    assert response.status_code in (200, 204)
+    assert response.headers["Access-Control-Allow-Origin"] == origin
+    assert method in response.headers["Access-Control-Allow-Methods"]
+    allowed = response.headers["Access-Control-Allow-Headers"].lower()
+    assert "authorization" in allowed and "content-type" in allowed
+
+
+def test_preflight_needs_no_token(client, redis_client):
+    response = client.options("/v1/events", headers={
+        "Origin": "chrome-extension://abc", "Access-Control-Request-Method": "POST"})
+    assert response.status_code in (200, 204)
+    assert redis_client.dbsize() == 0
+
+
+# --- security headers, errors -----------------------------------------------------------
+
+
+def test_security_headers(client):
+    response = client.get("/v1/trending")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_user_data_is_not_cacheable(client, make_user):
+    _, headers = make_user()
+    assert client.get("/v1/saved", headers=headers).headers["Cache-Control"] == "no-store"
+
+
+def test_unknown_route_is_404_problem(client):
+    response = client.get("/v1/nope")
+    assert response.status_code == 404 and response.mimetype == PROBLEM
+
+
+def test_wrong_method_is_405_problem(client):
+    response = client.put("/v1/trending")
+    assert response.status_code == 405 and response.mimetype == PROBLEM
+    assert "GET" in response.headers["Allow"]
+
+
+def test_body_over_256_kib_is_413_problem(client, make_user):
+    _, headers = make_user()
+    response = client.post("/v1/events", data=b"[" + b" " * (256 * 1024 + 1) + b"]",
+                           content_type="application/json", headers=headers)
+    assert response.status_code == 413 and response.mimetype == PROBLEM
+
+
+def test_body_just_under_the_limit_is_parsed(client, make_user):
+    _, headers = make_user()
+    body = b'{"events": []}' + b" " * (255 * 1024)
+    response = client.post("/v1/events", data=body, content_type="application/json",
+                           headers=headers)
+    assert response.status_code == 422  # parsed and validated, not refused for size
+
+
+def test_json_with_charset_is_accepted(client, make_user):
+    _, headers = make_user()
+    import json
+
+    response = client.post("/v1/events", data=json.dumps({"events": [event()]}),
+                           content_type="application/json; charset=utf-8", headers=headers)
+    assert response.status_code == 202
+
+
+def test_deeply_nested_json_is_a_4xx_problem(client, make_user):
+    _, headers = make_user()
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post("/v1/events", data=body, content_type="application/json",
+                           headers=headers)
+    assert 400 <= response.status_code < 500 and response.mimetype == PROBLEM
+
+
+# --- OpenAPI and docs -------------------------------------------------------------------
+
+
+def test_openapi_document(client):
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    spec = response.get_json()
+    assert spec["openapi"].startswith("3.")
+    assert V1_PATHS <= set(spec["paths"])
+    assert {"/healthz", "/readyz"} <= set(spec["paths"])
+    events = spec["paths"]["/v1/events"]["post"]
+    assert "202" in events["responses"] and "requestBody" in events
+    assert events.get("security") == [{"bearerAuth": []}]
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_openapi_document_validates(client):
+    validator = pytest.importorskip("openapi_spec_validator")
+    validator.validate(client.get("/openapi.json").get_json())
+
+
+def test_docs_page(client):
+    response = client.get("/docs")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert b"swagger" in response.data.lower()
+
+
+def test_docs_assets_are_served_locally(client):
+    page = client.get("/docs").get_data(as_text=True)
+    assert "/docs/static/" in page
+    assert client.get("/docs/static/swagger-ui-bundle.js").status_code == 200
