@@ -258,3 +258,16 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
             loop.run_forever()
         except KeyboardInterrupt:
             pass
+
+
+def _register_recommender_commands() -> None:
+    from recommender.evaluation import eval_command
+
+    main.add_command(eval_command, name="eval")
+
+
+_register_recommender_commands()
+
+
+if __name__ == "__main__":
+    main()

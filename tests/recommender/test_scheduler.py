@@ -1,0 +1,138 @@
+"""The training lock, the cron loop, and `paperfeed train`/`scheduler` on the embedded Redis."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+
+from backend.config import load_config
+from backend.embedded import redis_url_for
+from backend.store import Event, Store, connect
+from recommender.scheduler import Scheduler, TrainingLock, run_locked
+
+
+def test_two_schedulers_never_train_at_once(redis_client):
+    running = []
+    overlaps = []
+    ran = []
+
+    def job():
+        running.append(1)
+        if len(running) > 1:
+            overlaps.append(1)
+        time.sleep(0.3)
+        running.pop()
+        ran.append(1)
+
+    clients = [redis.Redis(connection_pool=redis_client.connection_pool) for _ in range(2)]
+    results = []
+    threads = [threading.Thread(target=lambda c=c: results.append(run_locked(c, job)))
+               for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, True]
+    assert ran == [1] and not overlaps
+
+
+def test_the_lock_expires_when_its_holder_dies(redis_client):
+    holder = TrainingLock(redis_client, timeout=1)
+    assert holder.acquire()
+    holder._stop.set()  # the holder "dies": no more renewals, never releases
+    other = TrainingLock(redis_client, timeout=1)
+    assert not other.acquire()
+    time.sleep(1.3)
+    assert other.acquire()
+    other.release()
+
+
+def test_the_lock_is_renewed_while_held(redis_client):
+    lock = TrainingLock(redis_client, timeout=0.6)
+    assert lock.acquire()
+    time.sleep(1.0)  # longer than the timeout: renewals keep it
+    assert not TrainingLock(redis_client, timeout=0.6).acquire()
+    lock.release()
+    assert TrainingLock(redis_client, timeout=0.6).acquire()
+
+
+def test_scheduler_runs_jobs_when_their_cron_time_comes():
+    clock = {"now": datetime(2026, 11, 30, 2, 59, 59, 900000, tzinfo=UTC)}
+    ran = []
+    loop = Scheduler({"train": ("0 3 * * 1", lambda: (ran.append(clock["now"]), loop.stop()))},
+                     now=lambda: clock["now"])
+    assert loop.next_runs()["train"] == datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
+
+    def advance():
+        time.sleep(0.05)
+        clock["now"] += timedelta(seconds=1)
+
+    threading.Thread(target=advance).start()
+    loop.run_forever()
+    assert len(ran) == 1
+
+
+def test_invalid_cron_is_refused():
+    with pytest.raises(ValueError):
+        Scheduler({"train": ("every monday", lambda: None)})
+
+
+def _cli(env, *args, timeout=240):
+    return subprocess.run([sys.executable, "-m", "backend.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def embedded_env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERFEED_")}
+    env["PAPERFEED_DATA_DIR"] = str(tmp_path / "data")
+    return env
+
+
+def _seed_interactions(url: str) -> None:
+    store = Store(connect(url), load_config())
+    papers = [p for chunk in store.iter_paper_ids() for p in chunk]
+    now = datetime.now(UTC)
+    for u in range(30):
+        user_id, _ = store.create_user(now)
+        chosen = papers[u % 5::7][:6]
+        store.apply_events(user_id, [Event(str(uuid.uuid4()), "save", p, now) for p in chosen], now)
+    store.client.close()
+
+
+def test_train_and_scheduler_work_against_the_embedded_redis(embedded_env, tmp_path):
+    imported = _cli(embedded_env, "import", "--demo", "--quiet")
+    assert imported.returncode == 0, imported.stderr
+    failed = _cli(embedded_env, "train", "--quiet")
+    assert failed.returncode == 1 and "no interactions" in failed.stderr
+    config = load_config({"DATA_DIR": embedded_env["PAPERFEED_DATA_DIR"], "REDIS_URL": None})
+    with redis_url_for(config) as (url, embedded):
+        assert embedded
+        _seed_interactions(url)
+        trained = _cli(embedded_env, "train", "--quiet")
+        assert trained.returncode == 0, trained.stderr
+        assert "held-out evaluation" in trained.stdout and "popularity" in trained.stdout
+        store = Store(connect(url), config)
+        first = store.current_model_version()
+        assert first
+        scheduler = subprocess.Popen(
+            [sys.executable, "-m", "backend.cli", "scheduler", "--now",
+             "--refresh-cron", "* * * * *"], env=embedded_env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while store.current_model_version() == first and time.monotonic() < deadline:
+            time.sleep(0.5)
+        scheduler.send_signal(signal.SIGTERM)
+        out, err = scheduler.communicate(timeout=90)
+        assert store.current_model_version() != first, err
+        assert "next train" in out
+        store.client.close()

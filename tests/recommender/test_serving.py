@@ -1,0 +1,206 @@
+"""The recommender end to end through the API, on a small synthetic world in real Redis.
+
+Two communities of users read two topics with distinct vocabularies; the expected
+recommendations are therefore known.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from backend.config import load_config
+from backend.store import Store, connect
+from recommender.training import TrainingError, models_dir, train_from_store
+
+TOPICS = {
+    "vision": ("video diffusion image pixel segmentation camera render texture frame "
+               "optical depth stereo photometric").split(),
+    "language": ("token grammar translation parsing lexicon syntax dialogue corpus "
+                 "morphology semantics pragmatics discourse").split(),
+}
+PARAMS = {"factors": 16, "iterations": 8, "random_state": 7}
+TODAY = date(2026, 8, 21)
+
+
+def make_paper(rng: random.Random, topic: str, number: int, day: date) -> dict:
+    words = TOPICS[topic]
+    title = " ".join(rng.sample(words, 4)).capitalize()
+    abstract = " ".join(rng.choice(words) for _ in range(60))
+    return {"paper_id": f"2608.{number:05d}", "title": f"{title} {number}",
+            "abstract": abstract, "authors": ["A. Author"], "daily_date": day.isoformat(),
+            "upvotes": rng.randint(0, 30), "published_at": None, "num_comments": None,
+            "github_repo": None, "ai_keywords": []}
+
+
+@pytest.fixture
+def world(app, client, make_user):
+    """30 papers per topic over the last days, 12 users per topic with saves in it."""
+    rng = random.Random(3)
+    store: Store = app.extensions["paperfeed.store"]
+    papers: dict[str, list[str]] = {topic: [] for topic in TOPICS}
+    records = []
+    number = 10000
+    for topic in TOPICS:
+        for i in range(30):
+            number += 1
+            records.append(make_paper(rng, topic, number, TODAY - timedelta(days=i % 6)))
+            papers[topic].append(records[-1]["paper_id"])
+    store.upsert_papers(records)
+    for topic in TOPICS:
+        for _ in range(12):
+            _, headers = make_user()
+            save(client, headers, rng.sample(papers[topic], 8))
+    return {"store": store, "papers": papers, "rng": rng}
+
+
+def save(client, headers, paper_ids, kind="save"):
+    now = datetime.now(UTC).isoformat()
+    events = [{"id": str(uuid.uuid4()), "type": kind, "paper_id": p, "ts": now}
+              for p in paper_ids]
+    response = client.post("/v1/events", json={"events": events}, headers=headers)
+    assert response.status_code == 202, response.get_json()
+
+
+def recommend(client, headers, limit=10, days=14):
+    response = client.get(f"/v1/recommendations?limit={limit}&days={days}", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def train(app, params=PARAMS):
+    config = load_config(dict(app.config))
+    store = Store(connect(app.config["REDIS_URL"]), config)
+    return train_from_store(store, config, params=params)
+
+
+def topic_share(items, ids):
+    return sum(1 for item in items if item["paper_id"] in ids) / max(len(items), 1)
+
+
+@pytest.fixture
+def app(redis_url, redis_client, tmp_path):
+    from backend import create_app
+
+    return create_app({"TESTING": True, "REDIS_URL": redis_url, "DATA_DIR": str(tmp_path),
+                       "MODEL_POLL_SECONDS": 0, "RATELIMIT_ENABLED": False})
+
+
+def test_without_a_model_saves_in_a_topic_lead_to_that_topic(world, client, make_user):
+    _, headers = make_user()
+    save(client, headers, world["papers"]["vision"][:3])
+    body = recommend(client, headers)
+    assert body["model_version"] is None
+    assert topic_share(body["items"][:5], world["papers"]["vision"]) == 1.0
+    assert all(item["reason"]["text"] for item in body["items"])
+
+
+def test_with_a_model_saves_in_a_topic_lead_to_that_topic(world, app, client, make_user):
+    metadata = train(app)
+    _, headers = make_user()
+    save(client, headers, world["papers"]["language"][:3])
+    body = recommend(client, headers)
+    assert body["model_version"] == metadata["version"]
+    assert topic_share(body["items"][:5], world["papers"]["language"]) == 1.0
+    kinds = {item["reason"]["kind"] for item in body["items"]}
+    assert kinds <= {"because_you_saved", "similar_readers", "topic", "trending"}
+    assert any(item["reason"]["text"].startswith("Because you") for item in body["items"])
+
+
+def test_new_saves_change_the_list_at_once(world, app, client, make_user):
+    train(app)
+    _, headers = make_user()
+    save(client, headers, world["papers"]["vision"][:2])
+    before = recommend(client, headers)["items"]
+    assert topic_share(before[:5], world["papers"]["vision"]) == 1.0
+    save(client, headers, world["papers"]["language"][:6])
+    save(client, headers, world["papers"]["vision"][:2], kind="unsave")
+    after = recommend(client, headers)["items"]
+    assert topic_share(after[:5], world["papers"]["language"]) == 1.0
+
+
+def test_a_new_paper_with_no_interactions_reaches_its_topic(world, app, client, make_user):
+    train(app)
+    fresh = make_paper(random.Random(1), "vision", 19999, TODAY)
+    fresh["title"] = "Video diffusion segmentation of optical depth frames"
+    world["store"].upsert_papers([fresh])
+    _, vision_fan = make_user()
+    save(client, vision_fan, world["papers"]["vision"][:4])
+    _, language_fan = make_user()
+    save(client, language_fan, world["papers"]["language"][:4])
+    vision_list = [i["paper_id"] for i in recommend(client, vision_fan, limit=100)["items"]]
+    language_list = [i["paper_id"] for i in recommend(client, language_fan, limit=100)["items"]]
+    language_papers = set(world["papers"]["language"])
+    # the vision fan gets it before any language paper; the language fan after all of them
+    first_language = min(vision_list.index(p) for p in language_papers if p in vision_list)
+    assert vision_list.index(fresh["paper_id"]) < first_language
+    last_language = max(language_list.index(p) for p in language_papers if p in language_list)
+    assert language_list.index(fresh["paper_id"]) > last_language
+
+
+def test_dismissed_and_saved_papers_never_appear(world, app, client, make_user):
+    train(app)
+    _, headers = make_user()
+    saved = world["papers"]["vision"][:3]
+    save(client, headers, saved)
+    first = [i["paper_id"] for i in recommend(client, headers, limit=5)["items"]]
+    save(client, headers, first, kind="dismiss")
+    again = [i["paper_id"] for i in recommend(client, headers, limit=100)["items"]]
+    assert not set(first) & set(again)
+    assert not set(saved) & set(again)
+
+
+def test_a_retrain_is_picked_up_by_the_running_app(world, app, client, make_user):
+    _, headers = make_user()
+    save(client, headers, world["papers"]["vision"][:2])
+    first = train(app)
+    assert recommend(client, headers)["model_version"] == first["version"]
+    second = train(app, {**PARAMS, "random_state": 8})
+    assert second["version"] != first["version"]
+    assert recommend(client, headers)["model_version"] == second["version"]
+    assert client.get("/readyz").get_json()["model_version"] == second["version"]
+
+
+@pytest.mark.parametrize("damage", ["truncate_factors", "nan_factors", "drop_metadata", "missing_dir"])
+def test_a_broken_artifact_is_refused_and_the_old_model_keeps_serving(
+        world, app, client, make_user, caplog, damage):
+    good = train(app)
+    _, headers = make_user()
+    save(client, headers, world["papers"]["vision"][:2])
+    assert recommend(client, headers)["model_version"] == good["version"]
+    bad = train(app, {**PARAMS, "random_state": 9})
+    # serve the good one again, then break the newer one and point at it
+    world["store"].set_current_model_version(good["version"])
+    assert recommend(client, headers)["model_version"] == good["version"]
+    directory = models_dir(app.config) / bad["version"]
+    npys = sorted((directory / "model").glob("*.npy"), key=lambda p: -p.stat().st_size)
+    if damage == "truncate_factors":
+        data = npys[0].read_bytes()
+        npys[0].write_bytes(data[: len(data) // 2])
+    elif damage == "nan_factors":
+        array = np.load(npys[0])
+        if array.dtype.kind == "f":
+            array[...] = np.nan
+        np.save(npys[0], array)
+    elif damage == "drop_metadata":
+        (directory / "metadata.json").unlink()
+    else:
+        import shutil
+
+        shutil.rmtree(directory)
+    world["store"].set_current_model_version(bad["version"])
+    with caplog.at_level(logging.ERROR, logger="recommender.serving"):
+        body = recommend(client, headers)
+    assert body["model_version"] == good["version"]
+    assert body["items"]
+    assert any("cannot load model version" in r.getMessage() for r in caplog.records)
+
+
+def test_training_with_no_interactions_fails_cleanly(app):
+    with pytest.raises(TrainingError):
+        train(app)
