@@ -19,6 +19,7 @@ const STYLE = `<style>
 body{margin:0;font-family:sans-serif;background:#fff;color:#111}
 html.dark body{background:#0b0f19;color:#e5e7eb}
 header{height:56px;border-bottom:1px solid #ddd;display:flex;align-items:center;gap:16px;padding:0 16px}
+.contents{display:contents}
 .container{max-width:1280px;margin:0 auto;padding:0 16px;box-sizing:border-box}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:40px}
 @media (max-width:900px){.grid{grid-template-columns:1fr}}
