@@ -8,6 +8,7 @@ a temporary directory, and stops it at the end of the session.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -91,7 +92,7 @@ def running_redis_cluster(masters: int = 3) -> Iterator[str]:
     try:
         for _ in range(masters):
             directory = tempfile.mkdtemp(prefix="paperfeed-test-cluster-")
-            port = free_port()
+            port = free_cluster_port(exclude=ports)
             directories.append(directory)
             ports.append(port)
             processes.append(subprocess.Popen(
@@ -124,6 +125,22 @@ def running_redis_cluster(masters: int = 3) -> Iterator[str]:
             process.wait(timeout=10)
         for directory in directories:
             shutil.rmtree(directory, ignore_errors=True)
+
+
+def free_cluster_port(exclude: list[int]) -> int:
+    """A free port P whose cluster bus port P + 10000 is free too (so P <= 55535)."""
+    for _ in range(200):
+        port = random.randint(20000, 50000)
+        if port in exclude or port + 10000 in exclude:
+            continue
+        try:
+            for candidate in (port, port + 10000):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port pair for a cluster node")
 
 
 def _wait_for_ping(url: str, timeout: float = 10.0) -> None:

@@ -1,0 +1,96 @@
+"""Promise 4: model faults don't reach users.
+
+Complements tests/recommender/test_serving.py (broken artifacts: truncated, NaN factors,
+missing metadata, missing dir are refused and the old model keeps serving, with an error
+logged) and tests/recommender/test_scheduler.py (lock renewal/expiry in-process).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import recommender
+from recommender.scheduler import TrainingLock
+from recommender.training import models_dir
+from tests.recommender.test_serving import app, recommend, save, train, world  # noqa: F401
+
+pytestmark = pytest.mark.slow
+
+
+def published(app_) -> set[str]:  # noqa: F811
+    directory = models_dir(app_.config)
+    return {p.name for p in directory.iterdir()} if directory.exists() else set()
+
+
+@pytest.mark.parametrize("fault", ["fit_raises", "nan_weights"])
+def test_a_failed_training_never_replaces_the_serving_model(
+        world, app, client, make_user, monkeypatch, fault):  # noqa: F811
+    good = train(app)
+    _, headers = make_user()
+    save(client, headers, world["papers"]["vision"][:2])
+    assert recommend(client, headers)["model_version"] == good["version"]
+    before = published(app)
+    if fault == "fit_raises":
+        def broken(*_a, **_k):
+            raise recommender.ModelFitError("ALS produced non-finite item factors")
+
+        monkeypatch.setattr(recommender, "train", broken)
+    else:  # a NaN weight reaches the training data
+        store = world["store"]
+        user_id = next(iter(store.iter_user_ids()))
+        from backend import keys
+
+        store.client.hset(keys.user(user_id, "weights"), world["papers"]["vision"][0], "nan")
+    params = {"factors": 16, "iterations": 8, "random_state": 11}
+    if fault == "nan_weights":
+        try:
+            metadata = train(app, params)
+        except recommender.RecommenderError:
+            pass
+        else:  # the bad value was dropped on reading: the new model must be sound
+            assert recommend(client, headers)["model_version"] == metadata["version"]
+            return
+    else:
+        with pytest.raises(recommender.RecommenderError):
+            train(app, params)
+    assert world["store"].current_model_version() == good["version"]
+    assert published(app) == before, "no partial or new artifact is left behind"
+    assert recommend(client, headers)["model_version"] == good["version"]
+
+
+HOLDER = """
+import sys, time
+from backend.store import connect
+from recommender.scheduler import TrainingLock
+lock = TrainingLock(connect(sys.argv[1]), timeout=1.0)
+assert lock.acquire()
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_training_lock_expires_when_its_holder_is_killed(redis_url, redis_client):
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, redis_url],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        other = TrainingLock(redis_client, timeout=1.0)
+        time.sleep(1.5)  # renewed by the live holder: still taken
+        assert not other.acquire()
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+        deadline = time.monotonic() + 3
+        while not other.acquire():
+            assert time.monotonic() < deadline, "the dead holder's lock never expired"
+            time.sleep(0.05)
+        other.release()
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
