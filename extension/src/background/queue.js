@@ -14,10 +14,10 @@ export const QUEUE_KEY = "pf:queue";
 export const META_KEY = "pf:queue-meta";
 export const REJECTED_KEY = "pf:rejected";
 const BASE_DELAY_MS = 1000;
-const MAX_DELAY_MS = 5 * 60 * 1000;
+const MAX_DELAY_MS = 60 * 1000; // a local backend coming back is noticed within a minute
 const REJECTED_LOG_SIZE = 50;
 
-/** Delay before retry number `attempt` (1-based): 1 s, 2 s, 4 s ... capped at 5 min, +0-20% jitter. */
+/** Delay before retry number `attempt` (1-based): 1 s, 2 s, 4 s ... capped at 60 s, +0-20% jitter. */
 export function backoffDelay(attempt, random = Math.random) {
   const base = Math.min(BASE_DELAY_MS * 2 ** Math.max(0, attempt - 1), MAX_DELAY_MS);
   return Math.round(base * (1 + 0.2 * random()));
