@@ -7,7 +7,7 @@
 --   "dup"            the event id was applied before: nothing changed
 --   "open"           an open was recorded
 --   "saved"          the paper went from not saved to saved
---   "unsaved:<ms>"   a save made at <ms> was removed
+--   "unsaved:<ms>"   the save counted at <ms> (its saved_at) was removed
 --   "kept"           recorded in the log, no change of state (already in that state)
 --   "stale"          recorded in the log, older than the paper's latest save/unsave
 --   "dismissed"      the paper was dismissed
@@ -76,7 +76,11 @@ for i = 0, n - 1 do
       else
         redis.call('HSET', savestate, paper_id, tostring(ts) .. '|' .. kind)
         if kind == 'save' then
-          redis.call('ZADD', saved, ts, paper_id)
+          -- saved_at (and the trending weight) belong to the save that started the
+          -- current saved period; a repeated save only moves the save state's time
+          if prev_kind ~= 'save' then
+            redis.call('ZADD', saved, ts, paper_id)
+          end
           -- a save made after a dismissal takes the dismissal back
           local dismissed_at = redis.call('ZSCORE', dismissed, paper_id)
           if dismissed_at and ts >= tonumber(dismissed_at) then
@@ -84,9 +88,10 @@ for i = 0, n - 1 do
           end
           if prev_kind == 'save' then effect = 'kept' else effect = 'saved' end
         else
-          if prev_kind == 'save' then
+          local saved_at = redis.call('ZSCORE', saved, paper_id)
+          if prev_kind == 'save' and saved_at then
             redis.call('ZREM', saved, paper_id)
-            effect = 'unsaved:' .. tostring(prev_ts)
+            effect = 'unsaved:' .. saved_at
           else
             effect = 'kept'
           end

@@ -28,15 +28,14 @@ def window_start(store: Store, days: int, now: datetime) -> date:
     return reference - timedelta(days=days)
 
 
-def trending_score(stored_sum: float | None, upvotes: float | None, age_days: int,
-                   scale: float, settings: dict[str, Any]) -> float:
+def trending_score(events: float, upvotes: float | None, age_days: int,
+                   settings: dict[str, Any]) -> float:
     """Time-decayed events score plus a decayed prior from Hugging Face upvotes.
 
-    ``stored_sum / scale`` is the sum of event weights each decayed to now; the prior is
+    ``events`` is the sum of event weights each decayed to now; the prior is
     ``TRENDING_UPVOTE_PRIOR * log1p(upvotes)`` halved every half-life of the paper's age
     relative to the newest Daily Papers day.
     """
-    events = (stored_sum or 0.0) / scale
     half_life = float(settings["TRENDING_HALF_LIFE_DAYS"])
     prior = float(settings["TRENDING_UPVOTE_PRIOR"]) * math.log1p(max(upvotes or 0.0, 0.0))
     return events + prior * 2.0 ** (-max(age_days, 0) / half_life)
@@ -78,14 +77,12 @@ class TrendingRanker:
         if not rows:
             return []
         ids = [paper_id for paper_id, _ in rows]
-        sums, upvotes = self.store.trending_signals(ids)
-        scale = self.store.trending_scale(now)
+        events, upvotes = self.store.trending_signals(ids, now)
         candidates = [
             Candidate(paper_id, day,
-                      trending_score(total, votes, (reference - day).days, scale,
-                                     self.settings),
+                      trending_score(total, votes, (reference - day).days, self.settings),
                       int(votes or 0))
-            for (paper_id, day), total, votes in zip(rows, sums, upvotes, strict=True)
+            for (paper_id, day), total, votes in zip(rows, events, upvotes, strict=True)
         ]
         candidates.sort(key=lambda c: (-c.score, -c.upvotes, c.paper_id))
         return candidates

@@ -15,7 +15,8 @@ MODEL_POINTER = "pf:model:current"  # string: current model version
 PAPER = "pf:p:{paper_id}"  # hash: catalogue entry
 PAPERS_BY_DAY = "pf:papers:day"  # zset paper id -> day number (days since 1970-01-01)
 PAPERS_UPVOTES = "pf:papers:upvotes"  # zset paper id -> Hugging Face upvotes
-TRENDING = "pf:trending"  # zset paper id -> sum of w * 2^((t - epoch) / half-life)
+TRENDING = "pf:{trending}:scores"  # zset paper id -> sum of w * 2^((t - epoch) / half-life)
+TRENDING_EPOCH = "pf:{trending}:epoch"  # unix seconds of that epoch (same slot as the scores)
 LOCK = "pf:lock:{name}"  # string: a named lock (training, ...)
 
 # Per-user keys; every part listed here is deleted with the user.

@@ -24,7 +24,7 @@ from backend import keys
 
 DAY = timedelta(days=1)
 EPOCH_DAY = date(1970, 1, 1)
-# Reference time of the stored trending scores (see Store.trending_scores).
+# Initial reference time of the stored trending scores (see trending.lua).
 TRENDING_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 # Event ids are remembered this long: older events are refused by validation anyway.
 EVENT_ID_MEMORY = timedelta(days=31)
@@ -124,8 +124,10 @@ class Store:
     def __init__(self, client: redis.Redis, settings: dict[str, Any]):
         self.client = client
         self.settings = settings
-        script = resources.files("backend").joinpath("apply_events.lua").read_text()
-        self._apply_events = client.register_script(script)
+        package = resources.files("backend")
+        self._apply_events = client.register_script(
+            package.joinpath("apply_events.lua").read_text())
+        self._add_trending = client.register_script(package.joinpath("trending.lua").read_text())
 
     # -- users -------------------------------------------------------------------------
 
@@ -201,27 +203,28 @@ class Store:
         s = self.settings
         pipe = self.client.pipeline(transaction=False)
         today = day_number(now.date())
+        trending: list[Any] = []
         for event, effect in zip(events, effects, strict=True):
             # Seed the catalogue with papers seen first through events (idempotent).
             pipe.zadd(keys.PAPERS_BY_DAY, {event.paper_id: today}, nx=True)
             if event.title:
                 pipe.hsetnx(keys.paper(event.paper_id), "title", event.title)
             pipe.hsetnx(keys.paper(event.paper_id), "first_seen", now.date().isoformat())
-            delta = 0.0
             if effect == "open":
-                delta = float(s["TRENDING_WEIGHT_OPEN"]) * self._growth(event.ts)
+                trending += [event.paper_id, event.ts.timestamp(), s["TRENDING_WEIGHT_OPEN"]]
             elif effect == "saved":
-                delta = float(s["TRENDING_WEIGHT_SAVE"]) * self._growth(event.ts)
+                trending += [event.paper_id, event.ts.timestamp(), s["TRENDING_WEIGHT_SAVE"]]
             elif effect.startswith("unsaved:"):
-                saved_at = from_ms(float(effect.split(":", 1)[1]))
-                delta = -float(s["TRENDING_WEIGHT_SAVE"]) * self._growth(saved_at)
-            if delta:
-                pipe.zincrby(keys.TRENDING, delta, event.paper_id)
+                saved_at = float(effect.split(":", 1)[1]) / 1000.0
+                trending += [event.paper_id, saved_at, -float(s["TRENDING_WEIGHT_SAVE"])]
         pipe.execute()
+        if trending:
+            self._add_trending(keys=[keys.TRENDING, keys.TRENDING_EPOCH],
+                               args=[self._half_life_seconds(), now.timestamp(),
+                                     TRENDING_EPOCH.timestamp(), *trending])
 
-    def _growth(self, moment: datetime) -> float:
-        half_life = float(self.settings["TRENDING_HALF_LIFE_DAYS"]) * 86400.0
-        return 2.0 ** ((moment - TRENDING_EPOCH).total_seconds() / half_life)
+    def _half_life_seconds(self) -> float:
+        return float(self.settings["TRENDING_HALF_LIFE_DAYS"]) * 86400.0
 
     # -- a user's lists ----------------------------------------------------------------
 
@@ -387,20 +390,26 @@ class Store:
 
     # -- trending ----------------------------------------------------------------------
 
-    def trending_signals(self, paper_ids: Sequence[str]
-                         ) -> tuple[list[float | None], list[float | None]]:
-        """Stored trending sums and upvotes of papers, in order."""
+    def trending_signals(self, paper_ids: Sequence[str], now: datetime
+                         ) -> tuple[list[float], list[float | None]]:
+        """Trending event scores decayed to ``now``, and upvotes, of papers in order."""
         if not paper_ids:
             return [], []
         pipe = self.client.pipeline(transaction=False)
+        pipe.get(keys.TRENDING_EPOCH)
         pipe.zmscore(keys.TRENDING, list(paper_ids))
         pipe.zmscore(keys.PAPERS_UPVOTES, list(paper_ids))
-        sums, upvotes = pipe.execute()
-        return sums, upvotes
+        epoch, sums, upvotes = pipe.execute()
+        epoch = float(epoch) if epoch is not None else TRENDING_EPOCH.timestamp()
+        # 2^-x underflows gracefully to 0.0 (scores long decayed); it never overflows
+        decay = 2.0 ** (-(now.timestamp() - epoch) / self._half_life_seconds())
+        return [(total or 0.0) * decay for total in sums], upvotes
 
     def trending_scale(self, now: datetime) -> float:
-        """Divide a stored trending sum by this to get its value decayed to ``now``."""
-        return self._growth(now)
+        """Divide a stored trending score by this to decay it to ``now`` (for bulk loaders)."""
+        epoch = self.client.get(keys.TRENDING_EPOCH)
+        epoch = float(epoch) if epoch is not None else TRENDING_EPOCH.timestamp()
+        return 2.0 ** min((now.timestamp() - epoch) / self._half_life_seconds(), 1000.0)
 
     # -- models ------------------------------------------------------------------------
 

@@ -29,7 +29,6 @@ OPENAPI_SETTINGS = {
                                 "RFC 9457 application/problem+json."},
     },
 }
-JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -74,14 +73,6 @@ def init_app(app: Flask) -> None:
     def swagger_static(filename: str) -> Response:
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename,
                                    max_age=86400)
-
-    @app.before_request
-    def _require_json_body() -> Response | None:
-        has_body = (request.content_length or 0) > 0 or "Transfer-Encoding" in request.headers
-        if (request.method in JSON_BODY_METHODS and request.path.startswith("/v1/")
-                and has_body and not request.is_json):
-            return problem(415, "Unsupported Media Type", "Send the body as application/json.")
-        return None
 
     @app.after_request
     def _headers(response: Response) -> Response:

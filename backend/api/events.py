@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint, abort
 
-from backend.api.common import AUTH_RESPONSES, BEARER, utcnow
+from backend.api.common import AUTH_RESPONSES, BEARER, json_body, utcnow
 from backend.auth import auth_required
 from backend.extensions import get_store
 from backend.schemas import EventBatchResultSchema, EventBatchSchema
@@ -15,6 +15,7 @@ blp = Blueprint("events", __name__, url_prefix="/v1", description="Events")
 
 @blp.route("/events", methods=["POST"])
 @auth_required
+@json_body
 @blp.arguments(EventBatchSchema)
 @blp.response(202, EventBatchResultSchema)
 @blp.alt_response(401, description=AUTH_RESPONSES[401])

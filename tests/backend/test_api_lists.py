@@ -179,8 +179,6 @@ def test_unsave_takes_the_save_back_out_of_trending(client, post):
     assert item["score"] == pytest.approx(0.0, abs=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="backend bug: a second save ('kept') moves savestate's "
-                   "time, so the later unsave subtracts a different amount than was added")
 def test_save_save_unsave_leaves_no_trending_residue(client, post):
     post(event(type="save", ts=ago(days=2)))
     post(event(type="save", ts=ago(days=1)))
@@ -189,8 +187,6 @@ def test_save_save_unsave_leaves_no_trending_residue(client, post):
     assert item["score"] == pytest.approx(0.0, abs=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="backend bug: Store._growth overflows a float "
-                   "(2**x with x > 1024) once (now - 2024-01-01) > 1024 half-lives")
 def test_a_short_half_life_does_not_overflow(redis_url, redis_client, tmp_path):
     app = make_app(redis_url, tmp_path, TRENDING_HALF_LIFE_DAYS=0.5)
     client = app.test_client()

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
+from backend import keys
 import redis
 
 PROBLEM = "application/problem+json"
@@ -259,7 +261,7 @@ def test_delete_me_removes_every_trace(client, make_user, redis_client):
         assert secret not in dump
     assert not list(redis_client.scan_iter(match=f"*{user_id}*"))
     # aggregates may stay: the catalogue and trending still know the papers
-    assert redis_client.exists("pf:trending") and redis_client.exists("pf:p:2412.00001")
+    assert redis_client.exists(keys.TRENDING) and redis_client.exists("pf:p:2412.00001")
 
 
 @pytest.mark.parametrize("method,path", AUTH_ROUTES)

@@ -148,13 +148,13 @@ def test_events_seed_the_catalogue(store, uid):
 def test_trending_signals_follow_effects(store, uid):
     store.apply_events(uid, [ev("open", "2412.00001"), ev("save", "2412.00002"),
                              ev("dismiss", "2412.00003")], NOW)
-    sums, upvotes = store.trending_signals(["2412.00001", "2412.00002", "2412.00003", "x"])
-    scale = store.trending_scale(NOW)
-    assert sums[0] / scale == pytest.approx(1.0, rel=1e-6)
-    assert sums[1] / scale == pytest.approx(4.0, rel=1e-6)
-    assert sums[2] is None and sums[3] is None
+    scores, upvotes = store.trending_signals(["2412.00001", "2412.00002", "2412.00003", "x"],
+                                             NOW)
+    assert scores[0] == pytest.approx(1.0, rel=1e-6)  # open weight, decayed to now
+    assert scores[1] == pytest.approx(4.0, rel=1e-6)  # save weight
+    assert not scores[2] and not scores[3]
     assert upvotes == [None, None, None, None]
-    assert store.trending_signals([]) == ([], [])
+    assert store.trending_signals([], NOW) == ([], [])
 
 
 # --- catalogue --------------------------------------------------------------------------
