@@ -52,6 +52,7 @@ class TrendingRanker:
         self.store = store
         self.settings = settings
         self._cache: dict[int, tuple[float, list[Candidate]]] = {}
+        self._items: dict[tuple[int, int], tuple[float, list[dict[str, Any]]]] = {}
         self._lock = threading.Lock()
 
     def ranked(self, days: int, now: datetime) -> list[Candidate]:
@@ -66,10 +67,23 @@ class TrendingRanker:
             self._cache[days] = (time.monotonic(), ranking)
         return ranking
 
+    def top_items(self, days: int, limit: int, now: datetime) -> list[dict[str, Any]]:
+        """The public trending list (with titles), cached like the ranking."""
+        ttl = float(self.settings["TRENDING_CACHE_SECONDS"])
+        with self._lock:
+            hit = self._items.get((days, limit))
+        if hit and time.monotonic() - hit[0] < ttl:
+            return hit[1]
+        items = _with_metadata(self.store, self.ranked(days, now)[:limit])
+        with self._lock:
+            self._items[(days, limit)] = (time.monotonic(), items)
+        return items
+
     def invalidate(self) -> None:
         """Forget cached rankings (after writes a caller wants to see at once)."""
         with self._lock:
             self._cache.clear()
+            self._items.clear()
 
     def _compute(self, days: int, now: datetime) -> list[Candidate]:
         reference = self.store.newest_daily_date() or now.date()
@@ -91,8 +105,7 @@ class TrendingRanker:
 def trending_items(store: Store, ranker: TrendingRanker, *, days: int, limit: int,
                    now: datetime) -> list[dict[str, Any]]:
     """The public trending list."""
-    top = ranker.ranked(days, now)[:limit]
-    return _with_metadata(store, top)
+    return ranker.top_items(days, limit, now)
 
 
 def fallback_recommendations(store: Store, ranker: TrendingRanker, user_id: str, *,

@@ -142,7 +142,8 @@ class Store:
         pipe = self.client.pipeline(transaction=False)
         pipe.hset(keys.user(user_id, "meta"),
                   mapping={"created_at": now.isoformat(), "token_hash": token_hash})
-        pipe.set(keys.token(token_hash), user_id)
+        # "<user id>:<token hash>": one GET authenticates (user ids never contain ":")
+        pipe.set(keys.token(token_hash), f"{user_id}:{token_hash}")
         pipe.sadd(keys.USERS, user_id)
         pipe.execute()
         return user_id, token
@@ -150,10 +151,10 @@ class Store:
     def user_for_token(self, token: str) -> str | None:
         """The user id a bearer token belongs to, or None."""
         token_hash = hash_token(token)
-        user_id = self.client.get(keys.token(token_hash))
-        if user_id is None:
+        value = self.client.get(keys.token(token_hash))
+        if value is None:
             return None
-        stored = self.client.hget(keys.user(user_id, "meta"), "token_hash") or ""
+        user_id, _, stored = value.partition(":")
         if not hmac.compare_digest(stored, token_hash):
             return None
         return user_id
@@ -217,11 +218,16 @@ class Store:
             elif effect.startswith("unsaved:"):
                 saved_at = float(effect.split(":", 1)[1]) / 1000.0
                 trending += [event.paper_id, saved_at, -float(s["TRENDING_WEIGHT_SAVE"])]
+        trending_args = [self._half_life_seconds(), now.timestamp(),
+                         TRENDING_EPOCH.timestamp(), *trending]
+        trending_keys = [keys.TRENDING, keys.TRENDING_EPOCH]
+        # one round trip where the client allows scripts in pipelines (not on a cluster)
+        in_pipeline = bool(trending) and not isinstance(self.client, redis.RedisCluster)
+        if in_pipeline:
+            self._add_trending(keys=trending_keys, args=trending_args, client=pipe)
         pipe.execute()
-        if trending:
-            self._add_trending(keys=[keys.TRENDING, keys.TRENDING_EPOCH],
-                               args=[self._half_life_seconds(), now.timestamp(),
-                                     TRENDING_EPOCH.timestamp(), *trending])
+        if trending and not in_pipeline:
+            self._add_trending(keys=trending_keys, args=trending_args)
 
     def _half_life_seconds(self) -> float:
         return float(self.settings["TRENDING_HALF_LIFE_DAYS"]) * 86400.0

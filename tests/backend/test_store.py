@@ -50,7 +50,7 @@ def test_key_templates_share_a_hash_tag_per_user():
 
 def test_create_user_stores_only_the_token_hash(store, redis_client):
     user_id, token = store.create_user(NOW)
-    assert redis_client.get(keys.token(hash_token(token))) == user_id
+    assert redis_client.get(keys.token(hash_token(token))) == f"{user_id}:{hash_token(token)}"
     assert redis_client.hget(keys.user(user_id, "meta"), "token_hash") == hash_token(token)
     assert redis_client.sismember(keys.USERS, user_id)
     assert not any(token in k for k in redis_client.scan_iter())
