@@ -205,12 +205,15 @@ class Store:
         pipe = self.client.pipeline(transaction=False)
         today = day_number(now.date())
         trending: list[Any] = []
+        # Seed the catalogue with papers seen first through events (idempotent).
+        pipe.zadd(keys.PAPERS_BY_DAY, {event.paper_id: today for event in events}, nx=True)
+        seeded: set[str] = set()
         for event, effect in zip(events, effects, strict=True):
-            # Seed the catalogue with papers seen first through events (idempotent).
-            pipe.zadd(keys.PAPERS_BY_DAY, {event.paper_id: today}, nx=True)
+            if event.paper_id not in seeded:
+                seeded.add(event.paper_id)
+                pipe.hsetnx(keys.paper(event.paper_id), "first_seen", now.date().isoformat())
             if event.title:
                 pipe.hsetnx(keys.paper(event.paper_id), "title", event.title)
-            pipe.hsetnx(keys.paper(event.paper_id), "first_seen", now.date().isoformat())
             if effect == "open":
                 trending += [event.paper_id, event.ts.timestamp(), s["TRENDING_WEIGHT_OPEN"]]
             elif effect == "saved":
