@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 import redis
-import json
-
 from flask import Flask, Response
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException

@@ -12,7 +12,7 @@ from flask_smorest.utils import prepare_response
 
 from backend import api as api_package
 from backend import limits
-from backend.errors import PROBLEM_MIME, problem, register_error_handlers
+from backend.errors import PROBLEM_MIME, register_error_handlers
 from backend.schemas import ProblemSchema
 
 OPENAPI_SETTINGS = {

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import redis
 
 from backend import keys
-import redis
 
 PROBLEM = "application/problem+json"
 AUTH_ROUTES = [("GET", "/v1/saved"), ("GET", "/v1/recommendations"), ("GET", "/v1/me/export"),
