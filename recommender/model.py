@@ -29,6 +29,10 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "bm25_k1": 100.0,
     "bm25_b": 0.8,
     "sublinear_tf": True,
+    "text_weight": 0.0,  # > 0: words as pseudo-users in the ALS matrix (see docs)
+    "cold_map": "ridge",  # cold/new item factors: "knn" (mean of text neighbours' factors),
+    # "ridge" (ridge text -> factors blended with knn by map_knn_weight), "fold" (fold-in on
+    # the word pseudo-users, needs text_weight > 0)
     "ridge_alpha": 1.0,
     "knn_k": 20,
     "map_knn_weight": 0.5,  # cold factors = w * knn map + (1 - w) * ridge map
@@ -229,8 +233,16 @@ class HybridModel:
     # ------------------------------------------------------------------ new items
     def _map_factors(self, vectors: sp.csr_matrix) -> np.ndarray:
         a = self._a
-        ridge = vectors @ a["ridge_coef"]
-        w = self.params["map_knn_weight"]
+        method = self.params.get("cold_map", "ridge")
+        if method == "fold" and float(self.params.get("text_weight", 0)) > 0:
+            conf = sp.csr_matrix(vectors, dtype=np.float32) * (
+                float(self.params["text_weight"]) * float(self.params["alpha"]))
+            words = np.asarray(a["word_factors"])
+            folded = solve_users(conf, lambda ids: words[ids], a["xtx"],
+                                 float(self.params["regularization"]))
+            return folded * np.float32(a["fold_scale"][0]) if "fold_scale" in a else folded
+        ridge = vectors @ a["ridge_coef"] if a["ridge_coef"].shape[0] else 0.0
+        w = 1.0 if method == "knn" else float(self.params["map_knn_weight"])
         if w > 0:
             warm = a["warm_items"]
             base = self.item_vectors()[: self.n_train_items][warm]
@@ -374,7 +386,7 @@ class HybridModel:
 
 
 _REQUIRED = ("item_factors", "learned_factors", "yty", "bm25_idf", "popularity", "warm_items",
-             "ridge_coef")
+             "ridge_coef", "word_factors", "xtx", "fold_scale")
 _CONTENT = ("tfidf_idf", "tfidf_data", "tfidf_indices", "tfidf_indptr")
 
 
@@ -490,34 +502,50 @@ def train(user_items: sp.spmatrix, item_features: sp.spmatrix | None = None,
     bm25 = Bm25.fit(ui, p["bm25_k1"], p["bm25_b"])
     weighted = bm25.transform(ui)
     weighted.eliminate_zeros()
+    tfidf = vec = None
+    if item_features is not None:
+        tfidf = TfidfModel.fit(item_features, bool(p["sublinear_tf"]))
+        vec = tfidf.transform(item_features)
+    text_weight = float(p["text_weight"]) if vec is not None else 0.0
+    if text_weight > 0:
+        # Words as pseudo-users who "saved" the items containing them: cold items get
+        # factors in the same space as warm ones, and new items are folded in the same way.
+        weighted = sp.vstack([weighted, (text_weight * vec.T).tocsr()], format="csr")
     try:
-        _, learned = fit_als(weighted, int(p["factors"]), float(p["regularization"]),
-                             float(p["alpha"]), int(p["iterations"]), int(p["random_state"]),
-                             int(p["num_threads"]))
+        row_factors, learned = fit_als(weighted, int(p["factors"]), float(p["regularization"]),
+                                       float(p["alpha"]), int(p["iterations"]),
+                                       int(p["random_state"]), int(p["num_threads"]))
     except Exception as exc:  # noqa: BLE001 - any failure inside implicit is a fit failure
         raise ModelFitError(f"ALS failed: {exc}") from exc
-    if not np.isfinite(learned).all():
-        raise ModelFitError("ALS produced non-finite item factors")
+    if not (np.isfinite(learned).all() and np.isfinite(row_factors).all()):
+        raise ModelFitError("ALS produced non-finite factors")
     popularity = np.bincount(ui.indices, minlength=n_items).astype(np.float32)
     warm = np.flatnonzero(popularity > 0)
     learned = np.ascontiguousarray(learned, dtype=np.float32)
     cold_mask = popularity == 0
-    learned[cold_mask] = 0.0
+    f = learned.shape[1]
+    if text_weight > 0:
+        row_factors = np.asarray(row_factors, dtype=np.float64)
+        word_factors = row_factors[ui.shape[0]:].astype(np.float32)
+        xtx = row_factors.T @ row_factors
+    else:
+        word_factors = np.zeros((0, f), dtype=np.float32)
+        xtx = np.zeros((f, f))
+        learned[cold_mask] = 0.0
 
     arrays: dict[str, np.ndarray] = {"learned_factors": learned, "popularity": popularity,
                                      "warm_items": warm.astype(np.int64),
-                                     "bm25_idf": bm25.idf.astype(np.float64)}
-    tfidf = None
-    f = learned.shape[1]
-    if item_features is not None:
-        tfidf = TfidfModel.fit(item_features, bool(p["sublinear_tf"]))
-        vec = tfidf.transform(item_features)
+                                     "bm25_idf": bm25.idf.astype(np.float64),
+                                     "word_factors": word_factors, "xtx": xtx}
+    if vec is not None:
         arrays.update(tfidf_idf=tfidf.idf, tfidf_data=vec.data.astype(np.float32),
                       tfidf_indices=vec.indices.astype(np.int32),
                       tfidf_indptr=vec.indptr.astype(np.int64))
         has_text = np.diff(vec.indptr) > 0
         fit_rows = warm[has_text[warm]]
-        if len(fit_rows):
+        if p["cold_map"] in ("knn", "fold"):
+            arrays["ridge_coef"] = np.zeros((0, f), dtype=np.float32)  # not used
+        elif len(fit_rows):
             arrays["ridge_coef"] = ridge_map(vec[fit_rows], learned[fit_rows],
                                              float(p["ridge_alpha"]))
         else:
@@ -525,11 +553,35 @@ def train(user_items: sp.spmatrix, item_features: sp.spmatrix | None = None,
     else:
         arrays["ridge_coef"] = np.zeros((0, f), dtype=np.float32)
     # Placeholder so _map_factors can run, replaced below.
+    if text_weight > 0 and p["cold_map"] == "fold":
+        # Text-only factors are shrunk (no saves pull them out); calibrate their scale on warm
+        # items so cold and new items compete fairly with warm ones: least-squares scalar s
+        # with learned ~ s * folded.
+        arrays["item_factors"] = learned
+        probe = HybridModel({**p, "map_knn_weight": 0.0}, {**arrays, "fold_scale": np.ones(1)},
+                            bm25, tfidf)
+        rng = np.random.default_rng(int(p["random_state"]))
+        sample = warm[np.diff(vec.indptr)[warm] > 0]
+        sample = np.sort(rng.choice(sample, size=min(len(sample), 4000), replace=False))
+        folded = probe._map_factors(vec[sample]).astype(np.float64)
+        users = row_factors[: ui.shape[0]]
+        gram = users.T @ users  # match scores u.v of the training users, not raw norms
+        fg = folded @ gram
+        den = float((fg * folded).sum())
+        scale = float((fg * learned[sample]).sum()) / den if den > 0 else 1.0
+        arrays["fold_scale"] = np.array([min(max(scale, 1.0), 50.0)])
+        yty = learned.T.astype(np.float64) @ learned  # Gram of the factors as fitted
+        learned[cold_mask] *= np.float32(arrays["fold_scale"][0])
+        cold_mask = np.zeros(n_items, dtype=bool)  # cold items already have (scaled) factors
+    else:
+        arrays["fold_scale"] = np.ones(1)
+        learned[cold_mask] = 0.0
+        yty = learned.T.astype(np.float64) @ learned
     arrays["item_factors"] = learned
-    arrays["yty"] = (learned.T.astype(np.float64) @ learned).astype(np.float64)
+    arrays["yty"] = yty
     model = HybridModel(p, arrays, bm25, tfidf, feature_names)
     effective = learned.copy()
-    if tfidf is not None:
+    if tfidf is not None and (cold_mask.any() or float(p["warm_map_weight"]) > 0):
         vec = model.item_vectors()
         w = float(p["warm_map_weight"])
         targets = np.flatnonzero(cold_mask) if w == 0 else np.arange(n_items)

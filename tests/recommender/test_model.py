@@ -179,3 +179,17 @@ def test_nan_training_input_raises_model_fit_error(communities, fast_params):
     bad_feats.data[0] = np.inf
     with pytest.raises(recommender.ModelFitError):
         recommender.train(ui, bad_feats, fast_params)
+
+
+@pytest.mark.parametrize("cold_map", ["fold", "knn", "ridge"])
+def test_text_pseudo_users_and_cold_maps(communities, fast_params, cold_map, tmp_path):
+    ui, feats = communities
+    params = {**fast_params, "text_weight": 5.0, "cold_map": cold_map}
+    model = recommender.train(ui, feats, params)
+    ids = model.add_items(feats[[3, 40]])
+    s = model.component_scores(ui[:20], ids)["als"]  # topic-A readers
+    assert np.isfinite(s).all() and (s[:, 0] > s[:, 1]).mean() > 0.8
+    model.save(str(tmp_path / "m"))
+    again = recommender.load(str(tmp_path / "m"))
+    items = np.arange(ui.shape[1])
+    np.testing.assert_allclose(again.score(ui[:3], items), model.score(ui[:3], items))
