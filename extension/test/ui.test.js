@@ -69,7 +69,9 @@ test("sidebar states: offline message, empty, collapsed", () => {
   const { document } = blankWindow();
   const host = document.createElement("div");
   const shadow = host.attachShadow({ mode: "open" });
-  UI.renderSidebar(shadow, { status: "offline", items: [], collapsed: true });
+  UI.renderSidebar(shadow, { status: "offline", items: [], collapsed: true, theme: "dark" });
+  assert.equal(shadow.querySelector(".panel").getAttribute("data-theme"), "dark");
+  assert.equal(shadow.querySelector(".panel").getAttribute("data-collapsed"), "true");
   assert.equal(shadow.querySelector(".status").textContent, "offline \u2014 your actions are kept and sent later");
   assert.equal(shadow.querySelector("[data-paperfeed-toggle]").getAttribute("aria-expanded"), "false");
   UI.renderSidebar(shadow, { status: "ok", items: [], collapsed: false });

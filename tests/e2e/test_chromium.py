@@ -10,7 +10,7 @@ import pytest
 from tests.e2e.chromium import ExtensionBrowser, chromium_available
 from tests.e2e.conftest import wait_until
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 HF = "https://huggingface.co"
 CARD_SAVE = 'article [data-paperfeed-action="save"][data-paper-id="{}"]'
@@ -64,6 +64,9 @@ def test_sidebar_shows_recommendations(browser, backend, artifacts):
     page.screenshot(path=str(artifacts / "sidebar.png"))
     page.evaluate("() => document.documentElement.classList.add('dark')")
     wait_until(lambda: host.get_attribute("data-theme") == "dark", 5, message="dark theme")
+    panel_bg = "() => getComputedStyle(document.getElementById('paperfeed-root').shadowRoot.querySelector('.panel')).backgroundColor"
+    wait_until(lambda: page.evaluate(panel_bg) == "rgb(17, 24, 39)", 5, message="dark panel")
+    page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts / "sidebar-dark.png"))
     page.evaluate("() => document.documentElement.classList.remove('dark')")
 
@@ -145,7 +148,8 @@ def test_save_on_card_reaches_backend_and_popup(browser, backend, redis_client):
     assert types == ["open", "save", "save", "unsave"]
 
 
-def test_client_side_navigation_keeps_working(browser, backend):
+def test_client_side_navigation_keeps_working(browser, backend, hf_site):
+    hf_site.requests.clear()
     page = browser.page()
     page.goto(f"{HF}/papers/date/2024-12-03")
     page.locator(CARD_SAVE.format("2412.01824")).wait_for(timeout=10000)
@@ -186,6 +190,8 @@ def test_client_side_navigation_keeps_working(browser, backend):
     time.sleep(1)
     opens = [(e["paper_id"], e.get("source")) for e in backend.events(token) if e["type"] == "open"]
     assert opens == [("2608.19880", "list")]
+    # huggingface.co only saw the page's own requests: the extension never fetches from it.
+    assert all(p.startswith(("/papers", "/__spa.js", "/favicon.ico")) for p in hf_site.requests), hf_site.requests
 
 
 def test_backend_down_events_kept_and_delivered_once(browser, backend):
@@ -219,6 +225,38 @@ def test_backend_down_events_kept_and_delivered_once(browser, backend):
         {k: v for k, v in e.items() if k in {"id", "type", "paper_id", "ts", "source"}} for e in events]})
     assert resend["accepted"] == 0 and resend["duplicates"] == len(events)
     assert sorted(e["id"] for e in backend.events(token)) == ids_before
+
+
+def test_queue_survives_browser_restart(playwright, hf_site, backend, tmp_path):
+    """Events queued while the backend is down are still sent after the browser restarts."""
+    profile = tmp_path / "profile"
+    first = ExtensionBrowser(playwright, profile, hf_site.port)
+    try:
+        first.set_backend(backend.url)
+        page = first.page()
+        page.goto(f"{HF}/papers/date/2024-12-03")
+        page.locator(CARD_SAVE.format("2412.01824")).wait_for()
+        token = wait_until(first.token, 10, message="token")
+        backend.stop()
+        page.locator(CARD_SAVE.format("2412.01824")).click()
+        wait_until(lambda: first.queue_length() == 1, 5, message="event queued")
+    finally:
+        first.close()
+    backend.start()
+    second = ExtensionBrowser(playwright, profile, hf_site.port)
+    try:
+        # No page needed: the service worker flushes its stored queue when it starts.
+        try:
+            wait_until(lambda: backend.saved_ids(token) == ["2412.01824"], 40, interval=0.5,
+                       message="queued save delivered after restart")
+        except AssertionError as error:
+            state = {k: second.storage(k) for k in ("pf:auth", "pf:queue", "pf:queue-meta")}
+            raise AssertionError(f"{error}; token {token!r}; extension state {state}; backend log tail:\n"
+                                 f"{backend.log_path.read_text()[-2000:]}") from None
+        assert second.queue_length() == 0
+        assert [e["type"] for e in backend.events(token)] == ["save"]
+    finally:
+        second.close()
 
 
 def test_dismiss_removes_paper_from_sidebar(browser, backend):

@@ -11,7 +11,8 @@ from tests.e2e.conftest import free_port, wait_until
 from tests.e2e.firefox import FirefoxWithExtension, firefox_available
 from tests.e2e.site import FixtureSite
 
-pytestmark = pytest.mark.browser
+# marionette_driver's own imports (mozinfo, mozrunner) raise DeprecationWarnings.
+pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 HF = "https://huggingface.co"
 
 SIDEBAR_TITLES = """

@@ -60,9 +60,12 @@
         r.saved.includes(id) ? state.saved.add(id) : state.saved.delete(id);
         r.dismissed.includes(id) ? state.dismissed.add(id) : state.dismissed.delete(id);
       }
-      state.collapsed = r.collapsed;
       wanted.forEach(paint);
-      if (host) host.dataset.collapsed = String(state.collapsed);
+      if (state.collapsed !== r.collapsed) {
+        state.collapsed = r.collapsed;
+        if (host) host.dataset.collapsed = String(state.collapsed);
+        renderSidebar();
+      }
     } catch (error) {
       wanted.forEach((id) => state.known.delete(id));
     }
@@ -148,7 +151,12 @@
   // ---- sidebar ------------------------------------------------------------------
   function renderSidebar() {
     if (!host) return;
-    UI.renderSidebar(host.shadowRoot, { ...state.recs, saved: state.saved, collapsed: state.collapsed });
+    UI.renderSidebar(host.shadowRoot, {
+      ...state.recs,
+      saved: state.saved,
+      collapsed: state.collapsed,
+      theme: host.dataset.theme || "light",
+    });
   }
 
   function createHost() {
@@ -184,13 +192,22 @@
     const room = window.innerWidth - HF.contentRight(document);
     const side = room >= SIDE_WIDTH + 16;
     const theme = HF.isDark(document) ? "dark" : "light";
-    if (host.dataset.theme !== theme) host.dataset.theme = theme;
+    if (host.dataset.theme !== theme) {
+      host.dataset.theme = theme;
+      renderSidebar();
+    }
     if (side) {
-      if (host.dataset.mode !== "side") host.dataset.mode = "side";
+      if (host.dataset.mode !== "side") {
+        host.dataset.mode = "side";
+        renderSidebar();
+      }
       host.style.setProperty("--pf-width", `${Math.min(SIDE_WIDTH + 40, room - 16)}px`);
       if (host.parentNode !== document.body) document.body.append(host);
     } else {
-      if (host.dataset.mode !== "inline") host.dataset.mode = "inline";
+      if (host.dataset.mode !== "inline") {
+        host.dataset.mode = "inline";
+        renderSidebar();
+      }
       const anchor = HF.sidebarAnchor(document);
       if (host.parentNode !== anchor) anchor.prepend(host);
     }

@@ -17,11 +17,11 @@ button[data-paperfeed-action="dismiss"][aria-pressed="true"] { text-decoration: 
 `;
 
   const SIDEBAR_CSS = `
-:host { all: initial; display: block; box-sizing: border-box; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif;
-  --bg: #ffffff; --fg: #111827; --muted: #6b7280; --border: #e5e7eb; --accent: #f59e0b; --hover: #f9fafb; color: var(--fg); }
-:host([data-theme="dark"]) { --bg: #111827; --fg: #e5e7eb; --muted: #9ca3af; --border: #374151; --hover: #1f2937; }
+:host { all: initial; display: block; box-sizing: border-box; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; }
 :host([data-mode="side"]) { position: fixed; top: 72px; right: 8px; width: var(--pf-width, 280px); max-height: calc(100vh - 88px); z-index: 40; }
 :host([data-mode="inline"]) { position: relative; width: auto; max-width: 1280px; margin: 12px auto; padding: 0 16px; }
+.panel { --bg: #ffffff; --fg: #111827; --muted: #6b7280; --border: #e5e7eb; --accent: #f59e0b; --hover: #f9fafb; color: var(--fg); }
+.panel[data-theme="dark"] { --bg: #111827; --fg: #e5e7eb; --muted: #9ca3af; --border: #374151; --hover: #1f2937; }
 .panel { background: var(--bg); border: 1px solid var(--border); border-radius: 12px; box-shadow: 0 4px 14px rgba(0,0,0,.08);
   display: flex; flex-direction: column; max-height: inherit; overflow: hidden; }
 header { display: flex; align-items: center; gap: 8px; padding: 8px 12px; }
@@ -30,7 +30,8 @@ header h2 { font-size: 15px; margin: 0; flex: 1; }
 .toggle .chev { transition: transform .15s; display: inline-block; }
 .toggle[aria-expanded="false"] .chev { transform: rotate(-90deg); }
 .body { overflow: auto; padding: 0 12px 10px; border-top: 1px solid var(--border); }
-:host([data-collapsed="true"]) .body { display: none; }
+.panel[data-collapsed="true"] .body { display: none; }
+:host([data-mode="inline"]) .body { max-height: 264px; }
 .status { color: var(--muted); font-size: 12.5px; margin: 8px 0; }
 .status[data-kind="offline"] { color: #b45309; }
 ol { list-style: none; margin: 0; padding: 0; }
@@ -117,14 +118,19 @@ button.act[data-paperfeed-action="save"][aria-pressed="true"] { background: #fde
 
   /**
    * Render the "Trending for you" panel into `shadow` (an open shadow root).
-   * model: {status: "loading"|"ok"|"offline"|"error", items, saved:Set, collapsed, pending}
+   * model: {status: "loading"|"ok"|"offline"|"error", items, saved:Set, collapsed, theme: "light"|"dark"}
    * Returns nothing; the caller listens for clicks on the shadow root.
    */
   function renderSidebar(shadow, model) {
     const doc = shadow.ownerDocument;
     shadow.replaceChildren();
     shadow.append(style(doc, SIDEBAR_CSS));
-    const panel = el(doc, "section", { class: "panel", "aria-label": "Trending for you (paperfeed)" });
+    const panel = el(doc, "section", {
+      class: "panel",
+      "aria-label": "Trending for you (paperfeed)",
+      "data-theme": model.theme === "dark" ? "dark" : "light",
+      "data-collapsed": model.collapsed ? "true" : "false",
+    });
     const header = el(doc, "header");
     const toggle = el(doc, "button", { type: "button", class: "toggle", "data-paperfeed-toggle": "", "aria-expanded": model.collapsed ? "false" : "true", "aria-controls": "pf-body" });
     toggle.append(el(doc, "span", { class: "chev", "aria-hidden": "true" }, "\u25be"));
