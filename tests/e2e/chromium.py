@@ -55,7 +55,8 @@ class ExtensionBrowser:
 
     def set_backend(self, url: str) -> None:
         self.worker.evaluate(
-            "async (url) => chrome.storage.local.set({'pf:settings': {backendUrl: url, paused: false, collapsed: false}})",
+            "async (url) => chrome.storage.local.set("
+            "{'pf:settings': {backendUrl: url, paused: false, collapsed: false}})",
             url,
         )
 

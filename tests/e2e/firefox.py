@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -79,17 +80,19 @@ class FirefoxWithExtension:
             stdout=self.log, stderr=self.log, env={**os.environ, "MOZ_HEADLESS": "1"},
             start_new_session=True,
         )
-        self.m = Marionette(host="127.0.0.1", port=marionette_port)
+        # Wait for the port ourselves: marionette_driver's own polling leaks sockets.
         deadline = time.monotonic() + 30
         while True:
             try:
-                self.m.start_session({"acceptInsecureCerts": True})
+                socket.create_connection(("127.0.0.1", marionette_port), timeout=0.5).close()
                 break
-            except Exception:  # noqa: BLE001 - not listening yet
+            except OSError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    self.close()
-                    raise
-                time.sleep(0.3)
+                    self._stop_process()
+                    raise RuntimeError(f"Firefox did not open Marionette: see {profile_dir / 'firefox.log'}") from None
+                time.sleep(0.1)
+        self.m = Marionette(host="127.0.0.1", port=marionette_port)
+        self.m.start_session({"acceptInsecureCerts": True})
         self.m.set_window_rect(width=width, height=height)
         Addons(self.m).install(str(EXTENSION), temp=True)
         self.base = f"moz-extension://{ADDON_UUID}/"
@@ -103,8 +106,9 @@ class FirefoxWithExtension:
                 const [url] = arguments;
                 const browser = Services.wm.getMostRecentWindow("navigator:browser").gBrowser.selectedBrowser;
                 const principal = Services.scriptSecurityManager.getSystemPrincipal();
-                if (browser.fixupAndLoadURIString) browser.fixupAndLoadURIString(url, { triggeringPrincipal: principal });
-                else browser.loadURI(Services.io.newURI(url), { triggeringPrincipal: principal });
+                const options = { triggeringPrincipal: principal };
+                if (browser.fixupAndLoadURIString) browser.fixupAndLoadURIString(url, options);
+                else browser.loadURI(Services.io.newURI(url), options);
                 """,
                 script_args=[url],
             )
@@ -122,6 +126,9 @@ class FirefoxWithExtension:
             self.m.delete_session()
         except Exception:  # noqa: BLE001
             pass
+        self._stop_process()
+
+    def _stop_process(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
             try:

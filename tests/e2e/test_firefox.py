@@ -11,8 +11,14 @@ from tests.e2e.conftest import free_port, wait_until
 from tests.e2e.firefox import FirefoxWithExtension, firefox_available
 from tests.e2e.site import FixtureSite
 
-# marionette_driver's own imports (mozinfo, mozrunner) raise DeprecationWarnings.
-pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+# marionette_driver's own imports (mozinfo, mozrunner) raise DeprecationWarnings, and its
+# transport may leave a socket for the garbage collector.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
 HF = "https://huggingface.co"
 
 SIDEBAR_TITLES = """
