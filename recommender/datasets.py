@@ -204,10 +204,8 @@ def split_new(user_items: sp.csr_matrix, test_fraction: float = 0.2,
 
 
 def _mask_split(m: sp.csr_matrix, test_mask: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    coo = m.tocoo()
     rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
     cols = m.indices
-    del coo
     parts = []
     for mask in (~test_mask, test_mask):
         parts.append(sp.csr_matrix((m.data[mask], (rows[mask], cols[mask])), shape=m.shape))

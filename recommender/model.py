@@ -37,7 +37,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "knn_k": 20,
     "map_knn_weight": 0.5,  # cold factors = w * knn map + (1 - w) * ridge map
     "warm_map_weight": 0.0,  # warm factors = (1 - w) * learned + w * mapped
-    "weights": {"als": 0.5, "content": 0.5, "popularity": 0.0},
+    "weights": {"als": 0.6, "content": 0.4, "popularity": 0.0},
     "random_state": 0,
     "num_threads": 0,
 }

@@ -12,7 +12,8 @@ FAST = {"factors": 8, "iterations": 8, "random_state": 3, "num_threads": 1, "knn
 def make_communities(n_users: int = 80, n_items: int = 60, n_words: int = 40, seed: int = 0):
     """Users 0..n/2 read topic A (items 0..n_items/2, words 0..n_words/2), the rest topic B.
 
-    A few popular items (the last 4) are saved by a third of the users of both communities, so popularity alone is a weak but non-trivial baseline.
+    A few popular items (the last 4) are saved by a third of the users of both communities,
+    so popularity alone is a weak but non-trivial baseline.
     """
     rng = np.random.default_rng(seed)
     half_i, half_w = n_items // 2, n_words // 2
