@@ -240,16 +240,17 @@ class HybridModel:
             words = np.asarray(a["word_factors"])
             folded = solve_users(conf, lambda ids: words[ids], a["xtx"],
                                  float(self.params["regularization"]))
-            return folded * np.float32(a["fold_scale"][0]) if "fold_scale" in a else folded
+            return folded * np.float32(a["map_scale"][0]) if "map_scale" in a else folded
         ridge = vectors @ a["ridge_coef"] if a["ridge_coef"].shape[0] else 0.0
         w = 1.0 if method == "knn" else float(self.params["map_knn_weight"])
+        scale = np.float32(a["map_scale"][0]) if "map_scale" in a else np.float32(1.0)
         if w > 0:
             warm = a["warm_items"]
             base = self.item_vectors()[: self.n_train_items][warm]
             knn = knn_map(vectors, base, np.asarray(a["learned_factors"][warm]),
                           int(self.params["knn_k"]))
-            return (w * knn + (1 - w) * ridge).astype(np.float32)
-        return np.asarray(ridge, dtype=np.float32)
+            return (scale * (w * knn + (1 - w) * ridge)).astype(np.float32)
+        return (scale * np.asarray(ridge, dtype=np.float32)).astype(np.float32)
 
     def add_items(self, item_features: sp.spmatrix) -> np.ndarray:
         """Make items that arrived after training scorable from their raw feature rows.
@@ -386,7 +387,7 @@ class HybridModel:
 
 
 _REQUIRED = ("item_factors", "learned_factors", "yty", "bm25_idf", "popularity", "warm_items",
-             "ridge_coef", "word_factors", "xtx", "fold_scale")
+             "ridge_coef", "word_factors", "xtx", "map_scale")
 _CONTENT = ("tfidf_idf", "tfidf_data", "tfidf_indices", "tfidf_indptr")
 
 
@@ -553,28 +554,28 @@ def train(user_items: sp.spmatrix, item_features: sp.spmatrix | None = None,
     else:
         arrays["ridge_coef"] = np.zeros((0, f), dtype=np.float32)
     # Placeholder so _map_factors can run, replaced below.
-    if text_weight > 0 and p["cold_map"] == "fold":
-        # Text-only factors are shrunk (no saves pull them out); calibrate their scale on warm
-        # items so cold and new items compete fairly with warm ones: least-squares scalar s
-        # with learned ~ s * folded.
-        arrays["item_factors"] = learned
-        probe = HybridModel({**p, "map_knn_weight": 0.0}, {**arrays, "fold_scale": np.ones(1)},
-                            bm25, tfidf)
+    yty = learned.T.astype(np.float64) @ learned  # Gram of the factors as fitted
+    arrays["item_factors"] = learned
+    arrays["map_scale"] = np.ones(1)
+    sample = warm[np.diff(vec.indptr)[warm] > 0] if vec is not None else warm[:0]
+    if len(sample):
+        # Text-mapped factors are shrunk (no saves pull them out): calibrate their scale on
+        # warm items so cold and new items compete fairly with warm ones. Least-squares scalar
+        # s with learned ~ s * mapped in the metric of the training users' scores.
+        arrays["yty"] = yty
+        probe = HybridModel(p, arrays, bm25, tfidf)
         rng = np.random.default_rng(int(p["random_state"]))
-        sample = warm[np.diff(vec.indptr)[warm] > 0]
         sample = np.sort(rng.choice(sample, size=min(len(sample), 4000), replace=False))
-        folded = probe._map_factors(vec[sample]).astype(np.float64)
-        users = row_factors[: ui.shape[0]]
-        gram = users.T @ users  # match scores u.v of the training users, not raw norms
-        fg = folded @ gram
-        den = float((fg * folded).sum())
+        mapped = probe._map_factors(vec[sample]).astype(np.float64)
+        users = np.asarray(row_factors[: ui.shape[0]], dtype=np.float64)
+        fg = mapped @ (users.T @ users)
+        den = float((fg * mapped).sum())
         scale = float((fg * learned[sample]).sum()) / den if den > 0 else 1.0
-        arrays["fold_scale"] = np.array([min(max(scale, 1.0), 50.0)])
-        yty = learned.T.astype(np.float64) @ learned  # Gram of the factors as fitted
-        learned[cold_mask] *= np.float32(arrays["fold_scale"][0])
+        arrays["map_scale"] = np.array([min(max(scale, 1.0), 50.0)])
+    if text_weight > 0 and p["cold_map"] == "fold":
+        learned[cold_mask] *= np.float32(arrays["map_scale"][0])
         cold_mask = np.zeros(n_items, dtype=bool)  # cold items already have (scaled) factors
     else:
-        arrays["fold_scale"] = np.ones(1)
         learned[cold_mask] = 0.0
         yty = learned.T.astype(np.float64) @ learned
     arrays["item_factors"] = learned
