@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -28,6 +29,29 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def stable_port() -> int:
+    """A free port below the kernel's ephemeral range, for a server that is stopped and restarted.
+
+    Ports from free_port() come from the ephemeral range, so while our backend is down another
+    process (e.g. a concurrent test session) could be handed the same port and answer in its place.
+    """
+    low = 32768
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20000, max(20001, min(low, 32768)))
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return free_port()
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.2,
@@ -54,7 +78,7 @@ class BackendProcess:
         self.redis_url = redis_url
         self.data_dir = data_dir
         self.log_path = log_path
-        self.port = free_port()
+        self.port = stable_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
@@ -76,7 +100,7 @@ class BackendProcess:
                 raise RuntimeError(f"paperfeed serve exited: see {self.log_path}")
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
-                    if response.status == 200:
+                    if response.status == 200 and self.process.poll() is None:
                         return
             except (OSError, urllib.error.URLError):
                 time.sleep(0.2)
