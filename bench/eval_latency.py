@@ -1,6 +1,8 @@
 """Latency of the model API on citeulike-t: train once, then time per-user scoring.
 
-Usage: python bench/eval_latency.py [/work/shared/datasets/citeulike-t]
+Usage: OPENBLAS_NUM_THREADS=1 python bench/eval_latency.py [/work/shared/datasets/citeulike-t]
+
+Without OPENBLAS_NUM_THREADS=1 a busy 2-core machine shows 100+ ms tails (BLAS threads spin).
 """
 
 from __future__ import annotations
