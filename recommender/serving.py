@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 import recommender
 from recommender.model import zscore
@@ -101,6 +102,10 @@ class PersonalRecommender:
         self._checked_at = -1e9
         self._swap_lock = threading.Lock()
         self.content_index = ContentIndex(store)
+        # One BLAS thread per process: requests already run in parallel (workers x threads),
+        # and OpenBLAS threads spinning on busy cores made the 128 x 128 user solve ~90 ms
+        # instead of ~1 ms (docs/performance.md, "Recommender").
+        threadpool_limits(1, "blas")
 
     # -- model versions ----------------------------------------------------------------
 
