@@ -24,10 +24,10 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 import recommender
-from recommender.model import zscore
 from backend.feeds import Candidate, TrendingRanker, fallback_recommendations
 from backend.store import Store
 from recommender.contentindex import ContentIndex
+from recommender.model import zscore
 from recommender.textfeatures import TextFeaturizer, paper_text
 from recommender.training import (
     ADDITIONS_FEATURES,
