@@ -151,7 +151,7 @@ def run_training(config, quiet: bool = False) -> dict:
     from recommender.training import train_from_store
 
     store = open_store(config)
-    stages = ["read", "evaluate", "fit", "write", "publish"]
+    stages = ["read", "fit", "evaluate", "write", "publish"]
     with tqdm(total=len(stages), desc="train", disable=quiet, file=sys.stderr,
               bar_format="{desc}: {n}/{total} {postfix} [{elapsed}]") as bar:
 

@@ -43,6 +43,12 @@ class TextFeaturizer:
     def fit(cls, texts: Sequence[str], *, max_features: int = 50_000, min_df: int = 2
             ) -> TextFeaturizer:
         """Choose the vocabulary from a corpus (terms in at least ``min_df`` texts)."""
+        return cls.fit_transform(texts, max_features=max_features, min_df=min_df)[0]
+
+    @classmethod
+    def fit_transform(cls, texts: Sequence[str], *, max_features: int = 50_000, min_df: int = 2
+                      ) -> tuple[TextFeaturizer, sp.csr_matrix]:
+        """Choose the vocabulary and return the count matrix too (one tokenising pass)."""
         min_df = min_df if len(texts) >= 50 else 1
         vectorizer = CountVectorizer(
             lowercase=True, token_pattern=TOKEN_PATTERN, ngram_range=(1, 2),
@@ -50,10 +56,10 @@ class TextFeaturizer:
             max_features=max_features, dtype="float32",
         )
         try:
-            vectorizer.fit(texts)
+            counts = vectorizer.fit_transform(texts).tocsr()
         except ValueError:  # empty vocabulary (no usable text at all)
-            return cls([])
-        return cls(vectorizer.get_feature_names_out().tolist())
+            return cls([]), sp.csr_matrix((len(texts), 0), dtype="float32")
+        return cls(vectorizer.get_feature_names_out().tolist()), counts
 
     @property
     def n_features(self) -> int:

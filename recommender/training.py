@@ -30,7 +30,7 @@ MODEL_SUBDIR = "model"
 PAPER_IDS_FILE = "paper_ids.json"
 VOCABULARY_FILE = "vocabulary.json"
 METADATA_FILE = "metadata.json"
-EVAL_USERS = 3000
+EVAL_USERS = 1000
 EVAL_BATCH = 256
 
 
@@ -79,30 +79,30 @@ def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
     index = {paper_id: i for i, paper_id in enumerate(paper_ids)}
     read_papers = time.perf_counter()
 
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[str] = []
     n_users = 0
     for batch in store.iter_interaction_weights():
         for _user_id, weights in batch:
-            items = [(index.get(p), float(w)) for p, w in weights.items()]
-            items = [(i, w) for i, w in items if i is not None and w > 0]
-            if not items:
-                continue
-            cols.append(np.fromiter((i for i, _ in items), dtype=np.int32, count=len(items)))
-            vals.append(np.fromiter((w for _, w in items), dtype=np.float32, count=len(items)))
-            rows.append(np.full(len(items), n_users, dtype=np.int32))
-            n_users += 1
-    if rows:
-        user_items = sp.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-            shape=(n_users, len(paper_ids)), dtype=np.float32)
-    else:
-        user_items = sp.csr_matrix((0, len(paper_ids)), dtype=np.float32)
+            before = len(cols)
+            for paper_id, weight in weights.items():
+                column = index.get(paper_id)
+                if column is not None:
+                    cols.append(column)
+                    vals.append(weight)
+            if len(cols) > before:
+                rows.extend([n_users] * (len(cols) - before))
+                n_users += 1
+    data = np.array(vals, dtype=np.float32) if vals else np.zeros(0, dtype=np.float32)
+    user_items = sp.csr_matrix(
+        (data, (np.array(rows, dtype=np.int32), np.array(cols, dtype=np.int32))),
+        shape=(n_users, len(paper_ids)), dtype=np.float32)
+    user_items.data[~np.isfinite(user_items.data) | (user_items.data < 0)] = 0
+    user_items.eliminate_zeros()
     read_users = time.perf_counter()
 
-    featurizer = TextFeaturizer.fit(texts, max_features=max_features)
-    item_features = featurizer.transform(texts)
+    featurizer, item_features = TextFeaturizer.fit_transform(texts, max_features=max_features)
     done = time.perf_counter()
     return TrainingData(
         paper_ids=paper_ids, user_items=user_items, item_features=item_features,
@@ -230,24 +230,28 @@ def train_from_store(store, config: dict[str, Any], *, params: dict[str, Any] | 
         raise TrainingError("no interactions in the store yet: nothing to train on")
     params = dict(params or {})
 
-    progress("evaluate")
+    params.setdefault("num_threads", os.cpu_count() or 1)
+
+    # One fit: the published model is the one trained with the held-out slice hidden.
+    # That slice is < 1% of interactions of a few thousand users, and serving recomputes
+    # every user's vector from all their current interactions anyway.
+    progress("fit")
     train, hidden = holdout(data.user_items, seed=int(params.get("random_state", 0)))
+    fit_started = time.perf_counter()
+    model = recommender.train(train, data.item_features, params)
+    fit_seconds = time.perf_counter() - fit_started
+
+    progress("evaluate")
     eval_started = time.perf_counter()
     metrics: dict[str, Any] = {}
     if hidden:
-        candidate = recommender.train(train, data.item_features, params)
-        metrics["model"] = evaluate(model_scorer(candidate, len(data.paper_ids)), train, hidden)
+        metrics["model"] = evaluate(model_scorer(model, len(data.paper_ids)), train, hidden)
         metrics["popularity"] = evaluate(popularity_scorer(train), train, hidden)
         current = load_current() if load_current else None
         if current is not None:
             metrics["current"] = evaluate(
                 mapped_scorer(current.model, current.paper_ids, data.paper_ids), train, hidden)
     eval_seconds = time.perf_counter() - eval_started
-
-    progress("fit")
-    fit_started = time.perf_counter()
-    model = recommender.train(data.user_items, data.item_features, params)
-    fit_seconds = time.perf_counter() - fit_started
 
     progress("write")
     version = new_version()
