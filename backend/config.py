@@ -47,6 +47,8 @@ DEFAULTS: dict[str, Any] = {
     # workers look for a new version, and how the final list blends model and trending.
     "MODELS_DIR": None,
     "MODEL_POLL_SECONDS": 30,
+    # A user's finished list is reused until their next event, the next model, or this.
+    "RECOMMENDATIONS_CACHE_SECONDS": 30,
     "RECOMMENDER_BLEND": {"model": 1.0, "trending": 0.35},
     # Model hyper-parameters passed to recommender.train (empty: its tuned defaults).
     "RECOMMENDER_PARAMS": {},

@@ -252,6 +252,19 @@ class Store:
         saved, dismissed = pipe.execute()
         return set(saved) | set(dismissed)
 
+    def user_state(self, user_id: str) -> tuple[str, set[str], dict[str, float]]:
+        """In one round trip: a key that changes with every applied event (the id of the
+        newest event-log entry), the papers never to recommend (saved or dismissed), and
+        the interaction weights."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.xrevrange(keys.user(user_id, "events"), count=1)
+        pipe.zrange(keys.user(user_id, "saved"), 0, -1)
+        pipe.zrange(keys.user(user_id, "dismissed"), 0, -1)
+        pipe.hgetall(keys.user(user_id, "weights"))
+        newest, saved, dismissed, weights = pipe.execute()
+        state = newest[0][0] if newest else "0-0"
+        return state, set(saved) | set(dismissed), {p: float(w) for p, w in weights.items()}
+
     def dismissed(self, user_id: str) -> set[str]:
         """Papers the user dismissed."""
         return set(self.client.zrange(keys.user(user_id, "dismissed"), 0, -1))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections import OrderedDict
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -102,6 +103,7 @@ class PersonalRecommender:
         self._checked_at = -1e9
         self._swap_lock = threading.Lock()
         self.content_index = ContentIndex(store)
+        self._lists = ListCache(float(config.get("RECOMMENDATIONS_CACHE_SECONDS", 30)))
         # One BLAS thread per process: requests already run in parallel (workers x threads),
         # and OpenBLAS threads spinning on busy cores made the 128 x 128 user solve ~90 ms
         # instead of ~1 ms (docs/performance.md, "Recommender").
@@ -179,12 +181,21 @@ class PersonalRecommender:
         """Return ``(model_version, items)`` for the user."""
         loaded = self.current_model()
         version = loaded.version if loaded else None
-        excluded = self.store.excluded_papers(user_id)
+        state, excluded, weights = self.store.user_state(user_id)
+        key = (user_id, days, limit)
+        cached = self._lists.get(key, (version, state))
+        if cached is not None:
+            return version, cached
+        items = self._recommend(version, loaded, excluded, weights, days=days, limit=limit,
+                                now=now, user_id=user_id)
+        self._lists.put(key, (version, state), items)
+        return version, items
+
+    def _recommend(self, version, loaded, excluded, weights, *, days, limit, now, user_id):
         window = self.ranker.ranked(days, now)
         candidates = [c for c in window if c.paper_id not in excluded]
-        weights = self.store.interaction_weights(user_id)
         if not candidates or not weights:
-            return version, fallback_recommendations(
+            return fallback_recommendations(
                 self.store, self.ranker, user_id, days=days, limit=limit, now=now)
         if loaded is None:
             scores, reasons = self.content_index.rank(
@@ -209,7 +220,7 @@ class PersonalRecommender:
                 "upvotes": candidate.upvotes,
                 "reason": reasons(int(i)),
             })
-        return version, items
+        return items
 
     def _rank_with_model(self, loaded: LoadedModel, candidates: list[Candidate],
                          weights: dict[str, float]):
@@ -243,6 +254,42 @@ class PersonalRecommender:
             for paper_id, item in zip(missing, new_ids, strict=True):
                 loaded.index[paper_id] = int(item)
                 loaded.ids_by_item.append(paper_id)
+
+
+class ListCache:
+    """Finished lists per (user, days, limit), valid while the user's event state and the
+    model version are unchanged, for at most ``ttl`` seconds (trending drifts slowly).
+
+    A save, unsave, dismiss or open changes the state, so it shows in the next list.
+    """
+
+    MAX_ENTRIES = 20_000
+
+    def __init__(self, ttl: float):
+        self.ttl = ttl
+        self._entries: OrderedDict[tuple, tuple[tuple, float, list]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, stamp: tuple) -> list | None:
+        """The cached list, if still valid."""
+        if self.ttl <= 0:
+            return None
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] != stamp or time.monotonic() - entry[1] > self.ttl:
+                return None
+            self._entries.move_to_end(key)
+            return entry[2]
+
+    def put(self, key: tuple, stamp: tuple, items: list) -> None:
+        """Remember a list."""
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            self._entries[key] = (stamp, time.monotonic(), items)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.MAX_ENTRIES:
+                self._entries.popitem(last=False)
 
 
 class BatchReasons:
