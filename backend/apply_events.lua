@@ -1,8 +1,14 @@
--- Apply a batch of one user's events atomically. All keys share the user's hash slot.
+-- Apply a batch of one user's events atomically.
 --
--- KEYS: meta, events, eids, savestate, saved, dismissed, opens, weights (keys.USER_PARTS order)
+-- KEYS: meta, events, eids, savestate, saved, dismissed, opens, weights (keys.USER_PARTS
+--       order; one hash slot), and in global mode also: trending scores, trending epoch,
+--       papers by day, then one catalogue key per event (in event order)
 -- ARGV: stream_min_id_ms, eid_min_ms, weight_open, open_cap, weight_save, n_events,
---       then 6 values per event: id, type, paper_id, ts_ms, ts_iso, source
+--       global ("1": also update trending and seed the catalogue, in this same atomic
+--       script: standalone Redis; "0": the caller does it, on Redis Cluster),
+--       half_life_s, now_s, default_epoch, trending_weight_open, trending_weight_save,
+--       today (day number), today (ISO date),
+--       then 7 values per event: id, type, paper_id, ts_ms, ts_iso, source, title ("" if none)
 -- Returns one effect per event:
 --   "dup"            the event id was applied before: nothing changed
 --   "open"           an open was recorded
@@ -25,6 +31,9 @@ local weight_open = tonumber(ARGV[3])
 local open_cap = tonumber(ARGV[4])
 local weight_save = tonumber(ARGV[5])
 local n = tonumber(ARGV[6])
+local global = ARGV[7] == '1'
+local HEADER, PER_EVENT = 14, 7
+local trending_triples = {}
 
 local function refresh_weight(paper_id)
   local w = 0
@@ -44,9 +53,18 @@ end
 
 local effects = {}
 for i = 0, n - 1 do
-  local base = 6 + i * 6
+  local base = HEADER + i * PER_EVENT
   local event_id, kind, paper_id = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
   local ts, ts_iso, source = tonumber(ARGV[base + 4]), ARGV[base + 5], ARGV[base + 6]
+  if global then
+    -- seed the catalogue with papers seen first through events (idempotent)
+    local paper_key = KEYS[12 + i]
+    redis.call('ZADD', KEYS[11], 'NX', ARGV[13], paper_id)
+    redis.call('HSETNX', paper_key, 'first_seen', ARGV[14])
+    if ARGV[base + 7] ~= '' then
+      redis.call('HSETNX', paper_key, 'title', ARGV[base + 7])
+    end
+  end
   local effect
   if redis.call('ZSCORE', eids, event_id) then
     effect = 'dup'
@@ -101,6 +119,26 @@ for i = 0, n - 1 do
     refresh_weight(paper_id)
   end
   effects[#effects + 1] = effect
+  if global then
+    local delta_ts, weight = nil, nil
+    if effect == 'open' then
+      delta_ts, weight = ts, tonumber(ARGV[11])
+    elseif effect == 'saved' then
+      delta_ts, weight = ts, tonumber(ARGV[12])
+    elseif string.sub(effect, 1, 8) == 'unsaved:' then
+      delta_ts, weight = tonumber(string.sub(effect, 9)), -tonumber(ARGV[12])
+    end
+    if delta_ts then
+      trending_triples[#trending_triples + 1] = paper_id
+      trending_triples[#trending_triples + 1] = string.format('%.17g', delta_ts / 1000)
+      trending_triples[#trending_triples + 1] = tostring(weight)
+    end
+  end
+end
+
+if global and #trending_triples > 0 then
+  add_trending(KEYS[9], KEYS[10], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]),
+               trending_triples)
 end
 
 redis.call('ZREMRANGEBYSCORE', eids, '-inf', '(' .. tostring(eid_min))

@@ -125,9 +125,14 @@ class Store:
         self.client = client
         self.settings = settings
         package = resources.files("backend")
+        library = package.joinpath("trending_lib.lua").read_text()
         self._apply_events = client.register_script(
-            package.joinpath("apply_events.lua").read_text())
-        self._add_trending = client.register_script(package.joinpath("trending.lua").read_text())
+            library + package.joinpath("apply_events.lua").read_text())
+        self._add_trending = client.register_script(
+            library + package.joinpath("trending.lua").read_text())
+        # On a single Redis one script applies everything atomically; a cluster script
+        # may only touch one hash slot, so the global part follows in a pipeline there.
+        self._global_in_script = not isinstance(client, redis.RedisCluster)
 
     # -- users -------------------------------------------------------------------------
 
@@ -182,25 +187,35 @@ class Store:
         """
         s = self.settings
         retention = timedelta(days=float(s["EVENT_RETENTION_DAYS"]))
+        in_script = self._global_in_script
         args: list[Any] = [
             to_ms(now - retention), to_ms(now - EVENT_ID_MEMORY),
             s["WEIGHT_OPEN"], s["WEIGHT_OPEN_CAP"], s["WEIGHT_SAVE"], len(events),
+            "1" if in_script else "0", self._half_life_seconds(), now.timestamp(),
+            TRENDING_EPOCH.timestamp(), s["TRENDING_WEIGHT_OPEN"], s["TRENDING_WEIGHT_SAVE"],
+            day_number(now.date()), now.date().isoformat(),
         ]
         for event in events:
             args += [event.id, event.type, event.paper_id, to_ms(event.ts),
-                     event.ts.isoformat(), event.source or ""]
+                     event.ts.isoformat(), event.source or "", event.title or ""]
+        script_keys = keys.user_keys(user_id)
+        if in_script:
+            script_keys += [keys.TRENDING, keys.TRENDING_EPOCH, keys.PAPERS_BY_DAY,
+                            *(keys.paper(event.paper_id) for event in events)]
         try:
-            effects = self._apply_events(keys=keys.user_keys(user_id), args=args)
+            effects = self._apply_events(keys=script_keys, args=args)
         except redis.ResponseError as error:
             if "NOUSER" in str(error):
                 raise UserGone(user_id) from None
             raise
-        self._update_aggregates(events, effects, now)
+        if not in_script:
+            self._update_aggregates(events, effects, now)
         duplicates = sum(1 for effect in effects if effect == "dup")
         return EventResult(accepted=len(events) - duplicates, duplicates=duplicates)
 
     def _update_aggregates(self, events: Sequence[Event], effects: Sequence[str],
                            now: datetime) -> None:
+        """The global part of applying events, on Redis Cluster (see apply_events.lua)."""
         s = self.settings
         pipe = self.client.pipeline(transaction=False)
         today = day_number(now.date())
@@ -223,14 +238,9 @@ class Store:
                 trending += [event.paper_id, saved_at, -float(s["TRENDING_WEIGHT_SAVE"])]
         trending_args = [self._half_life_seconds(), now.timestamp(),
                          TRENDING_EPOCH.timestamp(), *trending]
-        trending_keys = [keys.TRENDING, keys.TRENDING_EPOCH]
-        # one round trip where the client allows scripts in pipelines (not on a cluster)
-        in_pipeline = bool(trending) and not isinstance(self.client, redis.RedisCluster)
-        if in_pipeline:
-            self._add_trending(keys=trending_keys, args=trending_args, client=pipe)
         pipe.execute()
-        if trending and not in_pipeline:
-            self._add_trending(keys=trending_keys, args=trending_args)
+        if trending:  # scripts cannot run inside a cluster pipeline
+            self._add_trending(keys=[keys.TRENDING, keys.TRENDING_EPOCH], args=trending_args)
 
     def _half_life_seconds(self) -> float:
         return float(self.settings["TRENDING_HALF_LIFE_DAYS"]) * 86400.0
