@@ -23,7 +23,7 @@ def paper_text(title: str | None, abstract: str | None) -> str:
 
 
 class TextFeaturizer:
-    """Bag of words (unigrams and bigrams) over a fixed vocabulary.
+    """Bag of words (unigrams, as in the evaluated configuration) over a fixed vocabulary.
 
     Parameters
     ----------
@@ -35,7 +35,7 @@ class TextFeaturizer:
         self.vocabulary = list(vocabulary)
         self._vectorizer = CountVectorizer(
             vocabulary={term: i for i, term in enumerate(self.vocabulary)},
-            lowercase=True, token_pattern=TOKEN_PATTERN, ngram_range=(1, 2),
+            lowercase=True, token_pattern=TOKEN_PATTERN, ngram_range=(1, 1),
             stop_words="english", dtype="float32",
         )
 
@@ -51,7 +51,7 @@ class TextFeaturizer:
         """Choose the vocabulary and return the count matrix too (one tokenising pass)."""
         min_df = min_df if len(texts) >= 50 else 1
         vectorizer = CountVectorizer(
-            lowercase=True, token_pattern=TOKEN_PATTERN, ngram_range=(1, 2),
+            lowercase=True, token_pattern=TOKEN_PATTERN, ngram_range=(1, 1),
             stop_words="english", min_df=min_df, max_df=0.5 if len(texts) >= 50 else 1.0,
             max_features=max_features, dtype="float32",
         )
