@@ -15,7 +15,12 @@ test-deps:
 	@bash scripts/install-test-deps.sh
 
 test-only:
-	@if [ -f extension/package.json ]; then npm --prefix extension test --silent; fi
+	@if [ -f extension/package.json ]; then \
+	  npm --prefix extension run lint --silent > "$${TMPDIR:-/tmp}/paperfeed-web-ext-lint.log" 2>&1 \
+	    || { cat "$${TMPDIR:-/tmp}/paperfeed-web-ext-lint.log"; exit 1; }; \
+	  echo "web-ext lint: no errors"; \
+	  npm --prefix extension test --silent; \
+	fi
 	$(PYTHON) -m pytest
 
 lint:
