@@ -16,7 +16,7 @@ blp = Blueprint("events", __name__, url_prefix="/v1", description="Events")
 @blp.route("/events", methods=["POST"])
 @auth_required
 @json_body
-@blp.arguments(EventBatchSchema)
+@blp.arguments(EventBatchSchema())
 @blp.response(202, EventBatchResultSchema)
 @blp.alt_response(401, description=AUTH_RESPONSES[401])
 @blp.doc(security=BEARER)

@@ -14,7 +14,7 @@ blp = Blueprint("lists", __name__, url_prefix="/v1", description="Paper lists")
 
 
 @blp.route("/trending", methods=["GET"])
-@blp.arguments(ListQuerySchema, location="query")
+@blp.arguments(ListQuerySchema(), location="query")
 @blp.response(200, TrendingSchema)
 def trending(query: dict):
     """Papers of the last `days` Daily Papers days, ranked by time-decayed activity."""
@@ -25,7 +25,7 @@ def trending(query: dict):
 
 @blp.route("/recommendations", methods=["GET"])
 @auth_required
-@blp.arguments(ListQuerySchema, location="query")
+@blp.arguments(ListQuerySchema(), location="query")
 @blp.response(200, RecommendationsSchema)
 @blp.alt_response(401, description=AUTH_RESPONSES[401])
 @blp.doc(security=BEARER)
