@@ -23,21 +23,25 @@ FORMAT_VERSION = 1
 #: recommender.tune``); see docs/evaluation.md.
 DEFAULT_PARAMS: dict[str, Any] = {
     "factors": 128,
-    "regularization": 5.0,
+    "regularization": 1.0,
     "alpha": 5.0,
     "iterations": 15,
     "bm25_k1": 100.0,
     "bm25_b": 0.8,
     "sublinear_tf": True,
     "text_weight": 0.0,  # > 0: words as pseudo-users in the ALS matrix (see docs)
-    "cold_map": "ridge",  # cold/new item factors: "knn" (mean of text neighbours' factors),
+    "text_mass": 4.4,  # > 0 (and text_weight 0): word pseudo-users with total weight
+    # text_mass x the total bm25 weight of the saves
+    "cold_map": "fold",  # cold/new item factors: "knn" (mean of text neighbours' factors),
     # "ridge" (ridge text -> factors blended with knn by map_knn_weight), "fold" (fold-in on
     # the word pseudo-users, needs text_weight > 0)
     "ridge_alpha": 1.0,
     "knn_k": 20,
     "map_knn_weight": 0.5,  # cold factors = w * knn map + (1 - w) * ridge map
+    "fold_map_weight": 0.5,  # cold_map "fold": cold factors = (1 - w) * fold-in + w * the
+    # ridge/knn map (the map_knn_weight mix) of the learned warm factors
     "warm_map_weight": 0.0,  # warm factors = (1 - w) * learned + w * mapped
-    "weights": {"als": 0.6, "content": 0.4, "popularity": 0.0},
+    "weights": {"als": 0.8, "content": 0.2, "popularity": 0.0},
     "random_state": 0,
     "num_threads": 0,
 }
@@ -234,13 +238,17 @@ class HybridModel:
     def _map_factors(self, vectors: sp.csr_matrix) -> np.ndarray:
         a = self._a
         method = self.params.get("cold_map", "ridge")
+        fold_w = 1.0
         if method == "fold" and float(self.params.get("text_weight", 0)) > 0:
             conf = sp.csr_matrix(vectors, dtype=np.float32) * (
                 float(self.params["text_weight"]) * float(self.params["alpha"]))
             words = np.asarray(a["word_factors"])
             folded = solve_users(conf, lambda ids: words[ids], a["xtx"],
                                  float(self.params["regularization"]))
-            return folded * np.float32(a["map_scale"][0]) if "map_scale" in a else folded
+            fold_w = 1.0 - float(self.params.get("fold_map_weight", 0.0))
+            if fold_w >= 1.0 or a["ridge_coef"].shape[0] == 0:
+                return folded * np.float32(a["map_scale"][0]) if "map_scale" in a else folded
+            method = "ridge"
         ridge = vectors @ a["ridge_coef"] if a["ridge_coef"].shape[0] else 0.0
         w = 1.0 if method == "knn" else float(self.params["map_knn_weight"])
         scale = np.float32(a["map_scale"][0]) if "map_scale" in a else np.float32(1.0)
@@ -249,8 +257,12 @@ class HybridModel:
             base = self.item_vectors()[: self.n_train_items][warm]
             knn = knn_map(vectors, base, np.asarray(a["learned_factors"][warm]),
                           int(self.params["knn_k"]))
-            return (scale * (w * knn + (1 - w) * ridge)).astype(np.float32)
-        return (scale * np.asarray(ridge, dtype=np.float32)).astype(np.float32)
+            mapped = w * knn + (1 - w) * ridge
+        else:
+            mapped = np.asarray(ridge, dtype=np.float32)
+        if fold_w < 1.0:  # fold-in on the word pseudo-users blended with the text maps
+            mapped = fold_w * folded + (1.0 - fold_w) * mapped
+        return (scale * mapped).astype(np.float32)
 
     def add_items(self, item_features: sp.spmatrix) -> np.ndarray:
         """Make items that arrived after training scorable from their raw feature rows.
@@ -508,6 +520,11 @@ def train(user_items: sp.spmatrix, item_features: sp.spmatrix | None = None,
         tfidf = TfidfModel.fit(item_features, bool(p["sublinear_tf"]))
         vec = tfidf.transform(item_features)
     text_weight = float(p["text_weight"]) if vec is not None else 0.0
+    if vec is not None and text_weight <= 0 and float(p.get("text_mass", 0.0)) > 0 and vec.nnz:
+        # Relative weight: the words' total weight is text_mass x the saves' total weight, so
+        # the balance between text and saves does not depend on the size of the data.
+        text_weight = float(p["text_mass"]) * float(weighted.data.sum()) / float(vec.data.sum())
+        p["text_weight"] = text_weight  # effective value, used by the fold-in
     if text_weight > 0:
         # Words as pseudo-users who "saved" the items containing them: cold items get
         # factors in the same space as warm ones, and new items are folded in the same way.
@@ -544,7 +561,9 @@ def train(user_items: sp.spmatrix, item_features: sp.spmatrix | None = None,
                       tfidf_indptr=vec.indptr.astype(np.int64))
         has_text = np.diff(vec.indptr) > 0
         fit_rows = warm[has_text[warm]]
-        if p["cold_map"] in ("knn", "fold"):
+        fold_only = p["cold_map"] == "fold" and not (
+            text_weight > 0 and float(p.get("fold_map_weight", 0.0)) > 0)
+        if p["cold_map"] == "knn" or fold_only:
             arrays["ridge_coef"] = np.zeros((0, f), dtype=np.float32)  # not used
         elif len(fit_rows):
             arrays["ridge_coef"] = ridge_map(vec[fit_rows], learned[fit_rows],
@@ -572,7 +591,7 @@ def train(user_items: sp.spmatrix, item_features: sp.spmatrix | None = None,
         den = float((fg * mapped).sum())
         scale = float((fg * learned[sample]).sum()) / den if den > 0 else 1.0
         arrays["map_scale"] = np.array([min(max(scale, 1.0), 50.0)])
-    if text_weight > 0 and p["cold_map"] == "fold":
+    if text_weight > 0 and p["cold_map"] == "fold" and float(p.get("fold_map_weight", 0)) <= 0:
         learned[cold_mask] *= np.float32(arrays["map_scale"][0])
         cold_mask = np.zeros(n_items, dtype=bool)  # cold items already have (scaled) factors
     else:

@@ -47,7 +47,7 @@ def validation_splits(user_items, seed: int = 0, val_seed: int = 100):
 
 WEIGHT_GRID = {
     f"w{a}_{p}": {"als": a, "content": round(1 - a, 2), "popularity": p}
-    for a, p in itertools.product((0.3, 0.4, 0.5, 0.6, 0.7), (0.0, 0.1))
+    for a, p in itertools.product((0.5, 0.6, 0.7, 0.75, 0.8, 0.9), (0.0,))
 }
 
 

@@ -193,3 +193,39 @@ def test_text_pseudo_users_and_cold_maps(communities, fast_params, cold_map, tmp
     again = recommender.load(str(tmp_path / "m"))
     items = np.arange(ui.shape[1])
     np.testing.assert_allclose(again.score(ui[:3], items), model.score(ui[:3], items))
+
+
+def test_text_mass_is_relative_to_the_saves(communities, fast_params):
+    ui, feats = communities
+    model = recommender.train(ui, feats, {**fast_params, "text_mass": 2.0, "text_weight": 0.0})
+    bm = Bm25.fit(ui, model.params["bm25_k1"], model.params["bm25_b"]).transform(ui)
+    tfidf = model.item_vectors()
+    expected = 2.0 * bm.data.sum() / tfidf.data.sum()
+    assert model.params["text_weight"] == pytest.approx(expected, rel=1e-4)
+    assert model._a["word_factors"].shape == (feats.shape[1], model.factors)
+    off = recommender.train(ui, feats, {**fast_params, "text_mass": 0.0})
+    assert off._a["word_factors"].shape[0] == 0
+
+
+@pytest.mark.parametrize("fold_map_weight", [0.0, 0.5])
+def test_fold_map_weight_cold_and_added_items(communities, fast_params, fold_map_weight,
+                                              tmp_path):
+    ui, feats = communities
+    ui = ui.tolil()
+    ui[:, 5] = 0  # topic-A item becomes cold
+    ui = ui.tocsr()
+    ui.eliminate_zeros()
+    params = {**fast_params, "text_mass": 2.0, "cold_map": "fold",
+              "fold_map_weight": fold_map_weight}
+    model = recommender.train(ui, feats, params)
+    assert np.abs(model._factors_of([5])).sum() > 0
+    als = model.component_scores(ui, [5])["als"][:, 0]
+    assert als[:40].mean() > als[40:].mean()
+    ids = model.add_items(feats[[3, 40]])  # a topic-A and a topic-B paper, both new
+    s = model.component_scores(ui[:20], ids)["als"]  # topic-A readers
+    assert np.isfinite(s).all() and (s[:, 0] > s[:, 1]).mean() > 0.8
+    model.save(str(tmp_path / "m"))
+    again = recommender.load(str(tmp_path / "m"))
+    items = np.arange(ui.shape[1])
+    np.testing.assert_allclose(again.score(ui[:3], items), model.score(ui[:3], items),
+                               rtol=1e-5, atol=1e-6)
