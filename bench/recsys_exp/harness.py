@@ -1,0 +1,48 @@
+"""Validation experiments: extra components computed next to the model's, many blends scored."""
+import sys, time, pickle, os
+import numpy as np, scipy.sparse as sp
+from sklearn.preprocessing import normalize
+sys.path.insert(0, "/work/main")
+from recommender.datasets import load_dataset
+from recommender.tune import validation_splits
+from recommender.model import train, zscore
+from recommender.metrics import top_k
+
+DATA = "/work/shared/datasets/citeulike-t"
+_cache = {}
+
+def get_data():
+    if "d" not in _cache:
+        d = load_dataset(DATA)
+        _cache["d"] = d
+        _cache["splits"] = validation_splits(d.user_items)
+    return _cache["d"], _cache["splits"]
+
+def evaluate(tr, te, cands, comp_fn, blends, batch=256):
+    """comp_fn(rows, cand, ub) -> dict of raw comps; blends: name -> fn(comps)->scores."""
+    users = np.flatnonzero(np.diff(te.indptr) > 0)
+    cand = np.arange(tr.shape[1]) if cands is None else np.asarray(cands)
+    disc = 1.0 / np.log2(np.arange(2, 12))
+    res = {b: [[], []] for b in blends}
+    for s in range(0, len(users), batch):
+        ub = users[s:s + batch]
+        rows = tr[ub]
+        comps = comp_fn(rows, cand)
+        if cands is None:
+            r, c = rows.nonzero()
+        t = te[ub]
+        for name, f in blends.items():
+            sc = np.array(f(comps), dtype=np.float64)
+            if cands is None:
+                sc[r, c] = -np.inf
+            top = cand[top_k(sc, 50)]
+            for j in range(len(ub)):
+                rel = t.indices[t.indptr[j]:t.indptr[j + 1]]
+                hit = np.isin(top[j], rel)
+                res[name][0].append((hit[:10] * disc).sum() / disc[:min(len(rel), 10)].sum())
+                res[name][1].append(hit[:50].sum() / len(rel))
+    return {b: (np.mean(v[0]), np.mean(v[1])) for b, v in res.items()}
+
+def show(tag, res):
+    for b, (n, r) in sorted(res.items(), key=lambda kv: -kv[1][0]):
+        print(f"{tag} {b:40s} {n:.4f} {r:.4f}", flush=True)
