@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections import OrderedDict
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
