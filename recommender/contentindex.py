@@ -8,13 +8,15 @@ they opened or saved.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from recommender.reasons import NearestPaperReasons
 from recommender.textfeatures import TOKEN_PATTERN, paper_text
 
 CACHE_SIZE = 4
@@ -52,12 +54,13 @@ class ContentIndex:
         return entry
 
     def rank(self, window: Sequence[str], candidates: Sequence[str],
-             weights: dict[str, float]) -> tuple[np.ndarray, Callable[[int], dict[str, str]]]:
-        """Cosine of each candidate with the user's profile, and a reason per candidate."""
+             weights: dict[str, float]) -> tuple[np.ndarray, NearestPaperReasons]:
+        """Cosine of each candidate with the user's profile, and the candidates' reasons."""
         vectorizer, row_of, matrix = self._index(window)
-        zeros = np.zeros(len(candidates))
         if vectorizer is None:
-            return zeros, lambda _: {"kind": "trending", "text": "Trending on Daily Papers"}
+            scores = np.zeros(len(candidates))
+            return scores, NearestPaperReasons(self.store, [], None, None, weights,
+                                               MIN_SIMILARITY, topical=scores)
         user_ids = list(weights)
         outside = [p for p in user_ids if p not in row_of]
         texts = {}
@@ -71,25 +74,10 @@ class ContentIndex:
                 rows.append(matrix[row_of[paper_id]])
             else:
                 rows.append(vectorizer.transform([texts[paper_id]]))
-        from scipy.sparse import vstack
-
-        user_matrix = normalize(vstack(rows).tocsr())
+        user_matrix = normalize(sp.vstack(rows).tocsr())
         weight = np.array([weights[p] for p in user_ids], dtype=np.float32)
         profile = normalize(user_matrix.multiply(weight[:, None]).sum(axis=0).A)
         cand_matrix = matrix[[row_of[p] for p in candidates]]
         scores = np.asarray(cand_matrix @ profile.T).ravel()
-
-        def reason(position: int) -> dict[str, str]:
-            sims = np.asarray((user_matrix @ cand_matrix[position].T).todense()).ravel()
-            best = int(np.argmax(sims)) if len(sims) else -1
-            if best >= 0 and sims[best] >= MIN_SIMILARITY:
-                title = self.store.titles([user_ids[best]]).get(user_ids[best])
-                if title:
-                    short = title if len(title) <= 80 else title[:79].rstrip() + "…"
-                    verb = "saved" if weights[user_ids[best]] >= 2 else "read"
-                    return {"kind": "because_you_saved", "text": f"Because you {verb} “{short}”"}
-            if scores[position] > 0:
-                return {"kind": "topic", "text": "Trending in your topics"}
-            return {"kind": "trending", "text": "Trending on Daily Papers"}
-
-        return scores, reason
+        return scores, NearestPaperReasons(self.store, user_ids, user_matrix, cand_matrix,
+                                           weights, MIN_SIMILARITY, topical=scores)

@@ -29,6 +29,7 @@ from backend.feeds import Candidate, TrendingRanker, fallback_recommendations
 from backend.store import Store
 from recommender.contentindex import ContentIndex
 from recommender.model import zscore
+from recommender.reasons import NearestPaperReasons
 from recommender.textfeatures import TextFeaturizer, paper_text
 from recommender.training import (
     ADDITIONS_FEATURES,
@@ -43,6 +44,8 @@ from recommender.training import (
 log = logging.getLogger(__name__)
 
 DEFAULT_BLEND = {"model": 1.0, "trending": 0.35}
+# Cosine (model TF-IDF) from which one of the user's papers explains a recommendation.
+SIMILAR = 0.15
 
 
 @dataclass
@@ -207,8 +210,7 @@ class PersonalRecommender:
                  + self.blend["trending"] * zscore(trending[None, :]))[0]
         order = np.argsort(-final, kind="stable")[:limit]
         chosen = [candidates[i] for i in order]
-        if hasattr(reasons, "prepare"):
-            reasons.prepare(order)
+        reasons.prepare(order)
         titles = self.store.titles([c.paper_id for c in chosen])
         items = []
         for i, candidate in zip(order, chosen, strict=True):
@@ -236,8 +238,12 @@ class PersonalRecommender:
         components = model.component_scores(user_row, items)
         scores = model.blend(components)[0]
         collaborative = zscore(components["als"])[0] if "als" in components else None
-        return scores, BatchReasons(self.store, model, loaded.paper_of, user_row, items,
-                                    weights, collaborative)
+        vectors = model.item_vectors() if model.has_content else None
+        return scores, NearestPaperReasons(
+            self.store, [loaded.paper_of(int(i)) for i in user_row.indices],
+            vectors[user_row.indices] if vectors is not None else None,
+            vectors[items] if vectors is not None else None,
+            weights, SIMILAR, collaborative=collaborative)
 
     def _ensure_indexed(self, loaded: LoadedModel, paper_ids: list[str]) -> None:
         """Featurise and add papers the model has not seen (arrived after training)."""
@@ -290,75 +296,6 @@ class ListCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self.MAX_ENTRIES:
                 self._entries.popitem(last=False)
-
-
-class BatchReasons:
-    """Reasons for the chosen items, computed together on first use.
-
-    "Because you saved X" when one of the user's papers is close in content (TF-IDF
-    cosine); "Readers like you saved it" when the collaborative signal stands out;
-    otherwise "Trending in your topics".
-    """
-
-    SIMILAR = 0.15
-    COLLABORATIVE_Z = 1.0
-
-    def __init__(self, store: Store, model, paper_of, user_row: sp.csr_matrix,
-                 items: np.ndarray, weights: dict[str, float],
-                 collaborative: np.ndarray | None):
-        self.store = store
-        self.model = model
-        self.paper_of = paper_of
-        self.user_items = user_row.indices
-        self.items = items
-        self.weights = weights
-        self.collaborative = collaborative
-        self._similarity: dict[int, tuple[int, float]] = {}
-        self._titles: dict[str, str | None] = {}
-
-    def prepare(self, positions: np.ndarray) -> None:
-        """Compute the nearest saved paper of every chosen item in one product."""
-        vectors = self.model.item_vectors() if self.model.has_content else None
-        if vectors is None or not len(self.user_items) or not len(positions):
-            return
-        chosen = self.items[np.asarray(positions, dtype=np.int64)]
-        sims = np.asarray((vectors[self.user_items] @ vectors[chosen].T).todense())
-        best = np.argmax(sims, axis=0)
-        for column, position in enumerate(positions):
-            self._similarity[int(position)] = (int(self.user_items[best[column]]),
-                                               float(sims[best[column], column]))
-        near = {self.paper_of(item) for item, sim in self._similarity.values()
-                if sim >= self.SIMILAR}
-        self._titles = self.store.titles(sorted(near)) if near else {}
-
-    def __call__(self, position: int) -> dict[str, str]:
-        best, similarity = self._nearest(position)
-        if best >= 0 and similarity >= self.SIMILAR:
-            paper_id = self.paper_of(best)
-            title = self._titles.get(paper_id) if paper_id in self._titles else \
-                self.store.titles([paper_id]).get(paper_id)
-            if title:
-                verb = "saved" if self.weights.get(paper_id, 0) >= 2 else "read"
-                return {"kind": "because_you_saved", "text": f"Because you {verb} “{_short(title)}”"}
-        if self.collaborative is not None and self.collaborative[position] >= self.COLLABORATIVE_Z:
-            return {"kind": "similar_readers", "text": "Readers like you saved it"}
-        return {"kind": "topic", "text": "Trending in your topics"}
-
-    def _nearest(self, position: int) -> tuple[int, float]:
-        if position in self._similarity:
-            return self._similarity[position]
-        vectors = self.model.item_vectors() if self.model.has_content else None
-        if vectors is None or not len(self.user_items):
-            return -1, 0.0
-        sims = np.asarray((vectors[self.user_items] @ vectors[int(self.items[position])].T)
-                          .todense()).ravel()
-        best = int(np.argmax(sims))
-        self._similarity[position] = (int(self.user_items[best]), float(sims[best]))
-        return self._similarity[position]
-
-
-def _short(title: str, limit: int = 80) -> str:
-    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
 
 def model_path(config: dict[str, Any], version: str) -> Path:
