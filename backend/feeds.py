@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from backend.store import Store
+from recommender.reasons import TRENDING
 
 
 @dataclass(frozen=True)
@@ -102,34 +103,17 @@ class TrendingRanker:
         return candidates
 
 
-def trending_items(store: Store, ranker: TrendingRanker, *, days: int, limit: int,
-                   now: datetime) -> list[dict[str, Any]]:
-    """The public trending list."""
-    return ranker.top_items(days, limit, now)
-
-
-def fallback_recommendations(store: Store, ranker: TrendingRanker, user_id: str, *,
+def fallback_recommendations(store: Store, ranker: TrendingRanker, excluded: set[str], *,
                              days: int, limit: int, now: datetime) -> list[dict[str, Any]]:
-    """Trending without the user's saved and dismissed papers (used with no model)."""
-    excluded = store.excluded_papers(user_id)
+    """Trending without the papers in ``excluded`` (the user's saved and dismissed ones)."""
     top = [c for c in ranker.ranked(days, now) if c.paper_id not in excluded][:limit]
     items = _with_metadata(store, top)
     for item in items:
-        item["reason"] = {"kind": "trending", "text": "Trending on Daily Papers"}
+        item["reason"] = dict(TRENDING)
     return items
 
 
 def _with_metadata(store: Store, candidates: list[Candidate]) -> list[dict[str, Any]]:
-    papers = store.papers([c.paper_id for c in candidates],
-                          fields=("title", "daily_date", "first_seen"))
-    items = []
-    for candidate, paper in zip(candidates, papers, strict=True):
-        paper = paper or {}
-        items.append({
-            "paper_id": candidate.paper_id,
-            "title": paper.get("title"),
-            "score": round(candidate.score, 6),
-            "day": candidate.day.isoformat(),
-            "upvotes": candidate.upvotes,
-        })
-    return items
+    titles = store.titles([c.paper_id for c in candidates])
+    return [{"paper_id": c.paper_id, "title": titles.get(c.paper_id), "score": round(c.score, 6),
+             "day": c.day.isoformat(), "upvotes": c.upvotes} for c in candidates]

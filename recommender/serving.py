@@ -17,7 +17,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -189,17 +188,16 @@ class PersonalRecommender:
         cached = self._lists.get(key, (version, state))
         if cached is not None:
             return version, cached
-        items = self._recommend(version, loaded, excluded, weights, days=days, limit=limit,
-                                now=now, user_id=user_id)
+        items = self._recommend(loaded, excluded, weights, days=days, limit=limit, now=now)
         self._lists.put(key, (version, state), items)
         return version, items
 
-    def _recommend(self, version, loaded, excluded, weights, *, days, limit, now, user_id):
+    def _recommend(self, loaded, excluded, weights, *, days, limit, now):
         window = self.ranker.ranked(days, now)
         candidates = [c for c in window if c.paper_id not in excluded]
         if not candidates or not weights:
             return fallback_recommendations(
-                self.store, self.ranker, user_id, days=days, limit=limit, now=now)
+                self.store, self.ranker, excluded, days=days, limit=limit, now=now)
         if loaded is None:
             scores, reasons = self.content_index.rank(
                 [c.paper_id for c in window], [c.paper_id for c in candidates], weights)
@@ -296,8 +294,3 @@ class ListCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self.MAX_ENTRIES:
                 self._entries.popitem(last=False)
-
-
-def model_path(config: dict[str, Any], version: str) -> Path:
-    """Directory of a model version."""
-    return models_dir(config) / version

@@ -7,7 +7,6 @@ from flask_smorest import Blueprint
 from backend.api.common import AUTH_RESPONSES, BEARER, utcnow
 from backend.auth import auth_required
 from backend.extensions import get_ranker, get_recommender, get_store
-from backend.feeds import trending_items
 from backend.schemas import ListQuerySchema, RecommendationsSchema, SavedSchema, TrendingSchema
 
 blp = Blueprint("lists", __name__, url_prefix="/v1", description="Paper lists")
@@ -18,9 +17,7 @@ blp = Blueprint("lists", __name__, url_prefix="/v1", description="Paper lists")
 @blp.response(200, TrendingSchema)
 def trending(query: dict):
     """Papers of the last `days` Daily Papers days, ranked by time-decayed activity."""
-    items = trending_items(get_store(), get_ranker(), days=query["days"],
-                           limit=query["limit"], now=utcnow())
-    return {"items": items}
+    return {"items": get_ranker().top_items(query["days"], query["limit"], utcnow())}
 
 
 @blp.route("/recommendations", methods=["GET"])
