@@ -17,7 +17,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from recommender.reasons import NearestPaperReasons
-from recommender.textfeatures import TOKEN_PATTERN, paper_text
+from recommender.textfeatures import TOKEN_PATTERN, paper_texts
 
 CACHE_SIZE = 4
 MIN_SIMILARITY = 0.08
@@ -38,8 +38,7 @@ class ContentIndex:
         if hit:
             return hit
         ids = sorted(key)
-        papers = self.store.papers(ids, fields=("title", "abstract"))
-        texts = [paper_text((p or {}).get("title"), (p or {}).get("abstract")) for p in papers]
+        texts = paper_texts(self.store, ids)
         vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True,
                                      token_pattern=TOKEN_PATTERN, dtype=np.float32)
         try:
@@ -63,11 +62,7 @@ class ContentIndex:
                                                MIN_SIMILARITY, topical=scores)
         user_ids = list(weights)
         outside = [p for p in user_ids if p not in row_of]
-        texts = {}
-        if outside:
-            for paper_id, paper in zip(outside, self.store.papers(outside, fields=("title", "abstract")),
-                                       strict=True):
-                texts[paper_id] = paper_text((paper or {}).get("title"), (paper or {}).get("abstract"))
+        texts = dict(zip(outside, paper_texts(self.store, outside), strict=True)) if outside else {}
         rows = []
         for paper_id in user_ids:
             if paper_id in row_of:

@@ -29,7 +29,7 @@ from backend.store import Store
 from recommender.contentindex import ContentIndex
 from recommender.model import zscore
 from recommender.reasons import NearestPaperReasons
-from recommender.textfeatures import TextFeaturizer, paper_text
+from recommender.textfeatures import TextFeaturizer, paper_texts
 from recommender.training import (
     ADDITIONS_FEATURES,
     ADDITIONS_IDS,
@@ -68,6 +68,12 @@ class LoadedModel:
     def paper_of(self, item: int) -> str:
         """Paper id of a model item (trained or added since)."""
         return self.ids_by_item[item]
+
+    def add_papers(self, paper_ids: list[str], features: sp.csr_matrix) -> None:
+        """Map papers that arrived after training into the model (hold ``lock``)."""
+        for paper_id, item in zip(paper_ids, self.model.add_items(features), strict=True):
+            self.index[paper_id] = int(item)
+            self.ids_by_item.append(paper_id)
 
 
 def load_version(config: dict[str, Any], version: str) -> LoadedModel:
@@ -170,10 +176,7 @@ class PersonalRecommender:
         with loaded.lock:
             rows = [i for i, p in enumerate(ids) if p not in loaded.index]
             if rows:
-                new_items = loaded.model.add_items(features[rows])
-                for row, item in zip(rows, new_items, strict=True):
-                    loaded.index[ids[row]] = int(item)
-                    loaded.ids_by_item.append(ids[row])
+                loaded.add_papers([ids[row] for row in rows], features[rows])
             loaded.additions_mtime = mtime
 
     # -- recommendations ---------------------------------------------------------------
@@ -252,12 +255,7 @@ class PersonalRecommender:
             missing = [p for p in missing if p not in loaded.index]
             if not missing:
                 return
-            papers = self.store.papers(missing, fields=("title", "abstract"))
-            texts = [paper_text((p or {}).get("title"), (p or {}).get("abstract")) for p in papers]
-            new_ids = loaded.model.add_items(loaded.featurizer.transform(texts))
-            for paper_id, item in zip(missing, new_ids, strict=True):
-                loaded.index[paper_id] = int(item)
-                loaded.ids_by_item.append(paper_id)
+            loaded.add_papers(missing, loaded.featurizer.transform(paper_texts(self.store, missing)))
 
 
 class ListCache:

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 
 import recommender
 from recommender.metrics import ndcg_at_k, recall_at_k
-from recommender.textfeatures import TextFeaturizer, paper_text
+from recommender.textfeatures import TextFeaturizer, paper_texts
 
 ARTIFACT_FORMAT = 1
 MODEL_SUBDIR = "model"
@@ -71,11 +71,8 @@ def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
     paper_ids: list[str] = []
     texts: list[str] = []
     for chunk in store.iter_paper_ids():
-        for paper_id, paper in zip(chunk, store.papers(chunk, fields=("title", "abstract")),
-                                   strict=True):
-            paper_ids.append(paper_id)
-            paper = paper or {}
-            texts.append(paper_text(paper.get("title"), paper.get("abstract")))
+        paper_ids += chunk
+        texts += paper_texts(store, chunk)
     index = {paper_id: i for i, paper_id in enumerate(paper_ids)}
     read_papers = time.perf_counter()
 
@@ -298,10 +295,8 @@ def refresh_additions(store, config: dict[str, Any]) -> int:
     texts: list[str] = []
     for chunk in store.iter_paper_ids():
         unseen = [p for p in chunk if p not in known]
-        for paper_id, paper in zip(unseen, store.papers(unseen, fields=("title", "abstract")),
-                                   strict=True):
-            new_ids.append(paper_id)
-            texts.append(paper_text((paper or {}).get("title"), (paper or {}).get("abstract")))
+        new_ids += unseen
+        texts += paper_texts(store, unseen)
     features = featurizer.transform(texts)
     tmp_features = directory / f".tmp-{ADDITIONS_FEATURES}"
     tmp_ids = directory / f".tmp-{ADDITIONS_IDS}"
