@@ -190,6 +190,20 @@ def _print_training(metadata: dict) -> None:
         click.echo("held-out evaluation skipped: no user has 2 or more interactions yet")
 
 
+def _train_and_report(config, quiet: bool) -> bool:
+    """Train and print the result; on failure say the current model stays, return False."""
+    import recommender
+    from recommender.training import TrainingError
+
+    try:
+        metadata = run_training(config, quiet)
+    except (TrainingError, recommender.RecommenderError) as error:
+        click.echo(f"training failed, the current model stays in place: {error}", err=True)
+        return False
+    _print_training(metadata)
+    return True
+
+
 @main.command()
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train(quiet: bool) -> None:
@@ -197,19 +211,13 @@ def train(quiet: bool) -> None:
 
     A failed or NaN training leaves the current model in place and exits non-zero.
     """
-    import recommender
-    from recommender.training import TrainingError
-
     _limit_training_threads()
     config = load_config()
     with redis_url_for(config) as (url, _):
         config["REDIS_URL"] = url
-        try:
-            metadata = run_training(config, quiet)
-        except (TrainingError, recommender.RecommenderError) as error:
-            click.echo(f"training failed, the current model stays in place: {error}", err=True)
-            sys.exit(1)
-    _print_training(metadata)
+        succeeded = _train_and_report(config, quiet)
+    if not succeeded:
+        sys.exit(1)
 
 
 @main.command()
@@ -220,9 +228,8 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
     """Long-running: retrain on a schedule and refresh new papers; one training at a time."""
     import signal
 
-    import recommender
     from recommender.scheduler import Scheduler, run_locked
-    from recommender.training import TrainingError, refresh_additions
+    from recommender.training import refresh_additions
 
     _limit_training_threads()
     config = load_config()
@@ -231,10 +238,7 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
         store = open_store(config)
 
         def retrain() -> None:
-            try:
-                _print_training(run_training(config, quiet=True))
-            except (TrainingError, recommender.RecommenderError) as error:
-                click.echo(f"training failed, the current model stays in place: {error}", err=True)
+            _train_and_report(config, quiet=True)
 
         def refresh() -> None:
             count = refresh_additions(store, config)
