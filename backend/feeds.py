@@ -23,12 +23,6 @@ class Candidate:
     upvotes: int
 
 
-def window_start(store: Store, days: int, now: datetime) -> date:
-    """First day of a ``days``-day window ending at the newest Daily Papers day (or today)."""
-    reference = store.newest_daily_date() or now.date()
-    return reference - timedelta(days=days)
-
-
 def trending_score(events: float, upvotes: float | None, age_days: int,
                    settings: dict[str, Any]) -> float:
     """Time-decayed events score plus a decayed prior from Hugging Face upvotes.
