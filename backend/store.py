@@ -297,6 +297,13 @@ class Store:
         if pending:
             yield self._weights_batch(pending)
 
+    def registration_times(self, user_ids: Sequence[str]) -> list[str]:
+        """When each user registered (ISO time; "" if unknown), in order."""
+        pipe = self.client.pipeline(transaction=False)
+        for user_id in user_ids:
+            pipe.hget(keys.user(user_id, "meta"), "created_at")
+        return [value or "" for value in pipe.execute()]
+
     def _weights_batch(self, user_ids: list[str]) -> list[tuple[str, dict[str, str]]]:
         pipe = self.client.pipeline(transaction=False)
         for user_id in user_ids:

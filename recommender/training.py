@@ -80,8 +80,10 @@ def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
     cols: list[int] = []
     vals: list[str] = []
     n_users = 0
+    registered: list[str] = []
     for batch in store.iter_interaction_weights():
-        for _user_id, weights in batch:
+        times = store.registration_times([user_id for user_id, _ in batch])
+        for (_user_id, weights), registered_at in zip(batch, times, strict=True):
             before = len(cols)
             for paper_id, weight in weights.items():
                 column = index.get(paper_id)
@@ -90,6 +92,7 @@ def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
                     vals.append(weight)
             if len(cols) > before:
                 rows.extend([n_users] * (len(cols) - before))
+                registered.append(registered_at)
                 n_users += 1
     data = np.array(vals, dtype=np.float32) if vals else np.zeros(0, dtype=np.float32)
     user_items = sp.csr_matrix(
@@ -97,6 +100,9 @@ def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
         shape=(n_users, len(paper_ids)), dtype=np.float32)
     user_items.data[~np.isfinite(user_items.data) | (user_items.data < 0)] = 0
     user_items.eliminate_zeros()
+    # Rows in registration order, not Redis's set order: the same store trains the same
+    # model for a fixed random_state.
+    user_items = user_items[np.argsort(np.array(registered, dtype=object), kind="stable")]
     read_users = time.perf_counter()
 
     featurizer, item_features = TextFeaturizer.fit_transform(texts, max_features=max_features)
