@@ -11,30 +11,52 @@ from flask_smorest import abort
 
 from backend.extensions import get_store
 
+_MISSING = 'Bearer realm="paperfeed"'
+_INVALID = 'Bearer realm="paperfeed", error="invalid_token"'
+
+
+def bearer_token() -> str:
+    """The request's bearer token, or abort with 401."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        abort(401, message="Missing bearer token.", headers={"WWW-Authenticate": _MISSING})
+    return token
+
+
+def unknown_token() -> None:
+    """Abort with the 401 of a token that is unknown or revoked."""
+    abort(401, message="Unknown or revoked token.", headers={"WWW-Authenticate": _INVALID})
+
 
 def authenticate() -> str:
     """Return the user id of the request's bearer token, or abort with 401."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        abort(401, message="Missing bearer token.",
-              headers={"WWW-Authenticate": 'Bearer realm="paperfeed"'})
-    user_id = get_store().user_for_token(token.strip())
+    user_id = get_store().user_for_token(bearer_token())
     if user_id is None:
-        abort(401, message="Unknown or revoked token.",
-              headers={"WWW-Authenticate": 'Bearer realm="paperfeed", error="invalid_token"'})
+        unknown_token()
     return user_id
 
 
-def auth_required(view: Callable[..., Any]) -> Callable[..., Any]:
+def auth_required(view: Callable[..., Any] | None = None, *, with_stamp: bool = False):
     """Authenticate before anything else (in particular before the body is validated).
 
-    The view gets the user id as its first positional argument.
+    The view gets the user id as its first positional argument. With ``with_stamp`` the
+    user's state stamp (``Store.user_stamp``) is read in the same round trip and put in
+    ``g.user_stamp``, for views that cache per user state.
     """
 
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        g.user_id = authenticate()
-        return view(g.user_id, *args, **kwargs)
+    def decorate(inner: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(inner)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if with_stamp:
+                found = get_store().user_and_stamp(bearer_token())
+                if found is None:
+                    unknown_token()
+                g.user_id, g.user_stamp = found
+            else:
+                g.user_id = authenticate()
+            return inner(g.user_id, *args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate

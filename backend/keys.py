@@ -44,6 +44,13 @@ def user(user_id: str, part: str) -> str:
     return f"pf:u:{{{user_id}}}:{part}"
 
 
+def user_template(part: str) -> tuple[str, str]:
+    """``(prefix, suffix)`` with ``prefix + user_id + suffix == user(user_id, part)`` (for scripts
+    that find the user id themselves)."""
+    prefix, _, suffix = user("\0", part).partition("\0")
+    return prefix, suffix
+
+
 def user_keys(user_id: str) -> list[str]:
     """All keys that hold a user's data, in ``USER_PARTS`` order."""
     return [user(user_id, part) for part in USER_PARTS]

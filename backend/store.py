@@ -33,6 +33,21 @@ PAPER_JSON_FIELDS = ("authors", "ai_keywords")
 PAPER_INT_FIELDS = ("upvotes", "num_comments")
 
 
+NO_EVENTS = "0-0"  # the state stamp of a user without events
+
+
+def _token_owner(record: str | None, token_hash: str) -> str | None:
+    """The user id of a token record ``"<user id>:<token hash>"`` if it matches ``token_hash``.
+
+    The lookup was by hash, so a guessed token never reaches a byte-wise comparison of the
+    secret; the stored hash is still compared in constant time.
+    """
+    if record is None:
+        return None
+    user_id, _, stored = record.partition(":")
+    return user_id if hmac.compare_digest(stored, token_hash) else None
+
+
 class UserGone(Exception):
     """The user was deleted while a request for them was in flight."""
 
@@ -133,6 +148,10 @@ class Store:
         # On a single Redis one script applies everything atomically; a cluster script
         # may only touch one hash slot, so the global part follows in a pipeline there.
         self._global_in_script = not isinstance(client, redis.RedisCluster)
+        # Token record + the user's newest event in one script, where scripts may read keys
+        # of any slot (a single Redis).
+        self._session = (client.register_script(package.joinpath("session.lua").read_text())
+                         if self._global_in_script else None)
 
     # -- users -------------------------------------------------------------------------
 
@@ -156,13 +175,29 @@ class Store:
     def user_for_token(self, token: str) -> str | None:
         """The user id a bearer token belongs to, or None."""
         token_hash = hash_token(token)
-        value = self.client.get(keys.token(token_hash))
-        if value is None:
+        return _token_owner(self.client.get(keys.token(token_hash)), token_hash)
+
+    def user_and_stamp(self, token: str) -> tuple[str, str] | None:
+        """The user of a bearer token and their state stamp (see :meth:`user_stamp`), or None.
+
+        One round trip on a single Redis (a script reads the token record and the user's
+        newest event); two on Redis Cluster, where the two keys live in different slots.
+        """
+        token_hash = hash_token(token)
+        if self._session is None:
+            user_id = _token_owner(self.client.get(keys.token(token_hash)), token_hash)
+            return None if user_id is None else (user_id, self.user_stamp(user_id))
+        prefix, suffix = keys.user_template("events")
+        reply = self._session(keys=[keys.token(token_hash)], args=[prefix, suffix])
+        if not reply:
             return None
-        user_id, _, stored = value.partition(":")
-        if not hmac.compare_digest(stored, token_hash):
-            return None
-        return user_id
+        user_id = _token_owner(reply[0], token_hash)
+        return None if user_id is None else (user_id, reply[1])
+
+    def user_stamp(self, user_id: str) -> str:
+        """A value that changes with every event applied for the user (their newest log id)."""
+        newest = self.client.xrevrange(keys.user(user_id, "events"), count=1)
+        return newest[0][0] if newest else NO_EVENTS
 
     def delete_user(self, user_id: str) -> None:
         """Delete everything held about a user; their token stops working at once."""
@@ -272,7 +307,7 @@ class Store:
         pipe.zrange(keys.user(user_id, "dismissed"), 0, -1)
         pipe.hgetall(keys.user(user_id, "weights"))
         newest, saved, dismissed, weights = pipe.execute()
-        state = newest[0][0] if newest else "0-0"
+        state = newest[0][0] if newest else NO_EVENTS
         return state, set(saved) | set(dismissed), {p: float(w) for p, w in weights.items()}
 
     def dismissed(self, user_id: str) -> set[str]:

@@ -181,17 +181,26 @@ class PersonalRecommender:
 
     # -- recommendations ---------------------------------------------------------------
 
-    def recommend(self, user_id: str, *, days: int, limit: int, now: datetime
-                  ) -> tuple[str | None, list[dict[str, Any]]]:
-        """Return ``(model_version, items)`` for the user."""
+    def recommend(self, user_id: str, *, days: int, limit: int, now: datetime,
+                  stamp: str | None = None) -> tuple[str | None, list[dict[str, Any]]]:
+        """Return ``(model_version, items)`` for the user.
+
+        ``stamp`` is the user's state stamp (``Store.user_stamp``) if the caller already
+        read it; a list made for the same stamp and model version is reused (the same
+        list object is returned).
+        """
         loaded = self.current_model()
         version = loaded.version if loaded else None
-        state, excluded, weights = self.store.user_state(user_id)
         key = (user_id, days, limit)
-        cached = self._lists.get(key, (version, state))
-        if cached is not None:
-            return version, cached
+        if self._lists.enabled:
+            if stamp is None:
+                stamp = self.store.user_stamp(user_id)
+            cached = self._lists.get(key, (version, stamp))
+            if cached is not None:
+                return version, cached
+        state, excluded, weights = self.store.user_state(user_id)
         items = self._recommend(loaded, excluded, weights, days=days, limit=limit, now=now)
+        # Stamped with the state the list was made from (never newer than its data).
         self._lists.put(key, (version, state), items)
         return version, items
 
@@ -271,6 +280,10 @@ class ListCache:
         self.ttl = ttl
         self._entries: OrderedDict[tuple, tuple[tuple, float, list]] = OrderedDict()
         self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl > 0
 
     def get(self, key: tuple, stamp: tuple) -> list | None:
         """The cached list, if still valid."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import request
+from flask import Response, current_app, request
 
 from backend.errors import problem
 
@@ -31,3 +33,37 @@ def json_body(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapper
+
+
+class BodyCache:
+    """JSON bodies of lists that a service already caches, reused while the list is the same.
+
+    The trending ranker and the recommendations service hand out the *same* list object
+    until it expires or the user's state changes; serialising it through its schema again
+    was most of the cost of such a cache hit. An entry is valid only for the list object it
+    was made from (compared by identity, and the entry keeps that object alive).
+    """
+
+    def __init__(self, max_entries: int = 10_000):
+        self.max_entries = max_entries
+        self._bodies: OrderedDict[Any, tuple[object, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def response(self, key: Any, source: object, payload: Callable[[], Any],
+                 schema: Any) -> Response:
+        """A JSON response of ``schema.dump(payload())``, made once per ``source`` object."""
+        with self._lock:
+            hit = self._bodies.get(key)
+            if hit is not None and hit[0] is source:
+                self._bodies.move_to_end(key)
+                body = hit[1]
+            else:
+                body = None
+        if body is None:
+            body = current_app.json.dumps(schema.dump(payload())).encode()
+            with self._lock:
+                self._bodies[key] = (source, body)
+                self._bodies.move_to_end(key)
+                while len(self._bodies) > self.max_entries:
+                    self._bodies.popitem(last=False)
+        return current_app.response_class(body, mimetype="application/json")

@@ -202,3 +202,22 @@ def test_docs_assets_are_served_locally(client):
     page = client.get("/docs").get_data(as_text=True)
     assert "/docs/static/" in page
     assert client.get("/docs/static/swagger-ui-bundle.js").status_code == 200
+
+
+def test_body_cache_serialises_each_list_object_once(app):
+    from backend.api.common import BodyCache
+    from backend.schemas import TrendingSchema
+
+    cache, schema = BodyCache(max_entries=2), TrendingSchema()
+    first = [{"paper_id": "2412.00001", "title": "A", "score": 1.0}]
+    with app.app_context():
+        body = cache.response("k", first, lambda: {"items": first}, schema).get_json()
+        assert body["items"][0]["title"] == "A"
+        first[0]["title"] = "changed in place"  # same object: the cached body is reused
+        assert cache.response("k", first, lambda: {"items": first}, schema).get_json() == body
+        second = [dict(first[0])]  # a new list (the service's cache moved on): dumped anew
+        again = cache.response("k", second, lambda: {"items": second}, schema).get_json()
+        assert again["items"][0]["title"] == "changed in place"
+        for key in ("a", "b"):
+            cache.response(key, second, lambda: {"items": second}, schema)
+        assert "k" not in cache._bodies  # bounded: the least recently used entry went

@@ -65,6 +65,27 @@ def test_a_token_key_pointing_at_another_user_is_refused(store, redis_client):
     assert store.user_for_token(token_a) is None
 
 
+def test_user_and_stamp_authenticates_and_follows_the_users_events(store, redis_client):
+    user_id, token = store.create_user(NOW)
+    assert store.user_and_stamp(token) == (user_id, "0-0")
+    assert store.user_and_stamp(token + "x") is None
+    store.apply_events(user_id, [ev("open")], NOW)
+    _, first = store.user_and_stamp(token)
+    assert first != "0-0" and first == store.user_stamp(user_id)
+    store.apply_events(user_id, [ev("save")], NOW)
+    assert store.user_and_stamp(token)[1] not in ("0-0", first)
+    other, _ = store.create_user(NOW)
+    redis_client.set(keys.token(hash_token(token)), f"{other}:{'0' * 64}")  # forged record
+    assert store.user_and_stamp(token) is None
+    redis_client.set(keys.token(hash_token(token)), "no-separator")
+    assert store.user_and_stamp(token) is None
+
+
+def test_user_template_rebuilds_the_user_keys():
+    prefix, suffix = keys.user_template("events")
+    assert prefix + "abc" + suffix == keys.user("abc", "events")
+
+
 def test_delete_user_removes_all_user_keys(store, redis_client, uid):
     store.apply_events(uid, [ev("open"), ev("save"), ev("dismiss", "2412.00002")], NOW)
     token_hash = redis_client.hget(keys.user(uid, "meta"), "token_hash")

@@ -55,11 +55,14 @@ def test_tokens_carry_at_least_128_random_bits_and_are_stored_only_as_hashes(
 
 
 def test_token_comparison_is_constant_time():
-    source = inspect.getsource(Store.user_for_token)
-    assert "hmac.compare_digest" in source
+    from backend.store import _token_owner
+
+    assert "hmac.compare_digest" in inspect.getsource(_token_owner)
     # The lookup is by hash, so a guessed token never reaches a byte-wise comparison of the
     # secret itself; the stored hash is then compared in constant time.
-    assert "hash_token(token)" in source
+    for method in (Store.user_for_token, Store.user_and_stamp):
+        source = inspect.getsource(method)
+        assert "hash_token(token)" in source and "_token_owner(" in source
 
 
 # -- the authentication matrix ---------------------------------------------------------
