@@ -1,14 +1,20 @@
 -- Apply a batch of one user's events atomically.
 --
--- KEYS: meta, events, eids, savestate, saved, dismissed, opens, weights (keys.USER_PARTS
---       order; one hash slot), and in global mode also: trending scores, trending epoch,
---       papers by day, then one catalogue key per event (in event order)
+-- Prepended by one of two prologues, which define the user's keys (meta, events, eids,
+-- savestate, saved, dismissed, opens, weights: keys.USER_PARTS order, one hash slot) and G,
+-- the number of KEYS before the global keys:
+--   user_keys_declared.lua  the first 8 KEYS are the user's keys (G = 8);
+--   user_keys_of_token.lua  the first KEY is a token key and the user is the token's (G = 1);
+--                           a single Redis only (the user's keys are not declared).
+-- KEYS after G, in global mode: trending scores, trending epoch, papers by day, then one
+--       catalogue key per event (in event order)
 -- ARGV: stream_min_id_ms, eid_min_ms, weight_open, open_cap, weight_save, n_events,
 --       global ("1": also update trending and seed the catalogue, in this same atomic
 --       script: standalone Redis; "0": the caller does it, on Redis Cluster),
 --       half_life_s, now_s, default_epoch, trending_weight_open, trending_weight_save,
 --       today (day number), today (ISO date),
---       then 7 values per event: id, type, paper_id, ts_ms, ts_iso, source, title ("" if none)
+--       then 7 values per event: id, type, paper_id, ts_ms, ts_iso, source, title ("" if none),
+--       then what the prologue reads (see there)
 -- Returns one effect per event:
 --   "dup"            the event id was applied before: nothing changed
 --   "open"           an open was recorded
@@ -17,10 +23,8 @@
 --   "kept"           recorded in the log, no change of state (already in that state)
 --   "stale"          recorded in the log, older than the paper's latest save/unsave
 --   "dismissed"      the paper was dismissed
--- or an error "NOUSER" when the user no longer exists (deleted meanwhile).
-local meta, events, eids, savestate, saved, dismissed, opens, weights =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-
+-- or an error "NOUSER" when the user no longer exists (deleted meanwhile), or "NOTOKEN"
+-- (token prologue) when the token is unknown.
 if redis.call('EXISTS', meta) == 0 then
   return redis.error_reply('NOUSER')
 end
@@ -52,20 +56,25 @@ local function refresh_weight(paper_id)
 end
 
 local effects = {}
+local seeded = {}
 for i = 0, n - 1 do
   local base = HEADER + i * PER_EVENT
   local event_id, kind, paper_id = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
   local ts, ts_iso, source = tonumber(ARGV[base + 4]), ARGV[base + 5], ARGV[base + 6]
   if global then
     -- seed the catalogue with papers seen first through events (idempotent)
-    local paper_key = KEYS[12 + i]
-    redis.call('ZADD', KEYS[11], 'NX', ARGV[13], paper_id)
-    redis.call('HSETNX', paper_key, 'first_seen', ARGV[14])
+    local paper_key = KEYS[G + 4 + i]
+    if not seeded[paper_id] then
+      seeded[paper_id] = true
+      redis.call('ZADD', KEYS[G + 3], 'NX', ARGV[13], paper_id)
+      redis.call('HSETNX', paper_key, 'first_seen', ARGV[14])
+    end
     if ARGV[base + 7] ~= '' then
       redis.call('HSETNX', paper_key, 'title', ARGV[base + 7])
     end
   end
   local effect
+  local refresh = false
   if redis.call('ZSCORE', eids, event_id) then
     effect = 'dup'
   else
@@ -73,7 +82,10 @@ for i = 0, n - 1 do
     redis.call('XADD', events, 'MINID', '~', stream_min_id, '*',
       'id', event_id, 'type', kind, 'paper_id', paper_id, 'ts', ts_iso, 'source', source)
     if kind == 'open' then
-      redis.call('HINCRBY', opens, paper_id, 1)
+      -- opens beyond the cap leave the weight as it is
+      if redis.call('HINCRBY', opens, paper_id, 1) <= open_cap then
+        refresh = true
+      end
       effect = 'open'
     elseif kind == 'dismiss' then
       local before = redis.call('ZSCORE', dismissed, paper_id)
@@ -116,7 +128,9 @@ for i = 0, n - 1 do
         end
       end
     end
-    refresh_weight(paper_id)
+    if refresh or (effect ~= 'open' and effect ~= 'stale') then
+      refresh_weight(paper_id)
+    end
   end
   effects[#effects + 1] = effect
   if global then
@@ -137,7 +151,7 @@ for i = 0, n - 1 do
 end
 
 if global and #trending_triples > 0 then
-  add_trending(KEYS[9], KEYS[10], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]),
+  add_trending(KEYS[G + 1], KEYS[G + 2], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]),
                trending_triples)
 end
 

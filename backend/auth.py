@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import g, request
 from flask_smorest import abort
+from werkzeug.exceptions import HTTPException
 
 from backend.extensions import get_store
 
@@ -60,3 +61,32 @@ def auth_required(view: Callable[..., Any] | None = None, *, with_stamp: bool = 
         return wrapper
 
     return decorate(view) if view is not None else decorate
+
+
+def token_checked_on_failure(view: Callable[..., Any]) -> Callable[..., Any]:
+    """For views whose one store call authenticates (``Store.apply_events_of_token``).
+
+    The view gets the bearer token as its first positional argument (401 here if there is
+    none) and answers 401 itself for an unknown token. If the request fails before reaching
+    the store (413, 415, 422, ...), the token is checked first, so that a bad token still
+    gets its 401 before anything is said about the body, as with :func:`auth_required`.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token = bearer_token()
+        try:
+            response = view(token, *args, **kwargs)
+        except HTTPException as error:
+            if _client_error(error.code):
+                g.user_id = authenticate()
+            raise
+        if _client_error(getattr(response, "status_code", None)):
+            g.user_id = authenticate()
+        return response
+
+    return wrapper
+
+
+def _client_error(status: int | None) -> bool:
+    return status is not None and 400 <= status < 500 and status != 401

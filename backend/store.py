@@ -117,6 +117,11 @@ class EventResult:
     duplicates: int
 
 
+def _event_result(effects: Sequence[str]) -> EventResult:
+    duplicates = sum(1 for effect in effects if effect == "dup")
+    return EventResult(accepted=len(effects) - duplicates, duplicates=duplicates)
+
+
 @dataclass(frozen=True)
 class UpsertResult:
     """What an import did to the catalogue."""
@@ -141,17 +146,21 @@ class Store:
         self.settings = settings
         package = resources.files("backend")
         library = package.joinpath("trending_lib.lua").read_text()
+        apply_body = package.joinpath("apply_events.lua").read_text()
         self._apply_events = client.register_script(
-            library + package.joinpath("apply_events.lua").read_text())
+            library + package.joinpath("user_keys_declared.lua").read_text() + apply_body)
         self._add_trending = client.register_script(
             library + package.joinpath("trending.lua").read_text())
         # On a single Redis one script applies everything atomically; a cluster script
         # may only touch one hash slot, so the global part follows in a pipeline there.
         self._global_in_script = not isinstance(client, redis.RedisCluster)
-        # Token record + the user's newest event in one script, where scripts may read keys
-        # of any slot (a single Redis).
-        self._session = (client.register_script(package.joinpath("session.lua").read_text())
-                         if self._global_in_script else None)
+        # Where scripts may use keys of any slot (a single Redis), authentication shares the
+        # round trip of what follows it: reading the user's state stamp, applying events.
+        self._session = self._apply_events_of_token = None
+        if self._global_in_script:
+            self._session = client.register_script(package.joinpath("session.lua").read_text())
+            self._apply_events_of_token = client.register_script(
+                library + package.joinpath("user_keys_of_token.lua").read_text() + apply_body)
 
     # -- users -------------------------------------------------------------------------
 
@@ -217,12 +226,52 @@ class Store:
         """Apply a validated batch of a user's events, idempotently by event id.
 
         The per-user part (event log, saved/dismissed state, training weights, seen event
-        ids) is one atomic script; then the global trending score and the catalogue are
-        updated for the events that were new.
+        ids) is one atomic script; on a single Redis the same script also updates the global
+        trending score and seeds the catalogue, on Redis Cluster a pipeline follows.
         """
+        in_script = self._global_in_script
+        script_keys = keys.user_keys(user_id)
+        if in_script:
+            script_keys += self._global_keys(events)
+        try:
+            effects = self._apply_events(keys=script_keys,
+                                         args=self._event_args(events, now, in_script))
+        except redis.ResponseError as error:
+            if "NOUSER" in str(error):
+                raise UserGone(user_id) from None
+            raise
+        if not in_script:
+            self._update_aggregates(events, effects, now)
+        return _event_result(effects)
+
+    def apply_events_of_token(self, token: str, events: Sequence[Event],
+                              now: datetime) -> EventResult | None:
+        """Authenticate ``token`` and apply the events for its user; None if the token is
+        unknown (nothing is applied).
+
+        On a single Redis this is one round trip (one script checks the token record and
+        applies the batch); on Redis Cluster the token is looked up first.
+        """
+        token_hash = hash_token(token)
+        if self._apply_events_of_token is None:
+            user_id = _token_owner(self.client.get(keys.token(token_hash)), token_hash)
+            return None if user_id is None else self.apply_events(user_id, events, now)
+        prefix, _ = keys.user_template("meta")
+        suffixes = [keys.user_template(part)[1] for part in keys.USER_PARTS]
+        args = [*self._event_args(events, now, True), token_hash, prefix, *suffixes]
+        try:
+            effects = self._apply_events_of_token(
+                keys=[keys.token(token_hash), *self._global_keys(events)], args=args)
+        except redis.ResponseError as error:
+            if "NOTOKEN" in str(error) or "NOUSER" in str(error):
+                return None
+            raise
+        return _event_result(effects)
+
+    def _event_args(self, events: Sequence[Event], now: datetime, in_script: bool) -> list[Any]:
+        """ARGV of apply_events.lua (its header, then 7 values per event)."""
         s = self.settings
         retention = timedelta(days=float(s["EVENT_RETENTION_DAYS"]))
-        in_script = self._global_in_script
         args: list[Any] = [
             to_ms(now - retention), to_ms(now - EVENT_ID_MEMORY),
             s["WEIGHT_OPEN"], s["WEIGHT_OPEN_CAP"], s["WEIGHT_SAVE"], len(events),
@@ -233,20 +282,13 @@ class Store:
         for event in events:
             args += [event.id, event.type, event.paper_id, to_ms(event.ts),
                      event.ts.isoformat(), event.source or "", event.title or ""]
-        script_keys = keys.user_keys(user_id)
-        if in_script:
-            script_keys += [keys.TRENDING, keys.TRENDING_EPOCH, keys.PAPERS_BY_DAY,
-                            *(keys.paper(event.paper_id) for event in events)]
-        try:
-            effects = self._apply_events(keys=script_keys, args=args)
-        except redis.ResponseError as error:
-            if "NOUSER" in str(error):
-                raise UserGone(user_id) from None
-            raise
-        if not in_script:
-            self._update_aggregates(events, effects, now)
-        duplicates = sum(1 for effect in effects if effect == "dup")
-        return EventResult(accepted=len(events) - duplicates, duplicates=duplicates)
+        return args
+
+    @staticmethod
+    def _global_keys(events: Sequence[Event]) -> list[str]:
+        """The global KEYS of apply_events.lua (trending, catalogue), single Redis only."""
+        return [keys.TRENDING, keys.TRENDING_EPOCH, keys.PAPERS_BY_DAY,
+                *(keys.paper(event.paper_id) for event in events)]
 
     def _update_aggregates(self, events: Sequence[Event], effects: Sequence[str],
                            now: datetime) -> None:

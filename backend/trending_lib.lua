@@ -15,9 +15,20 @@ local function add_trending(scores, epoch_key, half, now, default_epoch, triples
     epoch = now
   end
   redis.call('SET', epoch_key, string.format('%.17g', epoch))
+  -- one ZINCRBY per paper, in first-seen order
+  local order, sums = {}, {}
   for i = 1, #triples, 3 do
+    local paper = triples[i]
     local delta = tonumber(triples[i + 2]) * 2 ^ ((tonumber(triples[i + 1]) - epoch) / half)
-    redis.call('ZINCRBY', scores, string.format('%.17g', delta), triples[i])
+    if sums[paper] == nil then
+      order[#order + 1] = paper
+      sums[paper] = delta
+    else
+      sums[paper] = sums[paper] + delta
+    end
+  end
+  for _, paper in ipairs(order) do
+    redis.call('ZINCRBY', scores, string.format('%.17g', sums[paper]), paper)
   end
   return epoch
 end

@@ -147,6 +147,27 @@ def test_a_later_save_takes_back_a_dismissal_but_an_earlier_one_does_not(store, 
     assert store.dismissed(uid) == {"2412.00002"}
 
 
+def test_weights_follow_opens_up_to_the_cap_and_a_save_after_a_dismissal(store, uid):
+    cap = int(store.settings["WEIGHT_OPEN_CAP"])
+    store.apply_events(uid, [ev("open", "2412.00001") for _ in range(cap + 2)], NOW)
+    open_weight = float(store.settings["WEIGHT_OPEN"])
+    assert store.interaction_weights(uid) == {"2412.00001": pytest.approx(cap * open_weight)}
+    store.apply_events(uid, [ev("save", "2412.00002", minutes_ago=3),
+                             ev("dismiss", "2412.00002", minutes_ago=2)], NOW)
+    assert "2412.00002" not in store.interaction_weights(uid)
+    # a repeated save ("kept": already saved) still takes the dismissal back
+    store.apply_events(uid, [ev("save", "2412.00002", minutes_ago=1)], NOW)
+    assert store.interaction_weights(uid)["2412.00002"] == pytest.approx(
+        float(store.settings["WEIGHT_SAVE"]))
+
+
+def test_repeated_papers_in_a_batch_add_up_in_trending(store, uid):
+    store.apply_events(uid, [ev("open", "2412.00001"), ev("open", "2412.00001"),
+                             ev("save", "2412.00001")], NOW)
+    scores, _ = store.trending_signals(["2412.00001"], NOW)
+    assert scores[0] == pytest.approx(1.0 + 1.0 + 4.0, rel=1e-6)
+
+
 def test_old_events_leave_the_log_and_the_id_memory(store, uid, redis_client):
     store.apply_events(uid, [ev("open")], NOW)
     later = NOW + timedelta(days=100)
