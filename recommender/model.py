@@ -18,6 +18,8 @@ from .errors import ArtifactError, ModelFitError
 __all__ = ["DEFAULT_PARAMS", "FORMAT_VERSION", "HybridModel", "train", "load", "blend", "zscore"]
 
 FORMAT_VERSION = 1
+# Up to this many users per call, content profiles are built dense (faster for serving).
+DENSE_PROFILE_USERS = 16
 
 #: Defaults chosen on validation splits carved from the training data (``python -m
 #: recommender.tune``); see docs/evaluation.md.
@@ -114,6 +116,7 @@ class HybridModel:
         self._extra_factors = np.zeros((0, self.factors), dtype=np.float32)
         self._extra_vectors: sp.csr_matrix | None = None
         self._item_vectors_cache: sp.csr_matrix | None = None
+        self._candidate_rows: tuple[bytes, sp.csr_matrix | None, sp.csr_matrix] | None = None
 
     # ------------------------------------------------------------------ properties
     @property
@@ -145,6 +148,33 @@ class HybridModel:
                 base = sp.vstack([base, self._extra_vectors], format="csr")
             self._item_vectors_cache = base
         return self._item_vectors_cache
+
+    def _content_scores(self, rows: sp.csr_matrix, items: np.ndarray) -> np.ndarray:
+        """Cosine of each user's profile (:func:`user_profiles`) with each item's TF-IDF row."""
+        candidates = self._candidate_vectors(items)
+        if rows.shape[0] > DENSE_PROFILE_USERS:
+            return (candidates @ user_profiles(rows, self.item_vectors()).T).toarray().T
+        # A few users (serving): dense profiles, so the product is a sparse x dense one.
+        vectors = self.item_vectors()
+        profiles = np.zeros((rows.shape[0], vectors.shape[1]), dtype=np.float32)
+        for r in range(rows.shape[0]):
+            lo, hi = rows.indptr[r], rows.indptr[r + 1]
+            if hi > lo:
+                profiles[r] = vectors[rows.indices[lo:hi]].T @ rows.data[lo:hi]
+        norms = np.linalg.norm(profiles, axis=1, keepdims=True)
+        np.divide(profiles, norms, out=profiles, where=norms > 0)
+        return np.asarray(candidates @ profiles.T).T
+
+    def _candidate_vectors(self, items: np.ndarray) -> sp.csr_matrix:
+        """TF-IDF rows of ``items``; the last candidate set's rows are reused (serving scores
+        the same window for every user until its ranking changes)."""
+        key = items.tobytes()
+        cached = self._candidate_rows
+        if cached is not None and cached[0] == key and cached[1] is self._item_vectors_cache:
+            return cached[2]
+        rows = self.item_vectors()[items]
+        self._candidate_rows = (key, self._item_vectors_cache, rows)
+        return rows
 
     def _factors_of(self, items: np.ndarray) -> np.ndarray:
         items = np.asarray(items, dtype=np.int64)
@@ -203,9 +233,7 @@ class HybridModel:
         uf = self.user_factors(rows)
         out["als"] = uf @ self._factors_of(items).T
         if self.has_content:
-            vec = self.item_vectors()
-            prof = user_profiles(rows, vec)
-            out["content"] = np.asarray((prof @ vec[items].T).todense())
+            out["content"] = self._content_scores(rows, items)
         pop = np.zeros(len(items), dtype=np.float32)
         old = items < self.n_train_items
         pop[old] = self._a["popularity"][items[old]]

@@ -26,8 +26,9 @@ def short_title(title: str, limit: int = TITLE_LENGTH) -> str:
 
 
 class NearestPaperReasons:
-    """Reasons for candidates, computed for the chosen ones together (one product, one
-    title lookup) by :meth:`prepare`.
+    """Reasons for candidates, computed for the chosen ones together (one product) by
+    :meth:`prepare`; the titles they quote are fetched with the list's own titles
+    (:meth:`title_ids`, :meth:`use_titles`) or, failing that, on first use.
 
     Parameters
     ----------
@@ -47,16 +48,20 @@ class NearestPaperReasons:
     topical:
         Per candidate, the content score; where it is not positive the reason is plain
         trending. None: always "Trending in your topics" as the last resort.
+    candidate_rows:
+        Row of ``candidate_vectors`` of each candidate position (default: the position), so
+        a caller can pass a larger matrix without slicing it for every list.
     """
 
     def __init__(self, store, user_papers: Sequence[str], user_vectors: sp.csr_matrix | None,
                  candidate_vectors: sp.csr_matrix | None, weights: dict[str, float],
                  min_similarity: float, collaborative: np.ndarray | None = None,
-                 topical: np.ndarray | None = None):
+                 topical: np.ndarray | None = None, candidate_rows: np.ndarray | None = None):
         self.store = store
         self.user_papers = list(user_papers)
         self.user_vectors = user_vectors
         self.candidate_vectors = candidate_vectors
+        self.candidate_rows = candidate_rows
         self.weights = weights
         self.min_similarity = min_similarity
         self.collaborative = collaborative
@@ -65,26 +70,33 @@ class NearestPaperReasons:
         self._titles: dict[str, str | None] = {}
 
     def prepare(self, positions: Sequence[int]) -> None:
-        """Find the user's nearest paper for each of these candidates, and its title."""
+        """Find the user's nearest paper for each of these candidates."""
         positions = [int(p) for p in positions if int(p) not in self._nearest]
         if (self.user_vectors is None or self.candidate_vectors is None
                 or not self.user_papers or not positions):
             return
-        sims = np.asarray((self.user_vectors @ self.candidate_vectors[positions].T).todense())
-        best = np.argmax(sims, axis=0)
-        for column, position in enumerate(positions):
-            self._nearest[position] = (self.user_papers[best[column]],
-                                       float(sims[best[column], column]))
-        wanted = {paper for paper, sim in self._nearest.values()
-                  if sim >= self.min_similarity and paper not in self._titles}
-        if wanted:
-            self._titles.update(self.store.titles(sorted(wanted)))
+        rows = positions if self.candidate_rows is None else self.candidate_rows[positions]
+        sims = (self.candidate_vectors[rows] @ self.user_vectors.T).toarray()
+        best = np.argmax(sims, axis=1)
+        for row, position in enumerate(positions):
+            self._nearest[position] = (self.user_papers[best[row]], float(sims[row, best[row]]))
+
+    def title_ids(self) -> list[str]:
+        """Papers of the user whose titles the prepared reasons quote (not yet known)."""
+        return sorted({paper for paper, sim in self._nearest.values()
+                       if sim >= self.min_similarity and paper not in self._titles})
+
+    def use_titles(self, titles: dict[str, str | None]) -> None:
+        """Titles fetched by the caller (a superset of :meth:`title_ids` is fine)."""
+        self._titles.update(titles)
 
     def __call__(self, position: int) -> dict[str, str]:
         """The reason for the candidate at ``position``."""
         self.prepare([position])
         paper, similarity = self._nearest.get(position, (None, 0.0))
         if paper is not None and similarity >= self.min_similarity:
+            if paper not in self._titles:
+                self._titles.update(self.store.titles(self.title_ids()))
             title = self._titles.get(paper)
             if title:
                 verb = "saved" if self.weights.get(paper, 0) >= 2 else "read"

@@ -112,6 +112,7 @@ class PersonalRecommender:
         self._swap_lock = threading.Lock()
         self.content_index = ContentIndex(store)
         self._lists = ListCache(float(config.get("RECOMMENDATIONS_CACHE_SECONDS", 30)))
+        self._window_cache: tuple[LoadedModel, list[Candidate], np.ndarray] | None = None
         # One BLAS thread per process: requests already run in parallel (workers x threads),
         # and OpenBLAS threads spinning on busy cores made the 128 x 128 user solve ~90 ms
         # instead of ~1 ms (docs/performance.md, "Recommender").
@@ -206,7 +207,9 @@ class PersonalRecommender:
 
     def _recommend(self, loaded, excluded, weights, *, days, limit, now):
         window = self.ranker.ranked(days, now)
-        candidates = [c for c in window if c.paper_id not in excluded]
+        keep = np.fromiter((c.paper_id not in excluded for c in window), dtype=bool,
+                           count=len(window))
+        candidates = [c for c, kept in zip(window, keep, strict=True) if kept]
         if not candidates or not weights:
             return fallback_recommendations(
                 self.store, self.ranker, excluded, days=days, limit=limit, now=now)
@@ -214,14 +217,16 @@ class PersonalRecommender:
             scores, reasons = self.content_index.rank(
                 [c.paper_id for c in window], [c.paper_id for c in candidates], weights)
         else:
-            scores, reasons = self._rank_with_model(loaded, candidates, weights)
+            scores, reasons = self._rank_with_model(loaded, window, keep, weights)
         trending = np.array([c.score for c in candidates], dtype=np.float64)
         final = (self.blend["model"] * zscore(np.asarray(scores, dtype=np.float64)[None, :])
                  + self.blend["trending"] * zscore(trending[None, :]))[0]
         order = np.argsort(-final, kind="stable")[:limit]
         chosen = [candidates[i] for i in order]
         reasons.prepare(order)
-        titles = self.store.titles([c.paper_id for c in chosen])
+        # One lookup for the list's titles and the titles its reasons quote.
+        titles = self.store.titles([c.paper_id for c in chosen] + reasons.title_ids())
+        reasons.use_titles(titles)
         items = []
         for i, candidate in zip(order, chosen, strict=True):
             items.append({
@@ -234,26 +239,46 @@ class PersonalRecommender:
             })
         return items
 
-    def _rank_with_model(self, loaded: LoadedModel, candidates: list[Candidate],
+    def _rank_with_model(self, loaded: LoadedModel, window: list[Candidate], keep: np.ndarray,
                          weights: dict[str, float]):
-        ids = [c.paper_id for c in candidates]
-        self._ensure_indexed(loaded, ids + list(weights))
+        """Model scores of the window's papers where ``keep``, and their reasons.
+
+        The whole window is scored (its item ids and content rows are then the same for
+        every user until the trending ranking is refreshed) and the kept columns taken: the
+        raw scores do not depend on the other candidates, and blending z-scores over the
+        kept ones only, as before.
+        """
+        window_items = self._window_items(loaded, window)
+        self._ensure_indexed(loaded, list(weights))
         model = loaded.model
-        user_cols = [loaded.index[p] for p in weights if p in loaded.index]
+        known = [p for p in weights if p in loaded.index]
         user_row = sp.csr_matrix(
-            (np.array([weights[p] for p in weights if p in loaded.index], dtype=np.float32),
-             (np.zeros(len(user_cols), dtype=np.int32), np.array(user_cols, dtype=np.int32))),
+            (np.array([weights[p] for p in known], dtype=np.float32),
+             (np.zeros(len(known), dtype=np.int32),
+              np.array([loaded.index[p] for p in known], dtype=np.int32))),
             shape=(1, model.n_items))
-        items = np.array([loaded.index[p] for p in ids], dtype=np.int64)
-        components = model.component_scores(user_row, items)
+        components = {name: raw[:, keep]
+                      for name, raw in model.component_scores(user_row, window_items).items()}
         scores = model.blend(components)[0]
         collaborative = zscore(components["als"])[0] if "als" in components else None
         vectors = model.item_vectors() if model.has_content else None
         return scores, NearestPaperReasons(
             self.store, [loaded.paper_of(int(i)) for i in user_row.indices],
             vectors[user_row.indices] if vectors is not None else None,
-            vectors[items] if vectors is not None else None,
-            weights, SIMILAR, collaborative=collaborative)
+            vectors, weights, SIMILAR, collaborative=collaborative,
+            candidate_rows=window_items[keep])
+
+    def _window_items(self, loaded: LoadedModel, window: list[Candidate]) -> np.ndarray:
+        """Model item ids of the window's papers (featurising new ones), kept while the
+        ranker hands out the same window list."""
+        cached = self._window_cache
+        if cached is not None and cached[0] is loaded and cached[1] is window:
+            return cached[2]
+        ids = [c.paper_id for c in window]
+        self._ensure_indexed(loaded, ids)
+        items = np.array([loaded.index[p] for p in ids], dtype=np.int64)
+        self._window_cache = (loaded, window, items)
+        return items
 
     def _ensure_indexed(self, loaded: LoadedModel, paper_ids: list[str]) -> None:
         """Featurise and add papers the model has not seen (arrived after training)."""
