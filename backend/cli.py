@@ -209,14 +209,23 @@ def _train_and_report(config, quiet: bool) -> bool:
 def train(quiet: bool) -> None:
     """Train the recommender from Redis, evaluate it, and publish it as the current model.
 
-    A failed or NaN training leaves the current model in place and exits non-zero.
+    A failed or NaN training leaves the current model in place and exits non-zero. It takes
+    the scheduler's training lock: while another training runs it exits non-zero at once.
     """
+    from recommender.scheduler import run_locked
+
     _limit_training_threads()
     config = load_config()
+    outcome: list[bool] = []
     with redis_url_for(config) as (url, _):
         config["REDIS_URL"] = url
-        succeeded = _train_and_report(config, quiet)
-    if not succeeded:
+        store = open_store(config)
+        ran = run_locked(store.client, lambda: outcome.append(_train_and_report(config, quiet)))
+        store.client.close()
+    if not ran:
+        click.echo("another training is running (the scheduler or another `paperfeed train`); "
+                   "the current model stays in place", err=True)
+    if not (ran and outcome[0]):
         sys.exit(1)
 
 

@@ -118,6 +118,14 @@ def test_train_and_scheduler_work_against_the_embedded_redis(embedded_env, tmp_p
     with redis_url_for(config) as (url, embedded):
         assert embedded
         _seed_interactions(url)
+        held = TrainingLock(connect(url))
+        assert held.acquire()  # as a running scheduler holds it
+        try:
+            refused = _cli(embedded_env, "train", "--quiet")
+        finally:
+            held.release()
+        assert refused.returncode == 1 and "another training is running" in refused.stderr
+        assert Store(connect(url), config).current_model_version() is None
         trained = _cli(embedded_env, "train", "--quiet")
         assert trained.returncode == 0, trained.stderr
         assert "held-out evaluation" in trained.stdout and "popularity" in trained.stdout
