@@ -12,16 +12,18 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 
 import recommender
+from recommender.content import available_cpus
 from recommender.metrics import ndcg_at_k, recall_at_k
 from recommender.textfeatures import TextFeaturizer, paper_texts
 
@@ -31,7 +33,9 @@ PAPER_IDS_FILE = "paper_ids.json"
 VOCABULARY_FILE = "vocabulary.json"
 METADATA_FILE = "metadata.json"
 EVAL_USERS = 1000
-EVAL_BATCH = 256
+EVAL_BATCH = 128  # users scored at once, per thread (128 x 50k papers: ~50 MB per component)
+
+T = TypeVar("T")
 
 
 class TrainingError(Exception):
@@ -76,43 +80,76 @@ def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
     index = {paper_id: i for i, paper_id in enumerate(paper_ids)}
     read_papers = time.perf_counter()
 
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[str] = []
-    n_users = 0
-    registered: list[str] = []
-    for batch in store.iter_interaction_weights():
-        times = store.registration_times([user_id for user_id, _ in batch])
-        for (_user_id, weights), registered_at in zip(batch, times, strict=True):
-            before = len(cols)
-            for paper_id, weight in weights.items():
-                column = index.get(paper_id)
-                if column is not None:
-                    cols.append(column)
-                    vals.append(weight)
-            if len(cols) > before:
-                rows.extend([n_users] * (len(cols) - before))
-                registered.append(registered_at)
-                n_users += 1
-    data = np.array(vals, dtype=np.float32) if vals else np.zeros(0, dtype=np.float32)
-    user_items = sp.csr_matrix(
-        (data, (np.array(rows, dtype=np.int32), np.array(cols, dtype=np.int32))),
-        shape=(n_users, len(paper_ids)), dtype=np.float32)
-    user_items.data[~np.isfinite(user_items.data) | (user_items.data < 0)] = 0
-    user_items.eliminate_zeros()
-    # Rows in registration order, not Redis's set order: the same store trains the same
-    # model for a fixed random_state.
-    user_items = user_items[np.argsort(np.array(registered, dtype=object), kind="stable")]
+    user_items = _user_matrix(_read_ahead(_weights_and_registration(store)), index)
     read_users = time.perf_counter()
 
     featurizer, item_features = TextFeaturizer.fit_transform(texts, max_features=max_features)
     done = time.perf_counter()
     return TrainingData(
         paper_ids=paper_ids, user_items=user_items, item_features=item_features,
-        featurizer=featurizer, n_users=n_users,
+        featurizer=featurizer, n_users=user_items.shape[0],
         timings={"read_catalogue": read_papers - started, "read_interactions": read_users - read_papers,
                  "featurize": done - read_users},
     )
+
+
+def _weights_and_registration(store) -> Iterator[tuple[list[tuple[str, dict[str, str]]], list[str]]]:
+    """Batches of users' weights with their registration times."""
+    for batch in store.iter_interaction_weights():
+        yield batch, store.registration_times([user_id for user_id, _ in batch])
+
+
+def _read_ahead(batches: Iterator[T]) -> Iterator[T]:
+    """The items of ``batches``, the next one read in a thread while the caller uses this one.
+
+    Reading a batch mostly waits for Redis (the GIL is released), so it overlaps with the
+    caller's Python work on the previous batch.
+    """
+    end = object()
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(next, batches, end)
+        while (batch := pending.result()) is not end:
+            pending = pool.submit(next, batches, end)
+            yield batch
+
+
+def _user_matrix(batches: Iterable[tuple[list[tuple[str, dict[str, str]]], list[str]]],
+                 index: dict[str, int]) -> sp.csr_matrix:
+    """Users x papers weights of the users with any paper in ``index``, in registration order.
+
+    Rows are in registration order, not Redis's set order: the same store trains the same
+    model for a fixed random_state. Negative and non-finite weights are dropped.
+    """
+    lengths: list[int] = []
+    cols: list[int | None] = []
+    vals: list[str] = []
+    registered: list[str] = []
+    column_of = index.get
+    for batch, times in batches:
+        for (_user_id, weights), registered_at in zip(batch, times, strict=True):
+            if not weights:
+                continue
+            user_cols = list(map(column_of, weights))
+            user_vals = list(weights.values())
+            if None in user_cols:  # papers no longer in the catalogue
+                kept = [j for j, column in enumerate(user_cols) if column is not None]
+                user_cols = [user_cols[j] for j in kept]
+                user_vals = [user_vals[j] for j in kept]
+                if not kept:
+                    continue
+            cols += user_cols
+            vals += user_vals
+            lengths.append(len(user_cols))
+            registered.append(registered_at)
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    data = np.array(vals, dtype=np.float32) if vals else np.zeros(0, dtype=np.float32)
+    user_items = sp.csr_matrix((data, np.array(cols, dtype=np.int32), indptr),
+                               shape=(len(lengths), len(index)))
+    user_items.sort_indices()
+    user_items.data[~np.isfinite(user_items.data) | (user_items.data < 0)] = 0
+    user_items.eliminate_zeros()
+    return user_items[np.argsort(np.array(registered, dtype=object), kind="stable")]
 
 
 def holdout(user_items: sp.csr_matrix, fraction: float = 0.2, seed: int = 0,
@@ -139,26 +176,40 @@ def holdout(user_items: sp.csr_matrix, fraction: float = 0.2, seed: int = 0,
 
 
 def evaluate(score_rows: Callable[[sp.csr_matrix], np.ndarray], train: sp.csr_matrix,
-             hidden: dict[int, np.ndarray]) -> dict[str, float]:
-    """Mean nDCG@10 and recall@50 of a scorer over the held-out users."""
+             hidden: dict[int, np.ndarray], num_threads: int = 0) -> dict[str, float]:
+    """Mean nDCG@10 and recall@50 of a scorer over the held-out users.
+
+    Batches of users are scored in ``num_threads`` threads (0: one per available CPU); the
+    scorer must be thread-safe (the numpy/scipy products inside it release the GIL).
+    """
     users = sorted(hidden)
-    ndcg, recall = [], []
-    for start in range(0, len(users), EVAL_BATCH):
-        batch = users[start:start + EVAL_BATCH]
-        scores = np.asarray(score_rows(train[batch]), dtype=np.float64)
-        for offset, row in enumerate(batch):
-            user_scores = scores[offset]
-            seen = train.indices[train.indptr[row]:train.indptr[row + 1]]
-            user_scores[seen] = -np.inf
-            k = min(50, len(user_scores))
-            top = np.argpartition(-user_scores, k - 1)[:k]
-            ranked = top[np.argsort(-user_scores[top], kind="stable")]
-            relevant = set(hidden[row].tolist())
-            ndcg.append(ndcg_at_k(ranked.tolist(), relevant, 10))
-            recall.append(recall_at_k(ranked.tolist(), relevant, 50))
     if not users:
         return {"nDCG@10": float("nan"), "R@50": float("nan"), "users": 0}
+    batches = [users[start:start + EVAL_BATCH] for start in range(0, len(users), EVAL_BATCH)]
+
+    def batch_metrics(batch: list[int]) -> list[tuple[float, float]]:
+        scores = np.asarray(score_rows(train[batch]), dtype=np.float64)
+        return [_user_metrics(scores[offset], train, row, hidden[row]) for offset, row in enumerate(batch)]
+
+    threads = max(1, min(num_threads or available_cpus(), len(batches)))
+    if threads == 1:
+        results = [batch_metrics(batch) for batch in batches]
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            results = list(pool.map(batch_metrics, batches))
+    ndcg, recall = zip(*(pair for batch in results for pair in batch), strict=True)
     return {"nDCG@10": float(np.mean(ndcg)), "R@50": float(np.mean(recall)), "users": len(users)}
+
+
+def _user_metrics(user_scores: np.ndarray, train: sp.csr_matrix, row: int,
+                  hidden_items: np.ndarray) -> tuple[float, float]:
+    seen = train.indices[train.indptr[row]:train.indptr[row + 1]]
+    user_scores[seen] = -np.inf
+    k = min(50, len(user_scores))
+    top = np.argpartition(-user_scores, k - 1)[:k]
+    ranked = top[np.argsort(-user_scores[top], kind="stable")].tolist()
+    relevant = set(hidden_items.tolist())
+    return ndcg_at_k(ranked, relevant, 10), recall_at_k(ranked, relevant, 50)
 
 
 def popularity_scorer(train: sp.csr_matrix) -> Callable[[sp.csr_matrix], np.ndarray]:
@@ -248,12 +299,13 @@ def train_from_store(store, config: dict[str, Any], *, params: dict[str, Any] | 
     eval_started = time.perf_counter()
     metrics: dict[str, Any] = {}
     if hidden:
-        metrics["model"] = evaluate(model_scorer(model, len(data.paper_ids)), train, hidden)
-        metrics["popularity"] = evaluate(popularity_scorer(train), train, hidden)
+        threads = int(params["num_threads"])
+        metrics["model"] = evaluate(model_scorer(model, len(data.paper_ids)), train, hidden, threads)
+        metrics["popularity"] = evaluate(popularity_scorer(train), train, hidden, threads)
         current = load_current() if load_current else None
         if current is not None:
             metrics["current"] = evaluate(
-                mapped_scorer(current.model, current.paper_ids, data.paper_ids), train, hidden)
+                mapped_scorer(current.model, current.paper_ids, data.paper_ids), train, hidden, threads)
     eval_seconds = time.perf_counter() - eval_started
 
     progress("write")
