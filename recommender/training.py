@@ -7,13 +7,16 @@ Redis. A failed or NaN training raises and leaves the current model in place.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import multiprocessing
 import os
 import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +36,9 @@ PAPER_IDS_FILE = "paper_ids.json"
 VOCABULARY_FILE = "vocabulary.json"
 METADATA_FILE = "metadata.json"
 EVAL_USERS = 1000
+# From this many papers on, the catalogue is featurised in a child process while the
+# interactions are read (starting one costs ~1 s; 50k papers take ~4 s to featurise).
+FEATURIZE_IN_CHILD_PAPERS = 10_000
 EVAL_BATCH = 128  # users scored at once, per thread (128 x 50k papers: ~50 MB per component)
 
 T = TypeVar("T")
@@ -80,10 +86,10 @@ def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
     index = {paper_id: i for i, paper_id in enumerate(paper_ids)}
     read_papers = time.perf_counter()
 
-    user_items = _user_matrix(_read_ahead(_weights_and_registration(store)), index)
-    read_users = time.perf_counter()
-
-    featurizer, item_features = TextFeaturizer.fit_transform(texts, max_features=max_features)
+    with _featurizing(texts, max_features) as featurized:
+        user_items = _user_matrix(_read_ahead(_weights_and_registration(store)), index)
+        read_users = time.perf_counter()
+        featurizer, item_features = featurized()
     done = time.perf_counter()
     return TrainingData(
         paper_ids=paper_ids, user_items=user_items, item_features=item_features,
@@ -91,6 +97,38 @@ def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
         timings={"read_catalogue": read_papers - started, "read_interactions": read_users - read_papers,
                  "featurize": done - read_users},
     )
+
+
+@contextlib.contextmanager
+def _featurizing(texts: list[str], max_features: int
+                 ) -> Iterator[Callable[[], tuple[TextFeaturizer, sp.csr_matrix]]]:
+    """``TextFeaturizer.fit_transform(texts)``, in a child process for a large catalogue.
+
+    Yields a function that returns the result. Tokenising is pure Python (it holds the
+    GIL), so a process is the only way to overlap it with reading the interactions. Small
+    catalogues, or a child process that cannot start or dies, featurise in this process.
+    """
+    def here() -> tuple[TextFeaturizer, sp.csr_matrix]:
+        return TextFeaturizer.fit_transform(texts, max_features=max_features)
+
+    if len(texts) < FEATURIZE_IN_CHILD_PAPERS:
+        yield here
+        return
+    try:
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        future = pool.submit(TextFeaturizer.fit_transform, texts, max_features=max_features)
+    except (OSError, RuntimeError):
+        yield here
+        return
+
+    def there() -> tuple[TextFeaturizer, sp.csr_matrix]:
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            return here()
+
+    with pool:
+        yield there
 
 
 def _weights_and_registration(store) -> Iterator[tuple[list[tuple[str, dict[str, str]]], list[str]]]:

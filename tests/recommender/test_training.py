@@ -1,5 +1,6 @@
 """Helpers of recommender.training that read the store and evaluate, without Redis."""
 
+import os
 import threading
 
 import numpy as np
@@ -73,3 +74,27 @@ def test_evaluate_is_the_same_in_threads(monkeypatch, num_threads):
     expected = training.evaluate(scorer, train, hidden, 1)
     assert training.evaluate(scorer, train, hidden, num_threads) == expected
     assert expected["users"] == len(hidden) > 40
+
+
+@pytest.mark.slow
+def test_a_large_catalogue_is_featurised_in_a_child_process_with_the_same_result(monkeypatch):
+    texts = [f"paper {i} about topic{i % 7} and words{i % 3} with {'extra ' * (i % 4)}" for i in range(200)]
+    with training._featurizing(texts, 1000) as featurized:
+        expected_featurizer, expected = featurized()
+    monkeypatch.setattr(training, "FEATURIZE_IN_CHILD_PAPERS", 100)
+    parent = os.getpid()
+    monkeypatch.setattr(training.TextFeaturizer, "fit_transform", classmethod(_fail_in(parent)))
+    with training._featurizing(texts, 1000) as featurized:
+        featurizer, counts = featurized()
+    assert featurizer.vocabulary == expected_featurizer.vocabulary
+    assert (counts != expected).nnz == 0
+
+
+def _fail_in(parent: int):
+    original = training.TextFeaturizer.fit_transform.__func__
+
+    def fit_transform(cls, texts, **kwargs):
+        assert os.getpid() != parent, "featurised in the parent"
+        return original(cls, texts, **kwargs)
+
+    return fit_transform
