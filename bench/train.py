@@ -101,8 +101,6 @@ def run_inproc(config, profile: str | None) -> dict:
     timers.wrap(training_module, "evaluate", "eval_scoring")
     timers.wrap(training_module.recommender, "train", "model_train")
     timers.wrap(training_module, "holdout", "holdout")
-    timers.wrap(training_module.TextFeaturizer, "fit", "featurizer_fit")
-    timers.wrap(training_module.TextFeaturizer, "transform", "featurizer_transform")
     timers.wrap(Store, "_weights_batch", "redis_weights_batches")
     timers.wrap(Store, "papers", "redis_papers_batches")
     stage_cpu: dict[str, float] = {}
@@ -144,7 +142,10 @@ def run_inproc(config, profile: str | None) -> dict:
             stage_cpu[mark["stage"]] = time.process_time() - mark["cpu"]
     wall = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the featurising child
     return {"metadata": metadata, "wall": wall, "peak_rss_mb": usage.ru_maxrss / 1024,
+            "peak_rss_children_mb": children.ru_maxrss / 1024,
+            "cpu_children": children.ru_utime + children.ru_stime,
             "cpu_user": usage.ru_utime, "cpu_sys": usage.ru_stime,
             "inner": {k: {"seconds": v, "cpu": timers.cpu[k], "calls": timers.calls[k]}
                       for k, v in timers.totals.items()},
@@ -278,7 +279,9 @@ def main() -> None:
               f"before {result['loadavg_before'][0]:.1f}, after {result['loadavg_after'][0]:.1f}")
         print("peak RSS by stage (MB): " + ", ".join(
             f"{k} {v:.0f}" for k, v in result["rss_by_stage_mb"].items()))
-    print(f"peak RSS: {result['peak_rss_mb']:.0f} MB")
+    print(f"peak RSS: {result['peak_rss_mb']:.0f} MB" + (
+        f" (child processes: {result['peak_rss_children_mb']:.0f} MB, CPU {result['cpu_children']:.1f} s)"
+        if result.get("peak_rss_children_mb") else ""))
     metrics = md.get("metrics", {})
     if metrics:
         print("held-out: " + ", ".join(f"{k} nDCG@10 {v['nDCG@10']:.4f} R@50 {v['R@50']:.4f}"
