@@ -155,16 +155,18 @@ def _user_matrix(batches: Iterable[tuple[list[tuple[str, dict[str, str]]], list[
                  index: dict[str, int]) -> sp.csr_matrix:
     """Users x papers weights of the users with any paper in ``index``, in registration order.
 
-    Rows are in registration order, not Redis's set order: the same store trains the same
-    model for a fixed random_state. Negative and non-finite weights are dropped.
+    Rows are in registration order, then user id order (users registered in the same
+    instant), never Redis's set order, which differs between servers loading the same data:
+    the same data trains the same model for a fixed random_state. Negative and non-finite
+    weights are dropped.
     """
     lengths: list[int] = []
     cols: list[int | None] = []
     vals: list[str] = []
-    registered: list[str] = []
+    registered: list[tuple[str, str]] = []
     column_of = index.get
     for batch, times in batches:
-        for (_user_id, weights), registered_at in zip(batch, times, strict=True):
+        for (user_id, weights), registered_at in zip(batch, times, strict=True):
             if not weights:
                 continue
             user_cols = list(map(column_of, weights))
@@ -178,7 +180,7 @@ def _user_matrix(batches: Iterable[tuple[list[tuple[str, dict[str, str]]], list[
             cols += user_cols
             vals += user_vals
             lengths.append(len(user_cols))
-            registered.append(registered_at)
+            registered.append((registered_at, user_id))
     indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     data = np.array(vals, dtype=np.float32) if vals else np.zeros(0, dtype=np.float32)
@@ -187,7 +189,7 @@ def _user_matrix(batches: Iterable[tuple[list[tuple[str, dict[str, str]]], list[
     user_items.sort_indices()
     user_items.data[~np.isfinite(user_items.data) | (user_items.data < 0)] = 0
     user_items.eliminate_zeros()
-    return user_items[np.argsort(np.array(registered, dtype=object), kind="stable")]
+    return user_items[sorted(range(len(registered)), key=registered.__getitem__)]
 
 
 def holdout(user_items: sp.csr_matrix, fraction: float = 0.2, seed: int = 0,
