@@ -39,10 +39,11 @@ local global = ARGV[7] == '1'
 local HEADER, PER_EVENT = 14, 7
 local trending_triples = {}
 
-local function refresh_weight(paper_id)
+-- known_opens: the paper's open count if the caller has it (saves a read)
+local function refresh_weight(paper_id, known_opens)
   local w = 0
   if not redis.call('ZSCORE', dismissed, paper_id) then
-    local n_opens = tonumber(redis.call('HGET', opens, paper_id) or '0')
+    local n_opens = known_opens or tonumber(redis.call('HGET', opens, paper_id) or '0')
     w = math.min(n_opens, open_cap) * weight_open
     if redis.call('ZSCORE', saved, paper_id) then
       w = w + weight_save
@@ -74,18 +75,16 @@ for i = 0, n - 1 do
     end
   end
   local effect
-  local refresh = false
-  if redis.call('ZSCORE', eids, event_id) then
+  local refresh, n_opens = false, nil
+  if redis.call('ZADD', eids, 'NX', ts, event_id) == 0 then
     effect = 'dup'
   else
-    redis.call('ZADD', eids, ts, event_id)
     redis.call('XADD', events, 'MINID', '~', stream_min_id, '*',
       'id', event_id, 'type', kind, 'paper_id', paper_id, 'ts', ts_iso, 'source', source)
     if kind == 'open' then
       -- opens beyond the cap leave the weight as it is
-      if redis.call('HINCRBY', opens, paper_id, 1) <= open_cap then
-        refresh = true
-      end
+      n_opens = redis.call('HINCRBY', opens, paper_id, 1)
+      refresh = n_opens <= open_cap
       effect = 'open'
     elseif kind == 'dismiss' then
       local before = redis.call('ZSCORE', dismissed, paper_id)
@@ -129,7 +128,7 @@ for i = 0, n - 1 do
       end
     end
     if refresh or (effect ~= 'open' and effect ~= 'stale') then
-      refresh_weight(paper_id)
+      refresh_weight(paper_id, n_opens)
     end
   end
   effects[#effects + 1] = effect
