@@ -42,6 +42,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "map_knn_weight": 0.5,  # cold factors = w * knn map + (1 - w) * ridge map
     "fold_map_weight": 0.5,  # cold_map "fold": cold factors = (1 - w) * fold-in + w * the
     # ridge/knn map (the map_knn_weight mix) of the learned warm factors
+    "cold_unit_norm": False,  # cold/new item factors: unit-length text map times the calibrated
+    # scale (every cold item gets the same norm, so long or generic texts do not out-rank the rest)
     "warm_map_weight": 0.0,  # warm factors = (1 - w) * learned + w * mapped
     "weights": {"als": 0.8, "content": 0.2, "popularity": 0.0},
     "random_state": 0,
@@ -65,6 +67,13 @@ def zscore(scores: np.ndarray) -> np.ndarray:
     mu = s.mean(axis=1, keepdims=True)
     sd = s.std(axis=1, keepdims=True)
     return np.divide(s - mu, sd, out=np.zeros_like(s), where=sd > 1e-12)
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm; zero rows stay zero."""
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 1e-12)
 
 
 def blend(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
@@ -264,6 +273,14 @@ class HybridModel:
 
     # ------------------------------------------------------------------ new items
     def _map_factors(self, vectors: sp.csr_matrix) -> np.ndarray:
+        """Factors of items from their TF-IDF rows: the text map, calibrated by ``map_scale``."""
+        mapped = self._raw_map(vectors)
+        if self.params.get("cold_unit_norm", False):
+            mapped = unit_rows(mapped)
+        scale = np.float32(self._a["map_scale"][0]) if "map_scale" in self._a else np.float32(1.0)
+        return (scale * mapped).astype(np.float32)
+
+    def _raw_map(self, vectors: sp.csr_matrix) -> np.ndarray:
         a = self._a
         method = self.params.get("cold_map", "ridge")
         fold_w = 1.0
@@ -275,11 +292,10 @@ class HybridModel:
                                  float(self.params["regularization"]))
             fold_w = 1.0 - float(self.params.get("fold_map_weight", 0.0))
             if fold_w >= 1.0 or a["ridge_coef"].shape[0] == 0:
-                return folded * np.float32(a["map_scale"][0]) if "map_scale" in a else folded
+                return folded
             method = "ridge"
         ridge = vectors @ a["ridge_coef"] if a["ridge_coef"].shape[0] else 0.0
         w = 1.0 if method == "knn" else float(self.params["map_knn_weight"])
-        scale = np.float32(a["map_scale"][0]) if "map_scale" in a else np.float32(1.0)
         if w > 0:
             warm = a["warm_items"]
             base = self.item_vectors()[: self.n_train_items][warm]
@@ -290,7 +306,7 @@ class HybridModel:
             mapped = np.asarray(ridge, dtype=np.float32)
         if fold_w < 1.0:  # fold-in on the word pseudo-users blended with the text maps
             mapped = fold_w * folded + (1.0 - fold_w) * mapped
-        return (scale * mapped).astype(np.float32)
+        return np.asarray(mapped, dtype=np.float32)
 
     def add_items(self, item_features: sp.spmatrix) -> np.ndarray:
         """Make items that arrived after training scorable from their raw feature rows.
@@ -613,13 +629,19 @@ def train(user_items: sp.spmatrix, item_features: sp.spmatrix | None = None,
         probe = HybridModel(p, arrays, bm25, tfidf)
         rng = np.random.default_rng(int(p["random_state"]))
         sample = np.sort(rng.choice(sample, size=min(len(sample), 4000), replace=False))
-        mapped = probe._map_factors(vec[sample]).astype(np.float64)
+        mapped = probe._raw_map(vec[sample]).astype(np.float64)
+        floor = 1.0  # never shrink the map below its raw size
+        if p["cold_unit_norm"]:
+            floor = float(np.linalg.norm(mapped, axis=1).mean())
+            mapped = unit_rows(mapped).astype(np.float64)
         users = np.asarray(row_factors[: ui.shape[0]], dtype=np.float64)
         fg = mapped @ (users.T @ users)
         den = float((fg * mapped).sum())
-        scale = float((fg * learned[sample]).sum()) / den if den > 0 else 1.0
-        arrays["map_scale"] = np.array([min(max(scale, 1.0), 50.0)])
+        scale = float((fg * learned[sample]).sum()) / den if den > 0 else floor
+        arrays["map_scale"] = np.array([min(max(scale, floor), 50.0 * floor)])
     if text_weight > 0 and p["cold_map"] == "fold" and float(p.get("fold_map_weight", 0)) <= 0:
+        if p["cold_unit_norm"]:
+            learned[cold_mask] = unit_rows(learned[cold_mask])
         learned[cold_mask] *= np.float32(arrays["map_scale"][0])
         cold_mask = np.zeros(n_items, dtype=bool)  # cold items already have (scaled) factors
     else:

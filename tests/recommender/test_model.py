@@ -229,3 +229,30 @@ def test_fold_map_weight_cold_and_added_items(communities, fast_params, fold_map
     items = np.arange(ui.shape[1])
     np.testing.assert_allclose(again.score(ui[:3], items), model.score(ui[:3], items),
                                rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("fold_map_weight", [0.0, 0.8])
+def test_cold_unit_norm_gives_cold_and_added_items_one_norm(communities, fast_params,
+                                                            fold_map_weight, tmp_path):
+    ui, feats = communities
+    ui = ui.tolil()
+    ui[:, 5] = 0  # topic-A item becomes cold
+    ui = ui.tocsr()
+    ui.eliminate_zeros()
+    params = {**fast_params, "text_mass": 2.0, "cold_map": "fold", "cold_unit_norm": True,
+              "fold_map_weight": fold_map_weight, "map_knn_weight": 0.7}
+    model = recommender.train(ui, feats, params)
+    scale = float(model._a["map_scale"][0])
+    assert scale > 0
+    ids = model.add_items(feats[[3, 40]])  # a topic-A and a topic-B paper, both new
+    norms = np.linalg.norm(model._factors_of(np.concatenate([[5], ids])), axis=1)
+    np.testing.assert_allclose(norms, scale, rtol=1e-4)
+    als = model.component_scores(ui, [5])["als"][:, 0]
+    assert als[:40].mean() > als[40:].mean()
+    s = model.component_scores(ui[:20], ids)["als"]  # topic-A readers
+    assert np.isfinite(s).all() and (s[:, 0] > s[:, 1]).mean() > 0.8
+    model.save(str(tmp_path / "m"))
+    again = recommender.load(str(tmp_path / "m"))
+    items = np.arange(ui.shape[1])
+    np.testing.assert_allclose(again.score(ui[:3], items), model.score(ui[:3], items),
+                               rtol=1e-5, atol=1e-6)
