@@ -142,7 +142,7 @@ def run_inproc(config, profile: str | None) -> dict:
             stage_cpu[mark["stage"]] = time.process_time() - mark["cpu"]
     wall = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the featurising child
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # none unless the code starts some
     return {"metadata": metadata, "wall": wall, "peak_rss_mb": usage.ru_maxrss / 1024,
             "peak_rss_children_mb": children.ru_maxrss / 1024,
             "cpu_children": children.ru_utime + children.ru_stime,

@@ -7,20 +7,17 @@ Redis. A failed or NaN training raises and leaves the current model in place.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import multiprocessing
 import os
 import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,12 +33,7 @@ PAPER_IDS_FILE = "paper_ids.json"
 VOCABULARY_FILE = "vocabulary.json"
 METADATA_FILE = "metadata.json"
 EVAL_USERS = 1000
-# From this many papers on, the catalogue is featurised in a child process while the
-# interactions are read (starting one costs ~1 s; 50k papers take ~4 s to featurise).
-FEATURIZE_IN_CHILD_PAPERS = 10_000
 EVAL_BATCH = 128  # users scored at once, per thread (128 x 50k papers: ~50 MB per component)
-
-T = TypeVar("T")
 
 
 class TrainingError(Exception):
@@ -86,10 +78,10 @@ def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
     index = {paper_id: i for i, paper_id in enumerate(paper_ids)}
     read_papers = time.perf_counter()
 
-    with _featurizing(texts, max_features) as featurized:
-        user_items = _user_matrix(_read_ahead(_weights_and_registration(store)), index)
-        read_users = time.perf_counter()
-        featurizer, item_features = featurized()
+    user_items = _user_matrix(_weights_and_registration(store), index)
+    read_users = time.perf_counter()
+
+    featurizer, item_features = TextFeaturizer.fit_transform(texts, max_features=max_features)
     done = time.perf_counter()
     return TrainingData(
         paper_ids=paper_ids, user_items=user_items, item_features=item_features,
@@ -99,56 +91,10 @@ def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
     )
 
 
-@contextlib.contextmanager
-def _featurizing(texts: list[str], max_features: int
-                 ) -> Iterator[Callable[[], tuple[TextFeaturizer, sp.csr_matrix]]]:
-    """``TextFeaturizer.fit_transform(texts)``, in a child process for a large catalogue.
-
-    Yields a function that returns the result. Tokenising is pure Python (it holds the
-    GIL), so a process is the only way to overlap it with reading the interactions. Small
-    catalogues, or a child process that cannot start or dies, featurise in this process.
-    """
-    def here() -> tuple[TextFeaturizer, sp.csr_matrix]:
-        return TextFeaturizer.fit_transform(texts, max_features=max_features)
-
-    if len(texts) < FEATURIZE_IN_CHILD_PAPERS:
-        yield here
-        return
-    try:
-        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        future = pool.submit(TextFeaturizer.fit_transform, texts, max_features=max_features)
-    except (OSError, RuntimeError):
-        yield here
-        return
-
-    def there() -> tuple[TextFeaturizer, sp.csr_matrix]:
-        try:
-            return future.result()
-        except BrokenProcessPool:
-            return here()
-
-    with pool:
-        yield there
-
-
 def _weights_and_registration(store) -> Iterator[tuple[list[tuple[str, dict[str, str]]], list[str]]]:
     """Batches of users' weights with their registration times."""
     for batch in store.iter_interaction_weights():
         yield batch, store.registration_times([user_id for user_id, _ in batch])
-
-
-def _read_ahead(batches: Iterator[T]) -> Iterator[T]:
-    """The items of ``batches``, the next one read in a thread while the caller uses this one.
-
-    Reading a batch mostly waits for Redis (the GIL is released), so it overlaps with the
-    caller's Python work on the previous batch.
-    """
-    end = object()
-    with ThreadPoolExecutor(1) as pool:
-        pending = pool.submit(next, batches, end)
-        while (batch := pending.result()) is not end:
-            pending = pool.submit(next, batches, end)
-            yield batch
 
 
 def _user_matrix(batches: Iterable[tuple[list[tuple[str, dict[str, str]]], list[str]]],
