@@ -39,10 +39,10 @@ DEFAULT_PARAMS: dict[str, Any] = {
     # the word pseudo-users, needs text_weight > 0)
     "ridge_alpha": 1.0,
     "knn_k": 20,
-    "map_knn_weight": 0.5,  # cold factors = w * knn map + (1 - w) * ridge map
-    "fold_map_weight": 0.5,  # cold_map "fold": cold factors = (1 - w) * fold-in + w * the
+    "map_knn_weight": 0.7,  # cold factors = w * knn map + (1 - w) * ridge map
+    "fold_map_weight": 0.8,  # cold_map "fold": cold factors = (1 - w) * fold-in + w * the
     # ridge/knn map (the map_knn_weight mix) of the learned warm factors
-    "cold_unit_norm": False,  # cold/new item factors: unit-length text map times the calibrated
+    "cold_unit_norm": True,  # cold/new item factors: unit-length text map times the calibrated
     # scale (every cold item gets the same norm, so long or generic texts do not out-rank the rest)
     "warm_map_weight": 0.0,  # warm factors = (1 - w) * learned + w * mapped
     "weights": {"als": 0.8, "content": 0.2, "popularity": 0.0},
