@@ -255,6 +255,8 @@ def main() -> None:
 
     md = result["metadata"]
     timings = md["timings"]
+    # metadata.json is written before the total is known: --mode cli sums the stages
+    timings.setdefault("total", sum(timings.get(s, 0.0) for s in STAGES[:-1]))
     timings["publish"] = timings["total"] - sum(timings.get(s, 0.0) for s in STAGES[:-1])
     s = world["sizes"]
     print(f"\n## train  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  mode={args.mode}")
