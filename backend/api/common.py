@@ -60,7 +60,8 @@ class BodyCache:
             else:
                 body = None
         if body is None:
-            body = current_app.json.dumps(schema.dump(payload())).encode()
+            # exactly what jsonify would send (compact separators, sorted keys)
+            body = current_app.json.response(schema.dump(payload())).get_data()
             with self._lock:
                 self._bodies[key] = (source, body)
                 self._bodies.move_to_end(key)
