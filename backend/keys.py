@@ -19,7 +19,8 @@ TRENDING = "pf:{trending}:scores"  # zset paper id -> sum of w * 2^((t - epoch) 
 TRENDING_EPOCH = "pf:{trending}:epoch"  # unix seconds of that epoch (same slot as the scores)
 LOCK = "pf:lock:{name}"  # string: a named lock (training, ...)
 
-# Per-user keys; every part listed here is deleted with the user.
+# Per-user keys, in the order of the event script's KEYS (apply_events.lua); every part
+# here and in USER_CACHE_PARTS is deleted with the user.
 USER_PARTS = (
     "meta",  # hash: created_at, token_hash
     "events",  # stream: the raw event log, trimmed by age
@@ -30,6 +31,11 @@ USER_PARTS = (
     "opens",  # hash paper id -> number of opens
     "weights",  # hash paper id -> interaction weight the recommender trains from
 )
+# Per-user caches (expiring; never read by the event script).
+USER_CACHE_PARTS = (
+    "lists",  # hash "<days>:<limit>" -> JSON of a finished recommendation list, shared by workers
+)
+ALL_USER_PARTS = USER_PARTS + USER_CACHE_PARTS
 
 
 def token(token_hash: str) -> str:
@@ -38,8 +44,8 @@ def token(token_hash: str) -> str:
 
 
 def user(user_id: str, part: str) -> str:
-    """Key of one part (see ``USER_PARTS``) of a user's data."""
-    if part not in USER_PARTS:
+    """Key of one part (see ``ALL_USER_PARTS``) of a user's data."""
+    if part not in ALL_USER_PARTS:
         raise ValueError(f"unknown user key part {part!r}")
     return f"pf:u:{{{user_id}}}:{part}"
 
@@ -52,7 +58,12 @@ def user_template(part: str) -> tuple[str, str]:
 
 
 def user_keys(user_id: str) -> list[str]:
-    """All keys that hold a user's data, in ``USER_PARTS`` order."""
+    """All keys that hold a user's data, in ``ALL_USER_PARTS`` order."""
+    return [user(user_id, part) for part in ALL_USER_PARTS]
+
+
+def user_state_keys(user_id: str) -> list[str]:
+    """The user's keys the event script works on, in ``USER_PARTS`` order."""
     return [user(user_id, part) for part in USER_PARTS]
 
 

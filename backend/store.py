@@ -230,7 +230,7 @@ class Store:
         trending score and seeds the catalogue, on Redis Cluster a pipeline follows.
         """
         in_script = self._global_in_script
-        script_keys = keys.user_keys(user_id)
+        script_keys = keys.user_state_keys(user_id)
         if in_script:
             script_keys += self._global_keys(events)
         try:
@@ -351,6 +351,19 @@ class Store:
         newest, saved, dismissed, weights = pipe.execute()
         state = newest[0][0] if newest else NO_EVENTS
         return state, set(saved) | set(dismissed), {p: float(w) for p, w in weights.items()}
+
+    def shared_list(self, user_id: str, name: str) -> str | None:
+        """A finished list another worker stored with :meth:`share_list`, if not expired."""
+        return self.client.hget(keys.user(user_id, "lists"), name)
+
+    def share_list(self, user_id: str, name: str, value: str, ttl_seconds: float) -> None:
+        """Store a finished list for the user's other requests, whichever worker serves them;
+        the user's lists expire together ``ttl_seconds`` after the latest one was stored."""
+        key = keys.user(user_id, "lists")
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hset(key, name, value)
+        pipe.expire(key, max(1, int(ttl_seconds)))
+        pipe.execute()
 
     def dismissed(self, user_id: str) -> set[str]:
         """Papers the user dismissed."""

@@ -197,13 +197,36 @@ class PersonalRecommender:
             if stamp is None:
                 stamp = self.store.user_stamp(user_id)
             cached = self._lists.get(key, (version, stamp))
+            if cached is None:
+                cached = self._shared_list(key, version, stamp)
             if cached is not None:
                 return version, cached
         state, excluded, weights = self.store.user_state(user_id)
         items = self._recommend(loaded, excluded, weights, days=days, limit=limit, now=now)
         # Stamped with the state the list was made from (never newer than its data).
         self._lists.put(key, (version, state), items)
+        if self._lists.enabled:
+            entry = {"version": version, "stamp": state, "made_at": time.time(), "items": items}
+            self.store.share_list(user_id, f"{days}:{limit}", json.dumps(entry), self._lists.ttl)
         return version, items
+
+    def _shared_list(self, key: tuple, version: str | None, stamp: str) -> list | None:
+        """The list another worker made for the same user state and model version, if any
+        (computing it again would cost each worker a miss per user)."""
+        user_id, days, limit = key
+        raw = self.store.shared_list(user_id, f"{days}:{limit}")
+        if raw is None:
+            return None
+        try:
+            entry = json.loads(raw)
+            age = time.time() - float(entry["made_at"])
+            if entry["version"] != version or entry["stamp"] != stamp or age > self._lists.ttl:
+                return None
+            items = entry["items"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        self._lists.put(key, (version, stamp), items, age=max(age, 0.0))
+        return items
 
     def _recommend(self, loaded, excluded, weights, *, days, limit, now):
         window = self.ranker.ranked(days, now)
@@ -321,12 +344,12 @@ class ListCache:
             self._entries.move_to_end(key)
             return entry[2]
 
-    def put(self, key: tuple, stamp: tuple, items: list) -> None:
-        """Remember a list."""
+    def put(self, key: tuple, stamp: tuple, items: list, age: float = 0.0) -> None:
+        """Remember a list made ``age`` seconds ago."""
         if self.ttl <= 0:
             return
         with self._lock:
-            self._entries[key] = (stamp, time.monotonic(), items)
+            self._entries[key] = (stamp, time.monotonic() - age, items)
             self._entries.move_to_end(key)
             while len(self._entries) > self.MAX_ENTRIES:
                 self._entries.popitem(last=False)

@@ -204,3 +204,26 @@ def test_a_broken_artifact_is_refused_and_the_old_model_keeps_serving(
 def test_training_with_no_interactions_fails_cleanly(app):
     with pytest.raises(TrainingError):
         train(app)
+
+
+def test_workers_share_a_users_finished_list_until_the_users_next_event(
+        world, app, client, make_user):
+    from backend import create_app
+    from backend.extensions import RECOMMENDER
+
+    train(app)
+    other = create_app(dict(app.config))  # a second worker on the same Redis and models
+    _, headers = make_user()
+    save(client, headers, world["papers"]["vision"][:3])
+    first = recommend(client, headers)
+
+    service = other.extensions[RECOMMENDER]
+    computed = []
+    original = service._recommend
+    service._recommend = lambda *a, **k: computed.append(1) or original(*a, **k)
+    assert recommend(other.test_client(), headers) == first
+    assert computed == []  # served from the list the first worker made
+
+    save(client, headers, world["papers"]["language"][:6])  # the user's state moves on
+    after = recommend(other.test_client(), headers)
+    assert computed == [1] and after != first

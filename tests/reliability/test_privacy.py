@@ -49,7 +49,7 @@ def test_export_contains_everything_held_about_the_user(client, make_user, redis
     user_id, headers = make_user()
     events = full_history(client, headers)
     export = client.get("/v1/me/export", headers=headers).get_json()
-    raw = {part: key for part, key in zip(keys.USER_PARTS, keys.user_keys(user_id), strict=True)}
+    raw = {part: key for part, key in zip(keys.ALL_USER_PARTS, keys.user_keys(user_id), strict=True)}
 
     assert export["user_id"] == user_id
     assert export["created_at"] == redis_client.hget(raw["meta"], "created_at")
