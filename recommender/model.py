@@ -18,8 +18,6 @@ from .errors import ArtifactError, ModelFitError
 __all__ = ["DEFAULT_PARAMS", "FORMAT_VERSION", "HybridModel", "train", "load", "blend", "zscore"]
 
 FORMAT_VERSION = 1
-# Up to this many users per call, content profiles are built dense (faster for serving).
-DENSE_PROFILE_USERS = 16
 
 #: Defaults chosen on validation splits carved from the training data (``python -m
 #: recommender.tune``); see docs/evaluation.md.
@@ -159,22 +157,13 @@ class HybridModel:
         return self._item_vectors_cache
 
     def _content_scores(self, rows: sp.csr_matrix, items: np.ndarray) -> np.ndarray:
-        """Cosine of each user's profile (:func:`user_profiles`) with each item's TF-IDF row."""
-        candidates = self._candidate_vectors(items)
-        if rows.shape[0] > DENSE_PROFILE_USERS:
-            # sparse x dense: several times faster than sparse x sparse for batches of users
-            profiles = user_profiles(rows, self.item_vectors()).T.toarray()
-            return np.asarray(candidates @ profiles).T
-        # A few users (serving): dense profiles, so the product is a sparse x dense one.
-        vectors = self.item_vectors()
-        profiles = np.zeros((rows.shape[0], vectors.shape[1]), dtype=np.float32)
-        for r in range(rows.shape[0]):
-            lo, hi = rows.indptr[r], rows.indptr[r + 1]
-            if hi > lo:
-                profiles[r] = vectors[rows.indices[lo:hi]].T @ rows.data[lo:hi]
-        norms = np.linalg.norm(profiles, axis=1, keepdims=True)
-        np.divide(profiles, norms, out=profiles, where=norms > 0)
-        return np.asarray(candidates @ profiles.T).T
+        """Cosine of each user's profile (:func:`user_profiles`) with each item's TF-IDF row.
+
+        The profiles are made dense, so the product is sparse x dense (several times faster
+        than sparse x sparse, for one user as for a batch).
+        """
+        profiles = unit_rows((rows @ self.item_vectors()).toarray())
+        return np.asarray(self._candidate_vectors(items) @ profiles.T).T
 
     def _candidate_vectors(self, items: np.ndarray) -> sp.csr_matrix:
         """TF-IDF rows of ``items``; the last candidate set's rows are reused (serving scores
