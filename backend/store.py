@@ -161,6 +161,10 @@ class Store:
             self._session = client.register_script(package.joinpath("session.lua").read_text())
             self._apply_events_of_token = client.register_script(
                 library + package.joinpath("user_keys_of_token.lua").read_text() + apply_body)
+        # How those scripts build a user's keys from the user id (see keys.user_template).
+        self._events_key_around = list(keys.user_template("events"))
+        self._user_keys_around = [keys.user_template(keys.USER_PARTS[0])[0],
+                                  *(keys.user_template(part)[1] for part in keys.USER_PARTS)]
 
     # -- users -------------------------------------------------------------------------
 
@@ -192,12 +196,11 @@ class Store:
         One round trip on a single Redis (a script reads the token record and the user's
         newest event); two on Redis Cluster, where the two keys live in different slots.
         """
-        token_hash = hash_token(token)
         if self._session is None:
-            user_id = _token_owner(self.client.get(keys.token(token_hash)), token_hash)
+            user_id = self.user_for_token(token)
             return None if user_id is None else (user_id, self.user_stamp(user_id))
-        prefix, suffix = keys.user_template("events")
-        reply = self._session(keys=[keys.token(token_hash)], args=[prefix, suffix])
+        token_hash = hash_token(token)
+        reply = self._session(keys=[keys.token(token_hash)], args=self._events_key_around)
         if not reply:
             return None
         user_id = _token_owner(reply[0], token_hash)
@@ -252,13 +255,11 @@ class Store:
         On a single Redis this is one round trip (one script checks the token record and
         applies the batch); on Redis Cluster the token is looked up first.
         """
-        token_hash = hash_token(token)
         if self._apply_events_of_token is None:
-            user_id = _token_owner(self.client.get(keys.token(token_hash)), token_hash)
+            user_id = self.user_for_token(token)
             return None if user_id is None else self.apply_events(user_id, events, now)
-        prefix, _ = keys.user_template("meta")
-        suffixes = [keys.user_template(part)[1] for part in keys.USER_PARTS]
-        args = [*self._event_args(events, now, True), token_hash, prefix, *suffixes]
+        token_hash = hash_token(token)
+        args = [*self._event_args(events, now, True), token_hash, *self._user_keys_around]
         try:
             effects = self._apply_events_of_token(
                 keys=[keys.token(token_hash), *self._global_keys(events)], args=args)
