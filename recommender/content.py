@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
+
+from .threads import available_cpus, thread_map
 
 __all__ = ["TfidfModel", "ridge_map", "knn_map", "user_profiles"]
 
@@ -113,14 +114,6 @@ def ridge_map(x: sp.csr_matrix, y: np.ndarray, alpha: float, max_iter: int = 300
     return w.astype(np.float32)
 
 
-def available_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 class _Gram:
     """``p -> X'X p + alpha p`` for a sparse ``X``, in float32 on row blocks of ``X`` in threads.
 
@@ -199,14 +192,7 @@ def knn_map(query: sp.csr_matrix, base: sp.csr_matrix, base_factors: np.ndarray,
         sim = similarity(top[start:start + chunk], rest[start:start + chunk])
         out[start:start + chunk] = _weighted_neighbours(sim, base_factors, k)
 
-    starts = range(0, query.shape[0], chunk)
-    threads = max(1, min(num_threads or available_cpus(), len(starts)))
-    if threads == 1:
-        for start in starts:
-            fill(start)
-    else:
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(fill, starts))
+    thread_map(fill, range(0, query.shape[0], chunk), num_threads)
     return out
 
 

@@ -13,7 +13,6 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,9 +22,9 @@ import numpy as np
 import scipy.sparse as sp
 
 import recommender
-from recommender.content import available_cpus
 from recommender.metrics import ndcg_at_k, recall_at_k
 from recommender.textfeatures import TextFeaturizer, paper_texts
+from recommender.threads import available_cpus, thread_map
 
 ARTIFACT_FORMAT = 1
 MODEL_SUBDIR = "model"
@@ -177,12 +176,7 @@ def evaluate(score_rows: Callable[[sp.csr_matrix], np.ndarray], train: sp.csr_ma
         scores = np.asarray(score_rows(train[batch]), dtype=np.float64)
         return [_user_metrics(scores[offset], train, row, hidden[row]) for offset, row in enumerate(batch)]
 
-    threads = max(1, min(num_threads or available_cpus(), len(batches)))
-    if threads == 1:
-        results = [batch_metrics(batch) for batch in batches]
-    else:
-        with ThreadPoolExecutor(threads) as pool:
-            results = list(pool.map(batch_metrics, batches))
+    results = thread_map(batch_metrics, batches, num_threads)
     ndcg, recall = zip(*(pair for batch in results for pair in batch), strict=True)
     return {"nDCG@10": float(np.mean(ndcg)), "R@50": float(np.mean(recall)), "users": len(users)}
 
@@ -270,7 +264,7 @@ def train_from_store(store, config: dict[str, Any], *, params: dict[str, Any] | 
         raise TrainingError("no interactions in the store yet: nothing to train on")
     params = dict(params or {})
 
-    params.setdefault("num_threads", os.cpu_count() or 1)
+    params.setdefault("num_threads", available_cpus())
 
     # One fit: the published model is the one trained with the held-out slice hidden.
     # That slice is < 1% of interactions of a few thousand users, and serving recomputes
