@@ -88,7 +88,25 @@ def _rss_mb() -> float:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def run_inproc(config, profile: str | None) -> dict:
+def baseline_fit(user_items, threads: int) -> dict:
+    """The issue's yardstick, "implicit's fit alone": ``AlternatingLeastSquares()`` with
+    implicit's default parameters on the BM25-weighted users x papers matrix (no words, no
+    maps, no evaluation), BLAS limited to one thread as in ``paperfeed train``."""
+    from implicit.cpu.als import AlternatingLeastSquares
+    from implicit.nearest_neighbours import bm25_weight
+    from threadpoolctl import threadpool_limits
+
+    weighted = bm25_weight(user_items, K1=100, B=0.8).tocsr()
+    with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(random_state=0, num_threads=threads)
+        t0, c0 = time.perf_counter(), time.process_time()
+        model.fit(weighted, show_progress=False)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"seconds": wall, "cpu": cpu, "factors": model.factors,
+            "iterations": model.iterations, "nnz": int(weighted.nnz)}
+
+
+def run_inproc(config, profile: str | None, baseline: bool = False) -> dict:
     import recommender.model as model_module
     import recommender.training as training_module
     from backend.cli import run_training
@@ -103,6 +121,14 @@ def run_inproc(config, profile: str | None) -> dict:
     timers.wrap(training_module, "holdout", "holdout")
     timers.wrap(Store, "_weights_batch", "redis_weights_batches")
     timers.wrap(Store, "papers", "redis_papers_batches")
+    captured: dict = {}
+    original_read = training_module.read_training_data
+
+    def read_and_keep(*args, **kwargs):
+        captured["data"] = original_read(*args, **kwargs)
+        return captured["data"]
+
+    training_module.read_training_data = read_and_keep
     stage_cpu: dict[str, float] = {}
     mark = {"stage": None, "cpu": time.process_time()}
     sampler = RssSampler()
@@ -138,10 +164,16 @@ def run_inproc(config, profile: str | None) -> dict:
             profiler.dump_stats(profile)
         sampler.stop.set()
         rt.train_from_store = original_train
+        training_module.read_training_data = original_read
         if mark["stage"]:
             stage_cpu[mark["stage"]] = time.process_time() - mark["cpu"]
     wall = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    fit_alone = None
+    if baseline:
+        from recommender.threads import available_cpus
+
+        fit_alone = baseline_fit(captured["data"].user_items, available_cpus())
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # none unless the code starts some
     return {"metadata": metadata, "wall": wall, "peak_rss_mb": usage.ru_maxrss / 1024,
             "peak_rss_children_mb": children.ru_maxrss / 1024,
@@ -150,7 +182,7 @@ def run_inproc(config, profile: str | None) -> dict:
             "inner": {k: {"seconds": v, "cpu": timers.cpu[k], "calls": timers.calls[k]}
                       for k, v in timers.totals.items()},
             "stage_cpu": stage_cpu,
-            "rss_by_stage_mb": sampler.peaks}
+            "rss_by_stage_mb": sampler.peaks, "baseline_fit": fit_alone}
 
 
 def run_cli(config_env: dict[str, str], models_dir: Path) -> dict:
@@ -221,6 +253,9 @@ def main() -> None:
     parser.add_argument("--models-dir", type=Path, help="default <world>/models")
     parser.add_argument("--redis-url", help="use this running Redis instead of the snapshot")
     parser.add_argument("--profile", help="cProfile output file (inproc only)")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also time implicit's fit alone (its default parameters on the same "
+                             "BM25-weighted matrix), the yardstick of the issue's 60 s target")
     parser.add_argument("--keep-models", type=int, default=2,
                         help="model versions to keep in the models dir (older ones are removed)")
     args = parser.parse_args()
@@ -248,7 +283,7 @@ def main() -> None:
             from backend.config import load_config
 
             load_before = os.getloadavg()
-            result = run_inproc(load_config(), args.profile)
+            result = run_inproc(load_config(), args.profile, args.baseline)
             result["loadavg_before"] = load_before
             result["loadavg_after"] = os.getloadavg()
         redis_mb = redis_used_memory(url) / 2**20
@@ -284,6 +319,12 @@ def main() -> None:
     print(f"peak RSS: {result['peak_rss_mb']:.0f} MB" + (
         f" (child processes: {result['peak_rss_children_mb']:.0f} MB, CPU {result['cpu_children']:.1f} s)"
         if result.get("peak_rss_children_mb") else ""))
+    fit_alone = result.get("baseline_fit")
+    if fit_alone:
+        print(f"implicit's fit alone (defaults: {fit_alone['factors']} factors, "
+              f"{fit_alone['iterations']} iterations, nnz {fit_alone['nnz']}): "
+              f"{fit_alone['seconds']:.1f} s wall, {fit_alone['cpu']:.1f} s CPU; total / fit alone "
+              f"= {timings['total'] / fit_alone['seconds']:.1f}x (issue: 60 s / ~10 s = 6x)")
     metrics = md.get("metrics", {})
     if metrics:
         print("held-out: " + ", ".join(f"{k} nDCG@10 {v['nDCG@10']:.4f} R@50 {v['R@50']:.4f}"
