@@ -43,7 +43,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "cold_unit_norm": True,  # cold/new item factors: unit-length text map times the calibrated
     # scale (every cold item gets the same norm, so long or generic texts do not out-rank the rest)
     "warm_map_weight": 0.0,  # warm factors = (1 - w) * learned + w * mapped
-    "weights": {"als": 0.8, "content": 0.2, "popularity": 0.0},
+    "weights": {"als": 0.85, "content": 0.15, "popularity": 0.0},
     "random_state": 0,
     "num_threads": 0,
 }

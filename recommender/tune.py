@@ -47,7 +47,7 @@ def validation_splits(user_items, seed: int = 0, val_seed: int = 100):
 
 WEIGHT_GRID = {
     f"w{a}_{p}": {"als": a, "content": round(1 - a, 2), "popularity": p}
-    for a, p in itertools.product((0.5, 0.6, 0.7, 0.75, 0.8, 0.9), (0.0,))
+    for a, p in itertools.product((0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9), (0.0,))
 }
 
 
@@ -56,10 +56,13 @@ WEIGHT_GRID = {
 @click.option("--protocol", type=click.Choice(["known", "new", "both"]), default="both")
 @click.option("--configs", default="{}",
               help='JSON list of param overrides to try, e.g. \'[{"ridge_alpha": 3}]\'.')
-def tune_command(data_dir: str, protocol: str, configs: str) -> None:
+@click.option("--val-seed", default=100, show_default=True,
+              help="Seed of the validation split inside seed 0's training part (a second "
+                   "split, e.g. 101, checks that a choice is not noise of one split).")
+def tune_command(data_dir: str, protocol: str, configs: str, val_seed: int) -> None:
     """Score param configurations x blend weights on the validation splits."""
     data = load_dataset(data_dir)
-    splits = validation_splits(data.user_items)
+    splits = validation_splits(data.user_items, val_seed=val_seed)
     cfgs = json.loads(configs)
     cfgs = cfgs if isinstance(cfgs, list) else [cfgs]
     protos = ["known", "new"] if protocol == "both" else [protocol]
