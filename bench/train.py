@@ -96,7 +96,10 @@ def baseline_fit(user_items, threads: int) -> dict:
     from implicit.nearest_neighbours import bm25_weight
     from threadpoolctl import threadpool_limits
 
-    weighted = bm25_weight(user_items, K1=100, B=0.8).tocsr()
+    from recommender.model import DEFAULT_PARAMS
+
+    weighted = bm25_weight(user_items, K1=DEFAULT_PARAMS["bm25_k1"],
+                           B=DEFAULT_PARAMS["bm25_b"]).tocsr()
     with threadpool_limits(1, "blas"):
         model = AlternatingLeastSquares(random_state=0, num_threads=threads)
         t0, c0 = time.perf_counter(), time.process_time()

@@ -206,15 +206,24 @@ class PersonalRecommender:
         # Stamped with the state the list was made from (never newer than its data).
         self._lists.put(key, (version, state), items)
         if self._lists.enabled:
-            entry = {"version": version, "stamp": state, "made_at": time.time(), "items": items}
-            self.store.share_list(user_id, f"{days}:{limit}", json.dumps(entry), self._lists.ttl)
+            self._share_list(key, version, state, items)
         return version, items
+
+    @staticmethod
+    def _shared_name(key: tuple) -> str:
+        """Field of a list in the user's ``lists`` hash: ``"<days>:<limit>"``."""
+        _, days, limit = key
+        return f"{days}:{limit}"
+
+    def _share_list(self, key: tuple, version: str | None, stamp: str, items: list) -> None:
+        """Store a finished list for the other workers (read back by :meth:`_shared_list`)."""
+        entry = {"version": version, "stamp": stamp, "made_at": time.time(), "items": items}
+        self.store.share_list(key[0], self._shared_name(key), json.dumps(entry), self._lists.ttl)
 
     def _shared_list(self, key: tuple, version: str | None, stamp: str) -> list | None:
         """The list another worker made for the same user state and model version, if any
         (computing it again would cost each worker a miss per user)."""
-        user_id, days, limit = key
-        raw = self.store.shared_list(user_id, f"{days}:{limit}")
+        raw = self.store.shared_list(key[0], self._shared_name(key))
         if raw is None:
             return None
         try:
