@@ -2,7 +2,7 @@
 and/or ALS vector with the top-m candidates of the first-pass hybrid (new protocol, validation)."""
 import sys; sys.path.insert(0, "/work/main/bench/recsys_exp")
 from harness import *
-from recommender.model import unit_rows
+from recommender.model import blend, unit_rows
 val_seed = int(sys.argv[1]); proto = sys.argv[2] if len(sys.argv) > 2 else "new"
 d = load_dataset(DATA)
 tr, te, cands = validation_splits(d.user_items, val_seed=val_seed)[proto]
@@ -29,7 +29,7 @@ def comp_fn(rows, cand):
             c[f"f_m{m}_b{b}"] = (uf + b * fc) @ F.T
     return c
 def mk(ws):
-    return lambda c: sum(w * zscore(c[k]) for k, w in ws.items())
+    return lambda c: blend(c, ws)
 B = {"hybrid(default)": mk({"als": .85, "content": .15})}
 for m in (5, 10, 20):
     for b in (0.25, 0.5, 1.0):

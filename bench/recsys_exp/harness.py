@@ -46,3 +46,42 @@ def evaluate(tr, te, cands, comp_fn, blends, batch=256):
 def show(tag, res):
     for b, (n, r) in sorted(res.items(), key=lambda kv: -kv[1][0]):
         print(f"{tag} {b:40s} {n:.4f} {r:.4f}", flush=True)
+
+
+# --- shared by exp18-exp22 -------------------------------------------------------------
+
+def new_validation(val_seed):
+    """The new-protocol validation split ``val_seed`` and the default model trained on it:
+    ``(data, train, test, candidates, model)``."""
+    d = load_dataset(DATA)
+    tr, te, cands = validation_splits(d.user_items, val_seed=val_seed)["new"]
+    return d, tr, te, np.asarray(cands), train(tr, d.item_features, {})
+
+
+def with_factor_variants(model, variants):
+    """``comp_fn`` for :func:`evaluate`: the model's components plus, per name in
+    ``variants`` (candidates x factors), the user's ALS vector dotted with those factors."""
+    def comp_fn(rows, cand):
+        c = model.component_scores(rows, cand)
+        uf = model.user_factors(rows)
+        for name, factors in variants.items():
+            c[name] = uf @ factors.T
+        return c
+    return comp_fn
+
+
+def cold_map_parts(model, items):
+    """The pieces of the model's cold map for ``items``: (fold-in on the word pseudo-users,
+    kNN map, ridge map), as ``HybridModel._raw_map`` mixes them."""
+    from recommender.collaborative import solve_users
+    from recommender.content import knn_map
+    a, p = model._a, model.params
+    vec = model.item_vectors()
+    rows = vec[items]
+    warm = a["warm_items"]
+    tw = float(p["text_weight"]) * float(p["alpha"])
+    words = np.asarray(a["word_factors"])
+    fold = solve_users(sp.csr_matrix(rows) * tw, lambda i: words[i], a["xtx"],
+                       float(p["regularization"]))
+    knn = knn_map(rows, vec[warm], np.asarray(a["learned_factors"])[warm], int(p["knn_k"]))
+    return fold, knn, np.asarray(rows @ a["ridge_coef"])
