@@ -44,9 +44,22 @@ DEFAULT_PARAMS: dict[str, Any] = {
     # scale (every cold item gets the same norm, so long or generic texts do not out-rank the rest)
     "warm_map_weight": 0.0,  # warm factors = (1 - w) * learned + w * mapped
     "weights": {"als": 0.85, "content": 0.15, "popularity": 0.0},
+    "ensemble": 2,  # independent ALS fits (seeds random_state, random_state + 1, ...) whose
+    # scores are summed: each has its own user solve and text maps (see docs/evaluation.md)
     "random_state": 0,
     "num_threads": 0,
 }
+
+
+#: Arrays of one ALS ensemble member. Member 0's are stored under these names (the layout of a
+#: single-member model), member m's under ``member_key(name, m)``.
+MEMBER_ARRAYS = ("item_factors", "learned_factors", "yty", "ridge_coef", "word_factors", "xtx",
+                 "map_scale")
+
+
+def member_key(name: str, member: int) -> str:
+    """Array name of ``name`` for ensemble member ``member``."""
+    return name if member == 0 else f"{name}.m{member}"
 
 
 def zscore(scores: np.ndarray) -> np.ndarray:
@@ -120,7 +133,9 @@ class HybridModel:
         self.tfidf = tfidf
         self.feature_names = feature_names
         self.n_train_items = int(arrays["item_factors"].shape[0])
-        self._extra_factors = np.zeros((0, self.factors), dtype=np.float32)
+        self.members = int(params.get("ensemble", 1))
+        # Added items' factors, all members side by side (as _factors_of returns them).
+        self._extra_factors = np.zeros((0, self.members * self.factors), dtype=np.float32)
         self._extra_vectors: sp.csr_matrix | None = None
         self._item_vectors_cache: sp.csr_matrix | None = None
         self._candidate_rows: tuple[bytes, sp.csr_matrix | None, sp.csr_matrix] | None = None
@@ -128,7 +143,11 @@ class HybridModel:
     # ------------------------------------------------------------------ properties
     @property
     def factors(self) -> int:
+        """Factors of one ensemble member."""
         return int(self._a["item_factors"].shape[1])
+
+    def _member(self, m: int, name: str) -> np.ndarray:
+        return self._a[member_key(name, m)]
 
     @property
     def n_items(self) -> int:
@@ -176,17 +195,28 @@ class HybridModel:
         self._candidate_rows = (key, self._item_vectors_cache, rows)
         return rows
 
-    def _factors_of(self, items: np.ndarray) -> np.ndarray:
+    def _factors_of(self, items: np.ndarray, member: int | None = None) -> np.ndarray:
+        """Item factors of ``items``: one member's, or (``member`` None) every member's side
+        by side, so that ``user_factors(rows) @ _factors_of(items).T`` is the ALS score."""
         items = np.asarray(items, dtype=np.int64)
         if len(items) and (items.min() < 0 or items.max() >= self.n_items):
             raise IndexError(f"item ids must be in [0, {self.n_items})")
-        if self._extra_factors.shape[0] == 0:
-            return np.asarray(self._a["item_factors"][items])
-        out = np.empty((len(items), self.factors), dtype=np.float32)
+        ms = range(self.members) if member is None else [member]
+        f = self.factors
+        out = np.empty((len(items), len(ms) * f), dtype=np.float32)
         old = items < self.n_train_items
-        out[old] = self._a["item_factors"][items[old]]
-        out[~old] = self._extra_factors[items[~old] - self.n_train_items]
+        for j, m in enumerate(ms):
+            out[old, j * f:(j + 1) * f] = self._member(m, "item_factors")[items[old]]
+            if not old.all():
+                out[~old, j * f:(j + 1) * f] = self._extra_factors[
+                    items[~old] - self.n_train_items, m * f:(m + 1) * f]
         return out
+
+    def _confidence(self, rows: sp.csr_matrix) -> sp.csr_matrix:
+        conf = self.bm25.transform(rows)
+        conf.data *= self.params["alpha"]
+        conf.eliminate_zeros()
+        return conf
 
     def _rows(self, user_rows: sp.spmatrix) -> sp.csr_matrix:
         rows = sp.csr_matrix(user_rows, dtype=np.float32)
@@ -200,21 +230,24 @@ class HybridModel:
         return rows
 
     def user_factors(self, user_rows: sp.spmatrix) -> np.ndarray:
-        """ALS vectors of users from their current interactions (k x factors)."""
-        rows = self._rows(user_rows)
-        conf = self.bm25.transform(rows)
-        conf.data *= self.params["alpha"]
-        conf.eliminate_zeros()
-        return solve_users(conf, self._factors_of, self._a["yty"],
-                           self.params["regularization"])
+        """ALS vectors of users from their current interactions.
+
+        Returns k x (members x factors): each ensemble member's vector, solved against that
+        member's item factors, side by side (the layout of ``_factors_of``)."""
+        conf = self._confidence(self._rows(user_rows))
+        return np.hstack([
+            solve_users(conf, lambda ids, m=m: self._factors_of(ids, m),
+                        self._member(m, "yty"), self.params["regularization"])
+            for m in range(self.members)])
 
     # ------------------------------------------------------------------ scoring
     def component_scores(self, user_rows: sp.spmatrix, items: np.ndarray) -> dict[str, np.ndarray]:
         """Raw per-component scores, each k x len(items).
 
-        Keys: ``"als"`` (user vector . item factors; cold/added items use their text-mapped
-        factors), ``"content"`` (cosine of the user's TF-IDF profile and the item's; only with
-        content), ``"popularity"`` (log(1 + training saves); 0 for cold and added items).
+        Keys: ``"als"`` (user vector . item factors, summed over the ensemble members;
+        cold/added items use their text-mapped factors), ``"content"`` (cosine of the user's
+        TF-IDF profile and the item's; only with content), ``"popularity"`` (log(1 + training
+        saves); 0 for cold and added items).
 
         Parameters
         ----------
@@ -264,40 +297,52 @@ class HybridModel:
 
     # ------------------------------------------------------------------ new items
     def _map_factors(self, vectors: sp.csr_matrix) -> np.ndarray:
-        """Factors of items from their TF-IDF rows: the text map, calibrated by ``map_scale``."""
-        mapped = self._raw_map(vectors)
-        if self.params.get("cold_unit_norm", False):
-            mapped = unit_rows(mapped)
-        scale = np.float32(self._a["map_scale"][0]) if "map_scale" in self._a else np.float32(1.0)
-        return (scale * mapped).astype(np.float32)
+        """Factors of items from their TF-IDF rows, every member side by side: each member's
+        text map, calibrated by its ``map_scale``."""
+        out = []
+        for m, mapped in enumerate(self._raw_maps(vectors)):
+            if self.params.get("cold_unit_norm", False):
+                mapped = unit_rows(mapped)
+            scale = np.float32(self._member(m, "map_scale")[0])
+            out.append((scale * mapped).astype(np.float32))
+        return np.hstack(out)
 
-    def _raw_map(self, vectors: sp.csr_matrix) -> np.ndarray:
-        a = self._a
-        method = self.params.get("cold_map", "ridge")
-        fold_w = 1.0
-        if method == "fold" and float(self.params.get("text_weight", 0)) > 0:
+    def _raw_maps(self, vectors: sp.csr_matrix) -> list[np.ndarray]:
+        """Each member's uncalibrated text map of ``vectors`` (see docs/evaluation.md)."""
+        p = self.params
+        method = p.get("cold_map", "ridge")
+        use_fold = method == "fold" and float(p.get("text_weight", 0)) > 0
+        fold_w = 1.0 - float(p.get("fold_map_weight", 0.0)) if use_fold else 1.0
+        folded = []
+        if use_fold:
             conf = sp.csr_matrix(vectors, dtype=np.float32) * (
-                float(self.params["text_weight"]) * float(self.params["alpha"]))
-            words = np.asarray(a["word_factors"])
-            folded = solve_users(conf, lambda ids: words[ids], a["xtx"],
-                                 float(self.params["regularization"]))
-            fold_w = 1.0 - float(self.params.get("fold_map_weight", 0.0))
-            if fold_w >= 1.0 or a["ridge_coef"].shape[0] == 0:
+                float(p["text_weight"]) * float(p["alpha"]))
+            for m in range(self.members):
+                words = np.asarray(self._member(m, "word_factors"))
+                folded.append(solve_users(conf, lambda ids, w=words: w[ids],
+                                          self._member(m, "xtx"), float(p["regularization"])))
+            if fold_w >= 1.0 or self._a["ridge_coef"].shape[0] == 0:
                 return folded
             method = "ridge"
-        ridge = vectors @ a["ridge_coef"] if a["ridge_coef"].shape[0] else 0.0
-        w = 1.0 if method == "knn" else float(self.params["map_knn_weight"])
+        w = 1.0 if method == "knn" else float(p["map_knn_weight"])
+        knn: list[np.ndarray] = []
         if w > 0:
-            warm = a["warm_items"]
+            # One neighbour search for all members: their warm factors side by side.
+            warm = self._a["warm_items"]
             base = self.item_vectors()[: self.n_train_items][warm]
-            knn = knn_map(vectors, base, np.asarray(a["learned_factors"][warm]),
-                          int(self.params["knn_k"]))
-            mapped = w * knn + (1 - w) * ridge
-        else:
-            mapped = np.asarray(ridge, dtype=np.float32)
-        if fold_w < 1.0:  # fold-in on the word pseudo-users blended with the text maps
-            mapped = fold_w * folded + (1.0 - fold_w) * mapped
-        return np.asarray(mapped, dtype=np.float32)
+            learned = np.hstack([np.asarray(self._member(m, "learned_factors")[warm])
+                                 for m in range(self.members)])
+            both = knn_map(vectors, base, learned, int(p["knn_k"]))
+            knn = np.hsplit(both, self.members)
+        out = []
+        for m in range(self.members):
+            coef = self._member(m, "ridge_coef")
+            ridge = vectors @ coef if coef.shape[0] else 0.0
+            mapped = w * knn[m] + (1 - w) * ridge if w > 0 else np.asarray(ridge, np.float32)
+            if fold_w < 1.0:  # fold-in on the word pseudo-users blended with the text maps
+                mapped = fold_w * folded[m] + (1.0 - fold_w) * mapped
+            out.append(np.asarray(mapped, dtype=np.float32))
+        return out
 
     def add_items(self, item_features: sp.spmatrix) -> np.ndarray:
         """Make items that arrived after training scorable from their raw feature rows.
@@ -324,7 +369,7 @@ class HybridModel:
             self._extra_vectors = vec if prev is None else sp.vstack([prev, vec], format="csr")
             self._item_vectors_cache = None
         else:
-            factors = np.zeros((m, self.factors), dtype=np.float32)
+            factors = np.zeros((m, self.members * self.factors), dtype=np.float32)
         ids = np.arange(self.n_items, self.n_items + m)
         self._extra_factors = np.vstack([self._extra_factors, factors])
         return ids
@@ -352,11 +397,17 @@ class HybridModel:
         rows = self._rows(user_row)[0]
         item = int(item)
         result: dict[str, Any] = {"item": item}
-        conf = self.bm25.transform(rows)
-        conf.data *= self.params["alpha"]
-        conf.eliminate_zeros()
-        contrib = explain_user(conf, self._factors_of, np.asarray(self._a["yty"], np.float64),
-                               self.params["regularization"], self._factors_of([item])[0])
+        conf = self._confidence(rows)
+        # Each member's ALS score splits exactly over the user's items, so the ensemble's
+        # contributions are the members' summed per item.
+        summed: dict[int, float] = {}
+        for m in range(self.members):
+            for i, c in explain_user(conf, lambda ids, m=m: self._factors_of(ids, m),
+                                     np.asarray(self._member(m, "yty"), np.float64),
+                                     self.params["regularization"],
+                                     self._factors_of([item], m)[0]):
+                summed[i] = summed.get(i, 0.0) + c
+        contrib = sorted(summed.items(), key=lambda ic: (-ic[1], ic[0]))
         result["contributions"] = contrib[:n]
         result["score"] = float(self.score(rows, [item])[0, 0]) if rows.nnz else 0.0
         sims: list[tuple[int, float]] = []
@@ -466,7 +517,9 @@ def load(directory: str, mmap: bool = True) -> HybridModel:
     if meta.get("format") != "paperfeed-hybrid" or meta.get("format_version") != FORMAT_VERSION:
         raise ArtifactError(f"{directory}: unsupported format {meta.get('format')!r} "
                             f"version {meta.get('format_version')!r}")
-    names = _REQUIRED + (_CONTENT if meta.get("has_content") else ())
+    members = int(meta.get("params", {}).get("ensemble", 1))
+    names = _REQUIRED + (_CONTENT if meta.get("has_content") else ()) + tuple(
+        member_key(name, m) for m in range(1, members) for name in MEMBER_ARRAYS)
     arrays: dict[str, np.ndarray] = {}
     for name in names:
         path = os.path.join(directory, name + ".npy")
@@ -487,8 +540,10 @@ def load(directory: str, mmap: bool = True) -> HybridModel:
             raise ArtifactError(f"{directory}/{name}.npy: contains NaN or inf")
         arrays[name] = arr
     n, f = meta["n_items"], meta["factors"]
-    if arrays["item_factors"].shape != (n, f) or arrays["yty"].shape != (f, f):
-        raise ArtifactError(f"{directory}: factor shapes disagree with metadata")
+    for m in range(members):
+        if (arrays[member_key("item_factors", m)].shape != (n, f)
+                or arrays[member_key("yty", m)].shape != (f, f)):
+            raise ArtifactError(f"{directory}: factor shapes disagree with metadata")
     b = meta["bm25"]
     bm25 = Bm25(arrays["bm25_idf"], b["average_length"], b["k1"], b["b"])
     tfidf = TfidfModel(arrays["tfidf_idf"], meta["sublinear_tf"]) if meta["has_content"] else None
@@ -564,96 +619,110 @@ def train(user_items: sp.spmatrix, item_features: sp.spmatrix | None = None,
         # Words as pseudo-users who "saved" the items containing them: cold items get
         # factors in the same space as warm ones, and new items are folded in the same way.
         weighted = sp.vstack([weighted, (text_weight * vec.T).tocsr()], format="csr")
-    try:
-        row_factors, learned = fit_als(weighted, int(p["factors"]), float(p["regularization"]),
-                                       float(p["alpha"]), int(p["iterations"]),
-                                       int(p["random_state"]), int(p["num_threads"]))
-    except Exception as exc:  # noqa: BLE001 - any failure inside implicit is a fit failure
-        raise ModelFitError(f"ALS failed: {exc}") from exc
-    if not (np.isfinite(learned).all() and np.isfinite(row_factors).all()):
-        raise ModelFitError("ALS produced non-finite factors")
+    members = int(p["ensemble"])
+    if members < 1:
+        raise ValueError("ensemble must be at least 1")
     popularity = np.bincount(ui.indices, minlength=n_items).astype(np.float32)
     warm = np.flatnonzero(popularity > 0)
-    learned = np.ascontiguousarray(learned, dtype=np.float32)
     cold_mask = popularity == 0
-    f = learned.shape[1]
-    if text_weight > 0:
-        row_factors = np.asarray(row_factors, dtype=np.float64)
-        word_factors = row_factors[ui.shape[0]:].astype(np.float32)
-        xtx = row_factors.T @ row_factors
-    else:
-        word_factors = np.zeros((0, f), dtype=np.float32)
-        xtx = np.zeros((f, f))
-        learned[cold_mask] = 0.0
-
-    arrays: dict[str, np.ndarray] = {"learned_factors": learned, "popularity": popularity,
+    arrays: dict[str, np.ndarray] = {"popularity": popularity,
                                      "warm_items": warm.astype(np.int64),
-                                     "bm25_idf": bm25.idf.astype(np.float64),
-                                     "word_factors": word_factors, "xtx": xtx}
+                                     "bm25_idf": bm25.idf.astype(np.float64)}
     if vec is not None:
         arrays.update(tfidf_idf=tfidf.idf, tfidf_data=vec.data.astype(np.float32),
                       tfidf_indices=vec.indices.astype(np.int32),
                       tfidf_indptr=vec.indptr.astype(np.int64))
-        has_text = np.diff(vec.indptr) > 0
-        fit_rows = warm[has_text[warm]]
-        fold_only = p["cold_map"] == "fold" and not (
-            text_weight > 0 and float(p.get("fold_map_weight", 0.0)) > 0)
-        if p["cold_map"] == "knn" or fold_only:
-            arrays["ridge_coef"] = np.zeros((0, f), dtype=np.float32)  # not used
-        elif len(fit_rows):
-            arrays["ridge_coef"] = ridge_map(vec[fit_rows], learned[fit_rows],
-                                             float(p["ridge_alpha"]))
-        else:
-            arrays["ridge_coef"] = np.zeros((vec.shape[1], f), dtype=np.float32)
-    else:
-        arrays["ridge_coef"] = np.zeros((0, f), dtype=np.float32)
-    # Placeholder so _map_factors can run, replaced below.
-    yty = learned.T.astype(np.float64) @ learned  # Gram of the factors as fitted
-    arrays["item_factors"] = learned
-    arrays["map_scale"] = np.ones(1)
+    # Gram matrices of the training users' factors, per member (for the calibration below).
+    user_grams = [_fit_member(weighted, ui.shape[0], vec, text_weight, warm, p, arrays, m)
+                  for m in range(members)]
+    model = HybridModel(p, arrays, bm25, tfidf, feature_names)
     sample = warm[np.diff(vec.indptr)[warm] > 0] if vec is not None else warm[:0]
     if len(sample):
         # Text-mapped factors are shrunk (no saves pull them out): calibrate their scale on
         # warm items so cold and new items compete fairly with warm ones. Least-squares scalar
         # s with learned ~ s * mapped in the metric of the training users' scores.
-        arrays["yty"] = yty
-        probe = HybridModel(p, arrays, bm25, tfidf)
         rng = np.random.default_rng(int(p["random_state"]))
         sample = np.sort(rng.choice(sample, size=min(len(sample), 4000), replace=False))
-        mapped = probe._raw_map(vec[sample]).astype(np.float64)
-        floor = 1.0  # never shrink the map below its raw size
-        if p["cold_unit_norm"]:
-            floor = float(np.linalg.norm(mapped, axis=1).mean())
-            mapped = unit_rows(mapped).astype(np.float64)
-        users = np.asarray(row_factors[: ui.shape[0]], dtype=np.float64)
-        fg = mapped @ (users.T @ users)
-        den = float((fg * mapped).sum())
-        scale = float((fg * learned[sample]).sum()) / den if den > 0 else floor
-        arrays["map_scale"] = np.array([min(max(scale, floor), 50.0 * floor)])
-    if text_weight > 0 and p["cold_map"] == "fold" and float(p.get("fold_map_weight", 0)) <= 0:
-        if p["cold_unit_norm"]:
-            learned[cold_mask] = unit_rows(learned[cold_mask])
-        learned[cold_mask] *= np.float32(arrays["map_scale"][0])
+        for m, mapped in enumerate(model._raw_maps(vec[sample])):
+            mapped = mapped.astype(np.float64)
+            floor = 1.0  # never shrink the map below its raw size
+            if p["cold_unit_norm"]:
+                floor = float(np.linalg.norm(mapped, axis=1).mean())
+                mapped = unit_rows(mapped).astype(np.float64)
+            fg = mapped @ user_grams[m]
+            den = float((fg * mapped).sum())
+            learned = model._member(m, "learned_factors")
+            scale = float((fg * learned[sample]).sum()) / den if den > 0 else floor
+            arrays[member_key("map_scale", m)] = np.array([min(max(scale, floor), 50.0 * floor)])
+    f = int(p["factors"])
+    pure_fold = (text_weight > 0 and p["cold_map"] == "fold"
+                 and float(p.get("fold_map_weight", 0)) <= 0)
+    for m in range(members):
+        learned = arrays[member_key("learned_factors", m)]
+        if pure_fold:
+            # Cold items keep the factors the joint fit gave them, (unit length and)
+            # calibrated; the user solve's Gram matrix stays the one of the fit.
+            if p["cold_unit_norm"]:
+                learned[cold_mask] = unit_rows(learned[cold_mask])
+            learned[cold_mask] *= np.float32(arrays[member_key("map_scale", m)][0])
+        else:
+            learned[cold_mask] = 0.0
+            arrays[member_key("yty", m)] = learned.T.astype(np.float64) @ learned
+    if pure_fold:
         cold_mask = np.zeros(n_items, dtype=bool)  # cold items already have (scaled) factors
-    else:
-        learned[cold_mask] = 0.0
-        yty = learned.T.astype(np.float64) @ learned
-    arrays["item_factors"] = learned
-    arrays["yty"] = yty
-    model = HybridModel(p, arrays, bm25, tfidf, feature_names)
-    effective = learned.copy()
+    effective = np.hstack([arrays[member_key("learned_factors", m)] for m in range(members)])
     if tfidf is not None and (cold_mask.any() or float(p["warm_map_weight"]) > 0):
-        vec = model.item_vectors()
         w = float(p["warm_map_weight"])
         targets = np.flatnonzero(cold_mask) if w == 0 else np.arange(n_items)
-        mapped = model._map_factors(vec[targets]) if len(targets) else np.zeros((0, f))
+        mapped = (model._map_factors(vec[targets]) if len(targets)
+                  else np.zeros((0, members * f), np.float32))
         if w == 0:
             effective[targets] = mapped
         else:
             effective[cold_mask] = mapped[cold_mask]
-            effective[~cold_mask] = (1 - w) * learned[~cold_mask] + w * mapped[~cold_mask]
+            effective[~cold_mask] = (1 - w) * effective[~cold_mask] + w * mapped[~cold_mask]
     if not np.isfinite(effective).all():
         raise ModelFitError("non-finite mapped item factors")
-    arrays["item_factors"] = effective.astype(np.float32)
+    for m, part in enumerate(np.hsplit(effective.astype(np.float32), members)):
+        arrays[member_key("item_factors", m)] = np.ascontiguousarray(part)
     # User vectors are solved against the learned (training) factors' Gram matrix.
     return model
+
+
+def _fit_member(weighted: sp.csr_matrix, n_users: int, vec: sp.csr_matrix | None,
+                text_weight: float, warm: np.ndarray, p: dict[str, Any],
+                arrays: dict[str, np.ndarray], member: int) -> np.ndarray:
+    """Fit ensemble member ``member`` (ALS with seed ``random_state + member``, then its ridge
+    text map) into ``arrays``; return the Gram matrix of its training users' factors."""
+    try:
+        row_factors, learned = fit_als(weighted, int(p["factors"]), float(p["regularization"]),
+                                       float(p["alpha"]), int(p["iterations"]),
+                                       int(p["random_state"]) + member, int(p["num_threads"]))
+    except Exception as exc:  # noqa: BLE001 - any failure inside implicit is a fit failure
+        raise ModelFitError(f"ALS failed: {exc}") from exc
+    if not (np.isfinite(learned).all() and np.isfinite(row_factors).all()):
+        raise ModelFitError("ALS produced non-finite factors")
+    learned = np.ascontiguousarray(learned, dtype=np.float32)
+    f = learned.shape[1]
+    users = np.asarray(row_factors[:n_users], dtype=np.float64)
+    if text_weight > 0:
+        words = np.asarray(row_factors[n_users:], dtype=np.float64)
+        word_factors = words.astype(np.float32)
+        xtx = users.T @ users + words.T @ words
+    else:
+        word_factors = np.zeros((0, f), dtype=np.float32)
+        xtx = np.zeros((f, f))
+    if vec is None or p["cold_map"] == "knn" or (
+            p["cold_map"] == "fold" and not (
+                text_weight > 0 and float(p.get("fold_map_weight", 0.0)) > 0)):
+        ridge_coef = np.zeros((0, f), dtype=np.float32)  # not used
+    else:
+        fit_rows = warm[(np.diff(vec.indptr) > 0)[warm]]
+        ridge_coef = (ridge_map(vec[fit_rows], learned[fit_rows], float(p["ridge_alpha"]))
+                      if len(fit_rows) else np.zeros((vec.shape[1], f), dtype=np.float32))
+    key = lambda name: member_key(name, member)  # noqa: E731
+    arrays.update({key("learned_factors"): learned, key("item_factors"): learned,
+                   key("yty"): learned.T.astype(np.float64) @ learned,  # Gram as fitted
+                   key("word_factors"): word_factors, key("xtx"): xtx,
+                   key("ridge_coef"): ridge_coef, key("map_scale"): np.ones(1)})
+    return users.T @ users

@@ -9,6 +9,7 @@ import recommender
 from recommender.collaborative import Bm25
 from recommender.datasets import split_known, split_new
 from recommender.evaluation import evaluate_split
+from recommender.model import member_key
 
 from .conftest import make_communities
 
@@ -98,6 +99,42 @@ def test_save_load_round_trip(tmp_path, communities, fast_params):
     assert sorted(os.listdir(tmp_path)) == ["model"]
 
 
+def test_ensemble_als_score_is_the_sum_of_its_members(communities, fast_params):
+    ui, feats = communities
+    warm = np.arange(ui.shape[1])  # every item has saves: no text map involved
+    pair = recommender.train(ui, feats, {**fast_params, "ensemble": 2})
+    one = [recommender.train(ui, feats, {**fast_params, "ensemble": 1,
+                                         "random_state": fast_params["random_state"] + m})
+           for m in range(2)]
+    expected = sum(m.component_scores(ui[:10], warm)["als"] for m in one)
+    np.testing.assert_allclose(pair.component_scores(ui[:10], warm)["als"], expected,
+                               rtol=1e-4, atol=1e-5)
+    assert not np.allclose(one[0].component_scores(ui[:10], warm)["als"],
+                           one[1].component_scores(ui[:10], warm)["als"])
+
+
+def test_explain_contributions_sum_to_the_ensemble_als_score(communities, fast_params):
+    ui, feats = communities
+    model = recommender.train(ui, feats, fast_params)
+    assert model.members == recommender.DEFAULT_PARAMS["ensemble"] == 2
+    ex = model.explain(ui[0], 7)
+    als = model.component_scores(ui[0], [7])["als"][0, 0]
+    assert sum(c for _, c in model.explain(ui[0], 7, n=100)["contributions"]) == \
+        pytest.approx(als, rel=1e-3, abs=1e-4)
+    assert len(ex["contributions"]) <= 3
+
+
+def test_single_member_artifact_loads(tmp_path, communities, fast_params):
+    ui, feats = communities
+    model = recommender.train(ui, feats, {**fast_params, "ensemble": 1})
+    model.save(str(tmp_path / "m"))
+    assert not [f for f in os.listdir(tmp_path / "m") if ".m1." in f]
+    loaded = recommender.load(str(tmp_path / "m"))
+    items = np.arange(ui.shape[1])
+    assert loaded.members == 1
+    np.testing.assert_allclose(loaded.score(ui[:3], items), model.score(ui[:3], items))
+
+
 def test_without_content(communities, fast_params, tmp_path):
     ui, _ = communities
     model = recommender.train(ui, None, fast_params)
@@ -154,7 +191,7 @@ def test_load_refuses_nan_factors(tmp_path, communities, fast_params):
         recommender.load(str(path))
 
 
-@pytest.mark.parametrize("victim", ["metadata.json", "yty.npy"])
+@pytest.mark.parametrize("victim", ["metadata.json", "yty.npy", "item_factors.m1.npy"])
 def test_load_refuses_missing_files(tmp_path, communities, fast_params, victim):
     path = _saved(tmp_path, communities, fast_params)
     (path / victim).unlink()
@@ -242,11 +279,13 @@ def test_cold_unit_norm_gives_cold_and_added_items_one_norm(communities, fast_pa
     params = {**fast_params, "text_mass": 2.0, "cold_map": "fold", "cold_unit_norm": True,
               "fold_map_weight": fold_map_weight, "map_knn_weight": 0.7}
     model = recommender.train(ui, feats, params)
-    scale = float(model._a["map_scale"][0])
-    assert scale > 0
     ids = model.add_items(feats[[3, 40]])  # a topic-A and a topic-B paper, both new
-    norms = np.linalg.norm(model._factors_of(np.concatenate([[5], ids])), axis=1)
-    np.testing.assert_allclose(norms, scale, rtol=1e-4)
+    assert model.members == 2
+    for m in range(model.members):  # each ensemble member's own calibrated length
+        scale = float(model._a[member_key("map_scale", m)][0])
+        assert scale > 0
+        norms = np.linalg.norm(model._factors_of(np.concatenate([[5], ids]), m), axis=1)
+        np.testing.assert_allclose(norms, scale, rtol=1e-4)
     als = model.component_scores(ui, [5])["als"][:, 0]
     assert als[:40].mean() > als[40:].mean()
     s = model.component_scores(ui[:20], ids)["als"]  # topic-A readers
