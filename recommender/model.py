@@ -22,10 +22,10 @@ FORMAT_VERSION = 1
 #: Defaults chosen on validation splits carved from the training data (``python -m
 #: recommender.tune``); see docs/evaluation.md.
 DEFAULT_PARAMS: dict[str, Any] = {
-    "factors": 128,
+    "factors": 112,
     "regularization": 1.0,
     "alpha": 5.0,
-    "iterations": 15,
+    "iterations": 10,
     "bm25_k1": 100.0,
     "bm25_b": 0.8,
     "sublinear_tf": True,
