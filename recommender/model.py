@@ -139,6 +139,7 @@ class HybridModel:
         self._extra_vectors: sp.csr_matrix | None = None
         self._item_vectors_cache: sp.csr_matrix | None = None
         self._candidate_rows: tuple[bytes, sp.csr_matrix | None, sp.csr_matrix] | None = None
+        self._candidate_factor_rows: tuple[tuple[bytes, int], np.ndarray] | None = None
 
     # ------------------------------------------------------------------ properties
     @property
@@ -202,15 +203,29 @@ class HybridModel:
         if len(items) and (items.min() < 0 or items.max() >= self.n_items):
             raise IndexError(f"item ids must be in [0, {self.n_items})")
         ms = range(self.members) if member is None else [member]
+        old = items < self.n_train_items
+        if old.all():
+            parts = [np.asarray(self._member(m, "item_factors")[items]) for m in ms]
+            return parts[0] if len(parts) == 1 else np.hstack(parts)
         f = self.factors
         out = np.empty((len(items), len(ms) * f), dtype=np.float32)
-        old = items < self.n_train_items
+        old_ids, new_ids = items[old], items[~old] - self.n_train_items
         for j, m in enumerate(ms):
-            out[old, j * f:(j + 1) * f] = self._member(m, "item_factors")[items[old]]
-            if not old.all():
-                out[~old, j * f:(j + 1) * f] = self._extra_factors[
-                    items[~old] - self.n_train_items, m * f:(m + 1) * f]
+            block = out[:, j * f:(j + 1) * f]  # a view
+            block[old] = self._member(m, "item_factors")[old_ids]
+            block[~old] = self._extra_factors[new_ids, m * f:(m + 1) * f]
         return out
+
+    def _candidate_factors(self, items: np.ndarray) -> np.ndarray:
+        """``_factors_of(items)``, reused for the same candidates (serving scores one window
+        for every user) until items are added."""
+        key = (items.tobytes(), self.n_items)
+        cached = self._candidate_factor_rows
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        factors = self._factors_of(items)
+        self._candidate_factor_rows = (key, factors)
+        return factors
 
     def _confidence(self, rows: sp.csr_matrix) -> sp.csr_matrix:
         conf = self.bm25.transform(rows)
@@ -264,7 +279,7 @@ class HybridModel:
         items = np.asarray(items, dtype=np.int64).ravel()
         out: dict[str, np.ndarray] = {}
         uf = self.user_factors(rows)
-        out["als"] = uf @ self._factors_of(items).T
+        out["als"] = uf @ self._candidate_factors(items).T
         if self.has_content:
             out["content"] = self._content_scores(rows, items)
         pop = np.zeros(len(items), dtype=np.float32)

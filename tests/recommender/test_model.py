@@ -156,6 +156,19 @@ def test_add_items_scores_new_items(communities, fast_params):
     assert model.score(ui[:2], np.arange(62)).shape == (2, 62)
 
 
+def test_candidate_factors_are_reused_only_while_valid(communities, fast_params):
+    ui, feats = communities
+    model = recommender.train(ui, feats, fast_params)
+    items = np.arange(ui.shape[1])
+    first = model.component_scores(ui[:5], items)["als"]
+    ids = model.add_items(feats[[3]])
+    np.testing.assert_allclose(model.component_scores(ui[:5], items)["als"], first, rtol=1e-6)
+    both = np.concatenate([items, ids])
+    fresh = model._factors_of(both)
+    np.testing.assert_array_equal(model._candidate_factors(both), fresh)
+    assert model.component_scores(ui[:5], both)["als"].shape == (5, len(both))
+
+
 def test_explain_names_a_saved_item(communities, fast_params):
     ui, feats = communities
     model = recommender.train(ui, feats, fast_params, feature_names=[f"w{i}" for i in range(40)])
