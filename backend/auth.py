@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import g, request
@@ -11,6 +11,7 @@ from flask_smorest import abort
 from werkzeug.exceptions import HTTPException
 
 from backend.extensions import get_store
+from backend.store import RateWindow
 
 _MISSING = 'Bearer realm="paperfeed"'
 _INVALID = 'Bearer realm="paperfeed", error="invalid_token"'
@@ -63,29 +64,42 @@ def auth_required(view: Callable[..., Any] | None = None, *, with_stamp: bool = 
     return decorate(view) if view is not None else decorate
 
 
-def token_checked_on_failure(view: Callable[..., Any]) -> Callable[..., Any]:
+def token_checked_on_failure(
+        rate_windows: Callable[[], Sequence[RateWindow]] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """For views whose one store call authenticates (``Store.apply_events_of_token``).
 
-    The view gets the bearer token as its first positional argument (401 here if there is
-    none) and answers 401 itself for an unknown token. If the request fails before reaching
-    the store (413, 415, 422, ...), the token is checked first, so that a bad token still
-    gets its 401 before anything is said about the body, as with :func:`auth_required`.
+    The view gets the bearer token and the request's rate-limit windows (``rate_windows()``,
+    for the store to count in that call) as its first positional arguments (401 here if
+    there is no token) and answers 401 itself for an unknown token. If the request fails
+    before reaching the store (413, 415, 422, ...), the windows are counted and the token is
+    checked first, so that a bad token still gets its 401 before anything is said about the
+    body, as with :func:`auth_required`.
     """
 
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        token = bearer_token()
-        try:
-            response = view(token, *args, **kwargs)
-        except HTTPException as error:
-            if _client_error(error.code):
-                g.user_id = authenticate()
-            raise
-        if _client_error(getattr(response, "status_code", None)):
-            g.user_id = authenticate()
-        return response
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            token = bearer_token()
+            windows = rate_windows() if rate_windows is not None else ()
+            try:
+                response = view(token, windows, *args, **kwargs)
+            except HTTPException as error:
+                if _client_error(error.code):
+                    _count_and_authenticate(windows)
+                raise
+            if _client_error(getattr(response, "status_code", None)):
+                _count_and_authenticate(windows)
+            return response
 
-    return wrapper
+        return wrapper
+
+    return decorate
+
+
+def _count_and_authenticate(windows: Sequence[RateWindow]) -> None:
+    get_store().hit_rate_windows(windows)
+    g.user_id = authenticate()
 
 
 def _client_error(status: int | None) -> bool:

@@ -11,6 +11,8 @@ from flask import Flask, Response
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
+from backend.store import RateLimited
+
 PROBLEM_MIME = "application/problem+json"
 log = logging.getLogger(__name__)
 
@@ -109,12 +111,15 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(error: RateLimitExceeded) -> Response:
-        from backend.limits import retry_after_seconds
+        from backend.limits import retry_after_seconds, too_many_requests
 
-        retry = retry_after_seconds()
-        return problem(429, "Too Many Requests",
-                       f"Rate limit of {error.description} exceeded; retry in {retry} s.",
-                       headers={"Retry-After": str(retry)})
+        return too_many_requests(error.description, retry_after_seconds())
+
+    @app.errorhandler(RateLimited)
+    def _rate_limited_in_store(error: RateLimited) -> Response:
+        from backend.limits import rate_limited_response
+
+        return rate_limited_response(error)
 
     @app.errorhandler(RecursionError)
     def _too_deep(_: Exception) -> Response:

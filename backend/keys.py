@@ -18,6 +18,10 @@ PAPERS_UPVOTES = "pf:papers:upvotes"  # zset paper id -> Hugging Face upvotes
 TRENDING = "pf:{trending}:scores"  # zset paper id -> sum of w * 2^((t - epoch) / half-life)
 TRENDING_EPOCH = "pf:{trending}:epoch"  # unix seconds of that epoch (same slot as the scores)
 LOCK = "pf:lock:{name}"  # string: a named lock (training, ...)
+# Rate limits (backend/limits.py): Flask-Limiter's counters are under this prefix, and so are
+# the event-posting windows that the event script counts itself (single Redis).
+RATE_LIMIT_PREFIX = "pf:rl"
+RATE_WINDOW = RATE_LIMIT_PREFIX + ":{scope}:{who}:{limit}"  # string: hits in a fixed window
 
 # Per-user keys, in the order of the event script's KEYS (apply_events.lua); every part
 # here and in USER_CACHE_PARTS is deleted with the user.
@@ -65,6 +69,12 @@ def user_keys(user_id: str) -> list[str]:
 def user_state_keys(user_id: str) -> list[str]:
     """The user's keys the event script works on, in ``USER_PARTS`` order."""
     return [user(user_id, part) for part in USER_PARTS]
+
+
+def rate_window(scope: str, who: str, limit: str) -> str:
+    """Counter of one fixed rate-limit window (``who``: a client IP or a token digest, never a
+    token or a user id)."""
+    return RATE_WINDOW.format(scope=scope, who=who, limit=limit)
 
 
 def paper(paper_id: str) -> str:

@@ -1,10 +1,17 @@
-"""Rate limits (Flask-Limiter) on registration and event posting, stored in paperfeed's Redis.
+"""Rate limits on registration and event posting, stored in paperfeed's Redis.
 
 Limits are counted per client IP for ``POST /v1/users`` and per token and per IP for
-``POST /v1/events``. A limit key never carries a raw token or a user id: tokens are
-reduced to a domain-separated hash (different from the stored token hash), so nothing
-in the limiter's keys links to a user once the user is deleted, and the keys expire
-with their window anyway. Settings (``PAPERFEED_`` + name in the environment):
+``POST /v1/events``. Flask-Limiter counts them, except the event-posting windows on a single
+Redis that also holds the limiter's counters (the default): there the event script counts
+them itself, with the same fixed-window strategy, in the round trip that authenticates and
+applies the batch (Flask-Limiter's two windows would add two round trips and more time than
+the rest of a one-event request; docs/performance.md). Requests that fail before reaching the
+script (an invalid body) are counted in the same windows by a small script.
+
+A limit key never carries a raw token or a user id: tokens are reduced to a domain-separated
+hash (different from the stored token hash), so nothing in the limiter's keys links to a
+user once the user is deleted, and the keys expire with their window anyway. Settings
+(``PAPERFEED_`` + name in the environment):
 
 ``RATELIMIT_ENABLED``          false disables every limit.
 ``RATELIMIT_REGISTER``         per IP on POST /v1/users (default ``20/hour``).
@@ -15,17 +22,22 @@ with their window anyway. Settings (``PAPERFEED_`` + name in the environment):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import time
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
+from limits import RateLimitItem, parse_many
 
-from backend.api import events, users
+from backend import keys
+from backend.errors import problem
+from backend.store import RateLimited, RateWindow
 
 LIMITER = "paperfeed.limiter"
-KEY_PREFIX = "pf:rl"
+EVENT_WINDOWS_IN_STORE = "paperfeed.event_windows_in_store"
+KEY_PREFIX = keys.RATE_LIMIT_PREFIX
 
 
 def storage_uri_for(redis_url: str) -> str:
@@ -52,9 +64,14 @@ def token_key() -> str:
 
 
 def init_app(app: Flask) -> Limiter:
-    """Create the app's limiter and attach the limits to the registration and events routes."""
+    """Create the app's limiter and attach the limits to the registration and events routes
+    (the events windows only where the store does not count them itself)."""
+    from backend.api import events, users
+    from backend.extensions import STORE
+
     config = app.config
-    if not config.get("RATELIMIT_STORAGE_URI") and config.get("REDIS_URL"):
+    shared_storage = not config.get("RATELIMIT_STORAGE_URI")
+    if shared_storage and config.get("REDIS_URL"):
         config["RATELIMIT_STORAGE_URI"] = storage_uri_for(config["REDIS_URL"])
     options = {"key_prefix": KEY_PREFIX, "socket_connect_timeout": 2, "socket_timeout": 2}
     options.update(config.get("RATELIMIT_STORAGE_OPTIONS") or {})
@@ -62,12 +79,39 @@ def init_app(app: Flask) -> Limiter:
     limiter = Limiter(client_ip, app=app)
     limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], key_func=client_ip,
                   methods=["POST"], scope="register")(users.blp)
-    limiter.limit(lambda: current_app.config["RATELIMIT_EVENTS"], key_func=token_key,
-                  methods=["POST"], scope="events-token")(events.blp)
-    limiter.limit(lambda: current_app.config["RATELIMIT_EVENTS_PER_IP"], key_func=client_ip,
-                  methods=["POST"], scope="events-ip")(events.blp)
+    in_store = shared_storage and app.extensions[STORE].counts_rate_windows
+    app.extensions[EVENT_WINDOWS_IN_STORE] = in_store
+    if in_store:
+        limiter.exempt(events.blp)  # Flask-Limiter then skips the blueprint at once
+    else:
+        limiter.limit(lambda: current_app.config["RATELIMIT_EVENTS"], key_func=token_key,
+                      methods=["POST"], scope="events-token")(events.blp)
+        limiter.limit(lambda: current_app.config["RATELIMIT_EVENTS_PER_IP"], key_func=client_ip,
+                      methods=["POST"], scope="events-ip")(events.blp)
     app.extensions[LIMITER] = limiter
     return limiter
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(spec: str) -> tuple[RateLimitItem, ...]:
+    return tuple(parse_many(spec))
+
+
+def _windows(scope: str, spec: str, who: str) -> list[RateWindow]:
+    return [RateWindow(keys.rate_window(scope, who, f"{item.amount}/{item.multiples}"
+                                        f"{item.GRANULARITY.name}"),
+                       item.amount, item.get_expiry(), str(item))
+            for item in _parsed(spec)]
+
+
+def event_windows() -> list[RateWindow]:
+    """The windows the store counts for this event-posting request: per token, then per IP
+    (empty when limits are off or Flask-Limiter counts them)."""
+    app = current_app
+    if not app.extensions.get(EVENT_WINDOWS_IN_STORE) or not app.config["RATELIMIT_ENABLED"]:
+        return []
+    return [*_windows("events-token", app.config["RATELIMIT_EVENTS"], token_key()),
+            *_windows("events-ip", app.config["RATELIMIT_EVENTS_PER_IP"], client_ip())]
 
 
 def retry_after_seconds() -> int:
@@ -77,3 +121,15 @@ def retry_after_seconds() -> int:
     if current is None:
         return 1
     return max(1, math.ceil(current.reset_at - time.time()))
+
+
+def too_many_requests(description: str, retry_after: int) -> Response:
+    """The 429 problem of an exceeded limit."""
+    return problem(429, "Too Many Requests",
+                   f"Rate limit of {description} exceeded; retry in {retry_after} s.",
+                   headers={"Retry-After": str(retry_after)})
+
+
+def rate_limited_response(error: RateLimited) -> Response:
+    """The 429 of a window the store found exceeded."""
+    return too_many_requests(error.window.label, max(1, math.ceil(error.retry_after_ms / 1000)))

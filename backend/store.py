@@ -52,6 +52,34 @@ class UserGone(Exception):
     """The user was deleted while a request for them was in flight."""
 
 
+@dataclass(frozen=True)
+class RateWindow:
+    """A fixed rate-limit window counted by the store: at most ``amount`` hits per
+    ``seconds``, counted in ``key`` (see :func:`keys.rate_window`)."""
+
+    key: str
+    amount: int
+    seconds: int
+    label: str = ""  # how the limit reads, e.g. "600 per 1 minute"
+
+
+class RateLimited(Exception):
+    """A rate-limit window was exceeded; nothing else was done."""
+
+    def __init__(self, window: RateWindow, retry_after_ms: int):
+        super().__init__(f"{window.key}: more than {window.amount} per {window.seconds} s")
+        self.window = window
+        self.retry_after_ms = retry_after_ms
+
+
+def _rate_limited(error: redis.ResponseError, windows: Sequence[RateWindow]) -> RateLimited | None:
+    """The :class:`RateLimited` of a script's ``RATELIMIT <window> <ms>`` error, else None."""
+    words = str(error).split()
+    if len(words) != 3 or words[0] != "RATELIMIT":
+        return None
+    return RateLimited(windows[int(words[1]) - 1], max(0, int(words[2])))
+
+
 CLUSTER_SCHEME = "redis+cluster://"
 
 
@@ -156,11 +184,15 @@ class Store:
         self._global_in_script = not isinstance(client, redis.RedisCluster)
         # Where scripts may use keys of any slot (a single Redis), authentication shares the
         # round trip of what follows it: reading the user's state stamp, applying events.
-        self._session = self._apply_events_of_token = None
+        self._session = self._apply_events_of_token = self._hit_rate_windows = None
         if self._global_in_script:
+            windows = package.joinpath("rate_windows.lua").read_text()
             self._session = client.register_script(package.joinpath("session.lua").read_text())
             self._apply_events_of_token = client.register_script(
-                library + package.joinpath("user_keys_of_token.lua").read_text() + apply_body)
+                library + windows + package.joinpath("user_keys_of_token.lua").read_text()
+                + apply_body)
+            self._hit_rate_windows = client.register_script(
+                windows + package.joinpath("rate_limit.lua").read_text())
         # How those scripts build a user's keys from the user id (see keys.user_template).
         self._events_key_around = list(keys.user_template("events"))
         self._user_keys_around = [keys.user_template(keys.USER_PARTS[0])[0],
@@ -247,27 +279,71 @@ class Store:
             self._update_aggregates(events, effects, now)
         return _event_result(effects)
 
-    def apply_events_of_token(self, token: str, events: Sequence[Event],
-                              now: datetime) -> EventResult | None:
-        """Authenticate ``token`` and apply the events for its user; None if the token is
-        unknown (nothing is applied).
+    @property
+    def counts_rate_windows(self) -> bool:
+        """Whether :meth:`apply_events_of_token` counts rate-limit windows in its round trip
+        (a single Redis; on Redis Cluster the windows live in other slots than the user)."""
+        return self._apply_events_of_token is not None
 
-        On a single Redis this is one round trip (one script checks the token record and
-        applies the batch); on Redis Cluster the token is looked up first.
+    def apply_events_of_token(self, token: str, events: Sequence[Event], now: datetime,
+                              windows: Sequence[RateWindow] = ()) -> EventResult | None:
+        """Count ``windows``, authenticate ``token`` and apply the events for its user; None
+        if the token is unknown (nothing is applied).
+
+        On a single Redis this is one round trip (one script counts the windows, checks the
+        token record and applies the batch); on Redis Cluster the token is looked up first,
+        and ``windows`` must be empty (see :attr:`counts_rate_windows`).
+
+        Raises
+        ------
+        RateLimited
+            A window was exceeded (counted whether the token is known or not): nothing
+            was applied.
         """
         if self._apply_events_of_token is None:
+            if windows:
+                raise ValueError("rate windows are counted by the store on a single Redis only")
             user_id = self.user_for_token(token)
             return None if user_id is None else self.apply_events(user_id, events, now)
         token_hash = hash_token(token)
         args = [*self._event_args(events, now, True), token_hash, *self._user_keys_around]
+        for window in windows:
+            args += [window.amount, window.seconds]
+        args.append(len(windows))
+        script_keys = [keys.token(token_hash), *(w.key for w in windows),
+                       *self._global_keys(events)]
         try:
-            effects = self._apply_events_of_token(
-                keys=[keys.token(token_hash), *self._global_keys(events)], args=args)
+            effects = self._apply_events_of_token(keys=script_keys, args=args)
         except redis.ResponseError as error:
             if "NOTOKEN" in str(error) or "NOUSER" in str(error):
                 return None
+            limited = _rate_limited(error, windows)
+            if limited is not None:
+                raise limited from None
             raise
         return _event_result(effects)
+
+    def hit_rate_windows(self, windows: Sequence[RateWindow]) -> None:
+        """Count one hit in each window (up to the first exceeded), as
+        :meth:`apply_events_of_token` does, for a request that does not get that far.
+
+        Raises
+        ------
+        RateLimited
+            A window was exceeded.
+        """
+        if not windows:
+            return
+        if self._hit_rate_windows is None:
+            raise ValueError("rate windows are counted by the store on a single Redis only")
+        try:
+            self._hit_rate_windows(keys=[w.key for w in windows],
+                                   args=[v for w in windows for v in (w.amount, w.seconds)])
+        except redis.ResponseError as error:
+            limited = _rate_limited(error, windows)
+            if limited is not None:
+                raise limited from None
+            raise
 
     def _event_args(self, events: Sequence[Event], now: datetime, in_script: bool) -> list[Any]:
         """ARGV of apply_events.lua (its header, then 7 values per event)."""

@@ -67,6 +67,8 @@ def ridge_map(x: sp.csr_matrix, y: np.ndarray, alpha: float, max_iter: int = 300
 
     All targets are solved at once (vectorised CG), which is much faster than scikit-learn's
     per-target solvers on a large sparse ``X`` and deterministic for a given ``num_threads``.
+    The CG is preconditioned with the diagonal of ``X'X + alpha I`` (Jacobi): word columns
+    differ widely in weight, and scaling them takes a third to a half of the iterations away.
     The products with ``X`` run in float32 on row blocks in parallel threads; the CG
     recurrences stay in float64 (the result differs from an all-float64 CG by far less
     than ``tol``).
@@ -90,25 +92,30 @@ def ridge_map(x: sp.csr_matrix, y: np.ndarray, alpha: float, max_iter: int = 300
     numpy.ndarray
         d x t coefficients (float32).
     """
-    gram = _Gram(sp.csr_matrix(x, dtype=np.float32), alpha, num_threads)
+    x = sp.csr_matrix(x, dtype=np.float32)
+    gram = _Gram(x, alpha, num_threads)
+    inverse_diagonal = 1.0 / (np.bincount(x.indices, weights=np.square(x.data, dtype=np.float64),
+                                          minlength=x.shape[1]) + float(alpha))
     try:
         b = gram.xt_dot(np.asarray(y, dtype=np.float32))
         w = np.zeros_like(b)
         r = b.copy()
-        p = r.copy()
-        rs = np.einsum("ij,ij->j", r, r)
-        stop = (tol ** 2) * np.maximum(rs, 1e-30)
+        z = r * inverse_diagonal[:, None]
+        p = z.copy()
+        rz = np.einsum("ij,ij->j", r, z)
+        stop = (tol ** 2) * np.maximum(np.einsum("ij,ij->j", r, r), 1e-30)
         for _ in range(max_iter):
             ap = gram(p)
             denom = np.einsum("ij,ij->j", p, ap)
-            step = np.divide(rs, denom, out=np.zeros_like(rs), where=denom > 0)
+            step = np.divide(rz, denom, out=np.zeros_like(rz), where=denom > 0)
             w += p * step
             r -= ap * step
-            rs_new = np.einsum("ij,ij->j", r, r)
-            if np.all(rs_new <= stop):
+            if np.all(np.einsum("ij,ij->j", r, r) <= stop):
                 break
-            p = r + p * np.divide(rs_new, rs, out=np.zeros_like(rs), where=rs > 0)
-            rs = rs_new
+            z = r * inverse_diagonal[:, None]
+            rz_new = np.einsum("ij,ij->j", r, z)
+            p = z + p * np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz > 0)
+            rz = rz_new
     finally:
         gram.close()
     return w.astype(np.float32)

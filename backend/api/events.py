@@ -7,28 +7,30 @@ from flask_smorest import Blueprint
 from backend.api.common import AUTH_RESPONSES, BEARER, json_body, utcnow
 from backend.auth import token_checked_on_failure, unknown_token
 from backend.extensions import get_store
+from backend.limits import event_windows
 from backend.schemas import EventBatchResultSchema, EventBatchSchema
-from backend.store import Event
+from backend.store import Event, RateWindow
 
 blp = Blueprint("events", __name__, url_prefix="/v1", description="Events")
 
 
 @blp.route("/events", methods=["POST"])
-@token_checked_on_failure
+@token_checked_on_failure(rate_windows=event_windows)
 @json_body
 @blp.arguments(EventBatchSchema())
 @blp.response(202, EventBatchResultSchema)
 @blp.alt_response(401, description=AUTH_RESPONSES[401])
 @blp.doc(security=BEARER)
-def post_events(token: str, batch: dict):
+def post_events(token: str, windows: list[RateWindow], batch: dict):
     """Record 1 to 100 events, all or nothing; an event id already applied is a duplicate."""
     events = [
         Event(id=str(e["id"]), type=e["type"], paper_id=e["paper_id"], ts=e["ts"],
               source=e.get("source", ""), title=(e.get("paper") or {}).get("title"))
         for e in batch["events"]
     ]
-    # Authentication and the batch share one round trip (see token_checked_on_failure).
-    result = get_store().apply_events_of_token(token, events, utcnow())
+    # Rate limits, authentication and the batch share one round trip (see
+    # token_checked_on_failure and backend/limits.py).
+    result = get_store().apply_events_of_token(token, events, utcnow(), windows)
     if result is None:
         unknown_token()
     return {"accepted": result.accepted, "duplicates": result.duplicates}

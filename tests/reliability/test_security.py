@@ -221,6 +221,41 @@ def test_event_posting_is_rate_limited_per_token_and_per_ip(limited_app):
     assert client.get("/v1/saved", headers=first).status_code == 200
 
 
+def test_event_requests_that_fail_count_against_the_limits_too(limited_app):
+    """Invalid bodies and unknown tokens never reach the batch script; they still count."""
+    client = limited_app.test_client()
+    token = client.post("/v1/users").get_json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    bad_event = {**event(), "type": "like"}
+    for _ in range(5):
+        assert client.post("/v1/events", headers=headers,
+                           json={"events": [bad_event]}).status_code == 422
+    response = client.post("/v1/events", headers=headers, json={"events": [event()]})
+    assert "5 per 1 minute" in assert_problem(response, 429)["detail"]
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    # Guessed tokens count per guessed token and per IP (5 so far: the refused request
+    # above stopped at the token's window): the IP's 8 run out at the fourth guess.
+    guesses = [client.post("/v1/events", headers={"Authorization": f"Bearer guess-{i}"},
+                           json={"events": [event()]}).status_code for i in range(4)]
+    assert guesses == [401, 401, 401, 429]
+
+
+def test_event_limits_use_flask_limiter_when_its_storage_is_configured_apart(
+        redis_url, redis_client, tmp_path):
+    from backend import create_app
+    from backend.limits import EVENT_WINDOWS_IN_STORE
+
+    app = create_app({"TESTING": True, "REDIS_URL": redis_url, "DATA_DIR": str(tmp_path),
+                      "RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_EVENTS": "2/minute"})
+    assert app.extensions[EVENT_WINDOWS_IN_STORE] is False
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {client.post('/v1/users').get_json()['token']}"}
+    statuses = [client.post("/v1/events", headers=headers, json={"events": [event()]}).status_code
+                for _ in range(3)]
+    assert statuses == [202, 202, 429]
+    assert not list(redis_client.scan_iter("pf:rl:*")), "counted in the configured storage"
+
+
 def test_limiter_keys_never_carry_a_token_or_user_id(limited_app, redis_client):
     client = limited_app.test_client()
     body = client.post("/v1/users").get_json()

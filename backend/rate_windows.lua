@@ -1,0 +1,18 @@
+-- Fixed-window rate limits counted inside a script (Flask-Limiter's default strategy, kept
+-- here so that event posting pays no extra round trip; see backend/limits.py).
+-- keys[first .. first + n - 1]: the windows' counters; limits: amount, seconds per window.
+-- Every window up to the first one exceeded is counted; returns nil if none is exceeded,
+-- else "RATELIMIT <window number> <ms until it resets>".
+local function hit_windows(keys, first, n, limits)
+  for j = 1, n do
+    local key = keys[first + j - 1]
+    local hits = redis.call('INCR', key)
+    if hits == 1 then
+      redis.call('EXPIRE', key, limits[2 * j])
+    end
+    if hits > tonumber(limits[2 * j - 1]) then
+      return 'RATELIMIT ' .. j .. ' ' .. redis.call('PTTL', key)
+    end
+  end
+  return nil
+end
