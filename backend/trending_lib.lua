@@ -6,15 +6,19 @@
 -- overflow whatever the half-life. The epoch key lives in the scores' hash slot.
 local function add_trending(scores, epoch_key, half, now, default_epoch, triples)
   local REBASE = 256
-  local epoch = tonumber(redis.call('GET', epoch_key) or default_epoch)
+  local stored = redis.call('GET', epoch_key)
+  local epoch = tonumber(stored or default_epoch)
   if (now - epoch) / half > REBASE then
     local factor = 2 ^ (-(now - epoch) / half)
     if redis.call('EXISTS', scores) == 1 then
       redis.call('ZUNIONSTORE', scores, 1, scores, 'WEIGHTS', string.format('%.17g', factor))
     end
     epoch = now
+    stored = nil
   end
-  redis.call('SET', epoch_key, string.format('%.17g', epoch))
+  if not stored then  -- written when it changes only (each write also goes to the AOF)
+    redis.call('SET', epoch_key, string.format('%.17g', epoch))
+  end
   -- one ZINCRBY per paper, in first-seen order
   local order, sums = {}, {}
   for i = 1, #triples, 3 do
