@@ -95,15 +95,16 @@ def init_app(app: Flask) -> Limiter:
 
 
 @functools.lru_cache(maxsize=64)
-def _parsed(spec: str) -> tuple[RateLimitItem, ...]:
-    return tuple(parse_many(spec))
+def _parsed(spec: str) -> tuple[tuple[str, int, int, str], ...]:
+    """``(key suffix, amount, seconds, label)`` of each limit in ``spec``."""
+    items: list[RateLimitItem] = parse_many(spec)
+    return tuple((f"{item.amount}/{item.multiples}{item.GRANULARITY.name}", item.amount,
+                  item.get_expiry(), str(item)) for item in items)
 
 
 def _windows(scope: str, spec: str, who: str) -> list[RateWindow]:
-    return [RateWindow(keys.rate_window(scope, who, f"{item.amount}/{item.multiples}"
-                                        f"{item.GRANULARITY.name}"),
-                       item.amount, item.get_expiry(), str(item))
-            for item in _parsed(spec)]
+    return [RateWindow(keys.rate_window(scope, who, suffix), amount, seconds, label)
+            for suffix, amount, seconds, label in _parsed(spec)]
 
 
 def event_windows() -> list[RateWindow]:

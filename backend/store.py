@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
 
@@ -52,8 +52,7 @@ class UserGone(Exception):
     """The user was deleted while a request for them was in flight."""
 
 
-@dataclass(frozen=True)
-class RateWindow:
+class RateWindow(NamedTuple):
     """A fixed rate-limit window counted by the store: at most ``amount`` hits per
     ``seconds``, counted in ``key`` (see :func:`keys.rate_window`)."""
 
