@@ -34,8 +34,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def private_redis() -> Iterator[str]:
-    """A throwaway redis-server on a free loopback port (never the system one on 6379)."""
+def private_redis() -> Iterator[tuple[str, int]]:
+    """A throwaway redis-server on a free loopback port (never the system one on 6379);
+    yields ``(url, pid)``."""
     binary = "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else (
         shutil.which("redis-server"))
     if not binary:
@@ -51,7 +52,7 @@ def private_redis() -> Iterator[str]:
     url = f"redis://127.0.0.1:{port}/0"
     try:
         wait_for(lambda: _redis_ping(url), 10, "redis-server")
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -89,7 +90,8 @@ def _http_ok(url: str) -> bool:
 @contextmanager
 def gunicorn(app_spec: str, port: int, workers: int, threads: int, env: dict[str, str],
              ready_path: str) -> Iterator[str]:
-    """Run ``gunicorn app_spec`` with paperfeed's gthread settings; yield the base URL."""
+    """Run ``gunicorn app_spec`` with paperfeed's gthread settings; yield ``(base URL, pid of
+    the master)``."""
     from backend.server import gunicorn_options
 
     options = gunicorn_options("127.0.0.1", port, workers, threads)
@@ -105,7 +107,7 @@ def gunicorn(app_spec: str, port: int, workers: int, threads: int, env: dict[str
                  "gunicorn")
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {process.returncode}")
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         try:
@@ -171,6 +173,19 @@ def baseline_app():
         return {"status": "ready"}
 
     return app
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes and their live children."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        process = psutil.Process(pid)
+        for each in (process, *process.children(recursive=True)):
+            times = each.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 # --- load generation --------------------------------------------------------------------

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import (  # noqa: E402
     Result,
+    cpu_seconds,
     free_port,
     gunicorn,
     private_redis,
@@ -106,9 +107,10 @@ def measure(base: str, tokens: list[str], papers: list[str], scenario, args) -> 
 
 
 @contextmanager
-def service(kind: str, args) -> Iterator[tuple[str, list[str]]]:
-    """Run one service (its own private Redis + gunicorn); yield (base URL, tokens)."""
-    with private_redis() as redis_url:
+def service(kind: str, args) -> Iterator[tuple[str, list[str], list[int]]]:
+    """Run one service (its own private Redis + gunicorn); yield (base URL, tokens, pids of
+    the Redis server and the gunicorn master)."""
+    with private_redis() as (redis_url, redis_pid):
         env = {"PAPERFEED_REDIS_URL": redis_url}
         if kind == "paperfeed":
             app_spec = "backend:create_app()"
@@ -120,14 +122,15 @@ def service(kind: str, args) -> Iterator[tuple[str, list[str]]]:
                 env["PAPERFEED_RATELIMIT_ENABLED"] = "false"
         else:
             app_spec = "bench.common:baseline_app()"
-        with gunicorn(app_spec, free_port(), args.workers, args.threads, env, "/readyz") as base:
+        with gunicorn(app_spec, free_port(), args.workers, args.threads, env,
+                      "/readyz") as (base, gunicorn_pid):
             if kind == "paperfeed":
                 tokens = prepare_paperfeed(redis_url, base, args.users)
             else:
                 tokens = prepare_baseline(redis_url, args.users)
             print(f"{kind}: gunicorn gthread {args.workers}x{args.threads} on {base}, "
                   f"{len(tokens)} users", flush=True)
-            yield base, tokens
+            yield base, tokens, [redis_pid, gunicorn_pid]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, dict[str, Result]] = {kind: {} for kind in kinds}
     # paperfeed / baseline of each round's back-to-back pair, per scenario
     paired: dict[str, list[float]] = {name: [] for name, *_ in SCENARIOS}
+    # server CPU (gunicorn workers + Redis) per request, per scenario and kind, every round
+    cpu_ms: dict[str, dict[str, list[float]]] = {
+        kind: {name: [] for name, *_ in SCENARIOS} for kind in kinds}
     with ExitStack() as stack:
         services = {kind: stack.enter_context(service(kind, args)) for kind in kinds}
         # Interleave baseline and paperfeed per scenario so both see the same background
@@ -166,40 +172,49 @@ def main(argv: list[str] | None = None) -> int:
                 name, _, _, batch = scenario
                 pair = {}
                 for kind in kinds:
-                    base, tokens = services[kind]
+                    base, tokens, pids = services[kind]
+                    cpu_before = cpu_seconds(pids)
                     result = pair[kind] = measure(base, tokens, papers, scenario, args)
+                    per_request = (cpu_seconds(pids) - cpu_before) * 1000 / max(1, result.requests)
+                    cpu_ms[kind][name].append(per_request)
                     best = runs[kind].get(name)
                     if best is None or result.rps > best.rps:
                         runs[kind][name] = result
                     events = f"{result.rps * batch:9.0f} events/s" if batch else " " * 18
                     print(f"  [{round_number + 1}] {kind:<9} {name:<9} {result.rps:8.0f} req/s "
                           f"{events}  p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:7.2f} ms"
-                          f"  errors {result.errors}", flush=True)
+                          f"  errors {result.errors}  server CPU {per_request:.3f} ms/req",
+                          flush=True)
                 if len(pair) == 2 and pair["baseline"].rps:
                     paired[name].append(pair["paperfeed"].rps / pair["baseline"].rps)
 
     if len(kinds) == 2:
-        print("\nbest round of each; ratio of the bests, and the median of the rounds' "
-              "paired ratios (each round runs the two back to back: less sensitive to the "
-              "machine's background load)")
+        print("\nbest round of each; 'ratio' is paperfeed / baseline of the bests, 'paired' the "
+              "median of the rounds' back-to-back ratios, 'cpu' baseline / paperfeed server CPU "
+              "per request (gunicorn workers + Redis, median over rounds): the throughput "
+              "ratio on a quiet CPU-bound machine, insensitive to background load")
         print(f"{'scenario':<10}{'baseline':>14}{'paperfeed':>14}{'ratio':>8}{'paired':>8}"
-              f"{'p50 ms':>9}{'p99 ms':>9}")
+              f"{'cpu':>7}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>16}")
         for name, _, _, batch in SCENARIOS:
             base, real = runs["baseline"][name], runs["paperfeed"][name]
             scale = batch or 1
             unit = "ev/s" if batch else "req/s"
             ratio = real.rps / base.rps if base.rps else 0.0
             median = statistics.median(paired[name]) if paired[name] else 0.0
-            flag = "" if min(ratio, median) >= TARGET else "  < 80%"
+            base_cpu = statistics.median(cpu_ms["baseline"][name])
+            real_cpu = statistics.median(cpu_ms["paperfeed"][name])
+            cpu_ratio = base_cpu / real_cpu if real_cpu else 0.0
+            flag = "" if min(ratio, median, cpu_ratio) >= TARGET else "  < 80%"
             print(f"{name:<10}{base.rps * scale:>9.0f} {unit:<4}{real.rps * scale:>9.0f} "
-                  f"{unit:<4}{ratio:>7.0%}{median:>8.0%}{real.p50_ms:>9.2f}{real.p99_ms:>9.2f}"
-                  f"{flag}")
+                  f"{unit:<4}{ratio:>7.0%}{median:>8.0%}{cpu_ratio:>7.0%}{real.p50_ms:>9.2f}"
+                  f"{real.p99_ms:>9.2f}{base_cpu:>8.3f}/{real_cpu:.3f}{flag}")
     if args.json:
         Path(args.json).write_text(json.dumps({
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": f"{platform.node()} {platform.machine()} {platform.processor()}",
             "args": vars(args),
             "paired_ratios": paired,
+            "server_cpu_ms_per_request": cpu_ms,
             "runs": {kind: {name: {**r.__dict__, "rps": r.rps} for name, r in res.items()}
                      for kind, res in runs.items()},
         }, indent=2))
