@@ -43,7 +43,9 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "cold_unit_norm": True,  # cold/new item factors: unit-length text map times the calibrated
     # scale (every cold item gets the same norm, so long or generic texts do not out-rank the rest)
     "warm_map_weight": 0.0,  # warm factors = (1 - w) * learned + w * mapped
-    "weights": {"als": 0.85, "content": 0.15, "popularity": 0.0},
+    "weights": {"als": 0.85, "content": 0.15, "popularity": 0.0, "nearest": 0.2},
+    "nearest_items": 32,  # the "nearest" component compares candidates with at most this many
+    # of the user's items (the strongest weights)
     "ensemble": 2,  # independent ALS fits (seeds random_state, random_state + 1, ...) whose
     # scores are summed: each has its own user solve and text maps (see docs/evaluation.md)
     "random_state": 0,
@@ -256,13 +258,15 @@ class HybridModel:
             for m in range(self.members)])
 
     # ------------------------------------------------------------------ scoring
-    def component_scores(self, user_rows: sp.spmatrix, items: np.ndarray) -> dict[str, np.ndarray]:
+    def component_scores(self, user_rows: sp.spmatrix, items: np.ndarray,
+                         nearest: bool | None = None) -> dict[str, np.ndarray]:
         """Raw per-component scores, each k x len(items).
 
         Keys: ``"als"`` (user vector . item factors, summed over the ensemble members;
         cold/added items use their text-mapped factors), ``"content"`` (cosine of the user's
         TF-IDF profile and the item's; only with content), ``"popularity"`` (log(1 + training
-        saves); 0 for cold and added items).
+        saves); 0 for cold and added items) and, when its weight is not 0 (or ``nearest`` is
+        true), ``"nearest"`` (see :meth:`nearest_scores`).
 
         Parameters
         ----------
@@ -270,6 +274,8 @@ class HybridModel:
             k x n_items interactions (fewer columns are padded).
         items : array-like of int
             Candidate item ids.
+        nearest : bool, optional
+            Compute ``"nearest"``; by default only when the model's weight for it is not 0.
 
         Returns
         -------
@@ -286,6 +292,56 @@ class HybridModel:
         old = items < self.n_train_items
         pop[old] = self._a["popularity"][items[old]]
         out["popularity"] = np.tile(np.log1p(pop), (rows.shape[0], 1))
+        if nearest or (nearest is None and self.weights.get("nearest", 0.0) != 0.0):
+            out["nearest"] = self.nearest_scores(rows, items)
+        return out
+
+    def nearest_scores(self, user_rows: sp.spmatrix, items: np.ndarray,
+                       chunk_rows: int = 256) -> np.ndarray:
+        """Per user and candidate, the highest cosine between the candidate's ALS factors
+        (every member's side by side) and those of the user's items.
+
+        The ALS user vector averages a reader's topics; the nearest item keeps each of them,
+        so a candidate close to one of several interests is not diluted by the others. Only
+        the user's ``nearest_items`` strongest items are compared (ties: the later column).
+
+        Returns
+        -------
+        numpy.ndarray
+            k x len(items); 0 for users without items.
+        """
+        rows = self._rows(user_rows)
+        items = np.asarray(items, dtype=np.int64).ravel()
+        cap = int(self.params.get("nearest_items", 32))
+        chosen = []
+        for j in range(rows.shape[0]):
+            lo, hi = rows.indptr[j], rows.indptr[j + 1]
+            cols, vals = rows.indices[lo:hi], rows.data[lo:hi]
+            cols = cols[vals > 0]
+            if cap and len(cols) > cap:
+                vals = vals[vals > 0]
+                cols = cols[np.lexsort((-cols, -vals))[:cap]]
+            chosen.append(cols)
+        out = np.zeros((rows.shape[0], len(items)), dtype=np.float32)
+        if not len(items):
+            return out
+        candidates = unit_rows(self._candidate_factors(items)).T
+        # Users in chunks of about chunk_rows items: one matrix product per chunk, then the
+        # maximum over each user's rows (small chunks: the product stays in cache, 2.5x faster
+        # than 4096 rows against 26k candidates).
+        j = 0
+        while j < len(chosen):
+            end, size = j, 0
+            while end < len(chosen) and (end == j or size + len(chosen[end]) <= chunk_rows):
+                size += len(chosen[end])
+                end += 1
+            block = [c for c in chosen[j:end] if len(c)]
+            if block:
+                sims = unit_rows(self._factors_of(np.concatenate(block))) @ candidates
+                lengths = np.array([len(c) for c in block])
+                maxima = np.maximum.reduceat(sims, np.r_[0, np.cumsum(lengths)[:-1]], axis=0)
+                out[[u for u in range(j, end) if len(chosen[u])]] = maxima
+            j = end
         return out
 
     def blend(self, components: dict[str, np.ndarray],

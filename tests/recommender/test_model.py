@@ -308,3 +308,70 @@ def test_cold_unit_norm_gives_cold_and_added_items_one_norm(communities, fast_pa
     items = np.arange(ui.shape[1])
     np.testing.assert_allclose(again.score(ui[:3], items), model.score(ui[:3], items),
                                rtol=1e-5, atol=1e-6)
+
+
+def _brute_force_nearest(model, rows, items):
+    """Max cosine of each candidate's factors with each of the user's items' factors."""
+    unit = recommender.model.unit_rows
+    candidates = unit(model._factors_of(items))
+    out = np.zeros((rows.shape[0], len(items)))
+    for j in range(rows.shape[0]):
+        if rows[j].nnz:
+            out[j] = (unit(model._factors_of(rows[j].indices)) @ candidates.T).max(axis=0)
+    return out
+
+
+def test_nearest_is_the_highest_cosine_to_the_users_items(communities, fast_params):
+    ui, feats = communities
+    model = recommender.train(ui, feats, fast_params)
+    assert model.weights["nearest"] == recommender.DEFAULT_PARAMS["weights"]["nearest"] > 0
+    rows = sp.vstack([ui[:6], sp.csr_matrix((1, ui.shape[1])), ui[-3:]], format="csr")
+    items = np.arange(5, 50)
+    expected = _brute_force_nearest(model, rows, items)
+    np.testing.assert_allclose(model.nearest_scores(rows, items), expected, atol=1e-5)
+    # users are taken in chunks of items; a chunk smaller than one user's items still works
+    np.testing.assert_allclose(model.nearest_scores(rows, items, chunk_rows=3), expected,
+                               atol=1e-5)
+    assert (model.nearest_scores(rows, items)[6] == 0).all()  # the user without items
+    comps = model.component_scores(rows, items)
+    np.testing.assert_allclose(comps["nearest"], expected, atol=1e-5)
+    np.testing.assert_allclose(model.score(rows, items), model.blend(comps))
+    # a saved item is its own nearest neighbour
+    assert model.nearest_scores(ui[:1], ui[0].indices) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_nearest_keeps_each_interest_of_a_two_topic_reader(communities, fast_params):
+    ui, feats = communities
+    model = recommender.train(ui, feats, fast_params)
+    # six topic-A saves and one topic-B save: the B item's neighbours stay as near as it
+    reader = sp.csr_matrix((np.ones(7), ([0] * 7, [0, 1, 2, 3, 4, 6, 40])), shape=(1, 60))
+    b_items = np.arange(30, 58)
+    near = model.nearest_scores(reader, b_items)[0]
+    assert near[b_items == 40] == pytest.approx(1.0, abs=1e-5)
+    only_a = sp.csr_matrix((np.ones(6), ([0] * 6, [0, 1, 2, 3, 4, 6])), shape=(1, 60))
+    assert near.mean() > model.nearest_scores(only_a, b_items)[0].mean() + 0.2
+
+
+def test_nearest_compares_the_strongest_items_only(communities, fast_params):
+    ui, feats = communities
+    model = recommender.train(ui, feats, {**fast_params, "nearest_items": 2})
+    reader = sp.csr_matrix(([5.0, 4.0, 1.0, 4.0], ([0] * 4, [1, 2, 40, 3])), shape=(1, 60))
+    items = np.arange(60)
+    # weights 5, 4, 4, 1: items 1 and (of the tie, the later column) 3
+    expected = _brute_force_nearest(model, sp.csr_matrix(
+        ([1.0, 1.0], ([0, 0], [1, 3])), shape=(1, 60)), items)
+    np.testing.assert_allclose(model.nearest_scores(reader, items), expected, atol=1e-5)
+
+
+def test_models_without_a_nearest_weight_skip_it(communities, fast_params, tmp_path):
+    ui, feats = communities
+    model = recommender.train(ui, feats, {**fast_params, "weights": {"nearest": 0.0}})
+    items = np.arange(60)
+    assert "nearest" not in model.component_scores(ui[:2], items)
+    assert "nearest" in model.component_scores(ui[:2], items, nearest=True)
+    # an artifact written before the component existed has no weight for it
+    model.params["weights"].pop("nearest")
+    model.save(str(tmp_path / "old"))
+    old = recommender.load(str(tmp_path / "old"))
+    assert "nearest" not in old.component_scores(ui[:2], items)
+    np.testing.assert_allclose(old.score(ui[:2], items), model.score(ui[:2], items))
