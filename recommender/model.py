@@ -141,7 +141,7 @@ class HybridModel:
         self._extra_vectors: sp.csr_matrix | None = None
         self._item_vectors_cache: sp.csr_matrix | None = None
         self._candidate_rows: tuple[bytes, sp.csr_matrix | None, sp.csr_matrix] | None = None
-        self._candidate_factor_rows: tuple[tuple[bytes, int], np.ndarray] | None = None
+        self._candidate_factor_rows: tuple[tuple[bytes, int], np.ndarray, np.ndarray | None] | None = None
 
     # ------------------------------------------------------------------ properties
     @property
@@ -218,16 +218,18 @@ class HybridModel:
             block[~old] = self._extra_factors[new_ids, m * f:(m + 1) * f]
         return out
 
-    def _candidate_factors(self, items: np.ndarray) -> np.ndarray:
-        """``_factors_of(items)``, reused for the same candidates (serving scores one window
-        for every user) until items are added."""
+    def _candidate_factors(self, items: np.ndarray, unit: bool = False) -> np.ndarray:
+        """``_factors_of(items)`` (``unit``: with unit rows), reused for the same candidates
+        (serving scores one window for every user) until items are added."""
         key = (items.tobytes(), self.n_items)
         cached = self._candidate_factor_rows
-        if cached is not None and cached[0] == key:
+        if cached is None or cached[0] != key:
+            cached = self._candidate_factor_rows = (key, self._factors_of(items), None)
+        if not unit:
             return cached[1]
-        factors = self._factors_of(items)
-        self._candidate_factor_rows = (key, factors)
-        return factors
+        if cached[2] is None:
+            cached = self._candidate_factor_rows = (key, cached[1], unit_rows(cached[1]))
+        return cached[2]
 
     def _confidence(self, rows: sp.csr_matrix) -> sp.csr_matrix:
         conf = self.bm25.transform(rows)
@@ -325,7 +327,7 @@ class HybridModel:
         out = np.zeros((rows.shape[0], len(items)), dtype=np.float32)
         if not len(items):
             return out
-        candidates = unit_rows(self._candidate_factors(items)).T
+        candidates = self._candidate_factors(items, unit=True).T
         # Users in chunks of about chunk_rows items: one matrix product per chunk, then the
         # maximum over each user's rows (small chunks: the product stays in cache, 2.5x faster
         # than 4096 rows against 26k candidates).
