@@ -167,6 +167,12 @@ def test_candidate_factors_are_reused_only_while_valid(communities, fast_params)
     fresh = model._factors_of(both)
     np.testing.assert_array_equal(model._candidate_factors(both), fresh)
     assert model.component_scores(ui[:5], both)["als"].shape == (5, len(both))
+    np.testing.assert_allclose(model._candidate_factors(both, unit=True),
+                               recommender.model.unit_rows(fresh), rtol=1e-6)
+    # the unit rows follow the candidates too: the added item is its own nearest neighbour
+    reader = sp.csr_matrix(([1.0], ([0], [ids[0]])), shape=(1, model.n_items))
+    assert model.nearest_scores(reader, both)[0, -1] == pytest.approx(1.0, abs=1e-5)
+    assert model.nearest_scores(reader, items).shape == (1, len(items))
 
 
 def test_explain_names_a_saved_item(communities, fast_params):
