@@ -295,7 +295,7 @@ class HybridModel:
         pop[old] = self._a["popularity"][items[old]]
         out["popularity"] = np.tile(np.log1p(pop), (rows.shape[0], 1))
         if nearest or (nearest is None and self.weights.get("nearest", 0.0) != 0.0):
-            out["nearest"] = self.nearest_scores(rows, items)
+            out["nearest"] = self._nearest(rows, items)
         return out
 
     def nearest_scores(self, user_rows: sp.spmatrix, items: np.ndarray,
@@ -312,16 +312,19 @@ class HybridModel:
         numpy.ndarray
             k x len(items); 0 for users without items.
         """
-        rows = self._rows(user_rows)
-        items = np.asarray(items, dtype=np.int64).ravel()
+        return self._nearest(self._rows(user_rows), np.asarray(items, dtype=np.int64).ravel(),
+                             chunk_rows)
+
+    def _nearest(self, rows: sp.csr_matrix, items: np.ndarray,
+                 chunk_rows: int = 256) -> np.ndarray:
+        """:meth:`nearest_scores` of rows already checked by ``_rows``."""
         cap = int(self.params.get("nearest_items", 32))
         chosen = []
         for j in range(rows.shape[0]):
             lo, hi = rows.indptr[j], rows.indptr[j + 1]
-            cols, vals = rows.indices[lo:hi], rows.data[lo:hi]
-            cols = cols[vals > 0]
+            positive = rows.data[lo:hi] > 0
+            cols, vals = rows.indices[lo:hi][positive], rows.data[lo:hi][positive]
             if cap and len(cols) > cap:
-                vals = vals[vals > 0]
                 cols = cols[np.lexsort((-cols, -vals))[:cap]]
             chosen.append(cols)
         out = np.zeros((rows.shape[0], len(items)), dtype=np.float32)
