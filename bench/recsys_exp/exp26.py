@@ -5,19 +5,10 @@ from harness import *
 from recommender.model import blend
 protocol, val_seed = sys.argv[1], int(sys.argv[2])
 variants = json.loads(sys.argv[3])  # name -> params
-d = load_dataset(DATA)
-tr, te, cands = validation_splits(d.user_items, val_seed=val_seed)[protocol]
-cands = None if cands is None else np.asarray(cands)
-models = {}
-for name, params in {"base": {"ensemble": 1}, **variants}.items():
-    t = time.time(); models[name] = train(tr, d.item_features, params)
-    print(name, "fit", round(time.time() - t, 1), flush=True)
-def comp_fn(rows, cand):
-    c = models["base"].component_scores(rows, cand)
-    for name, m in models.items():
-        if name != "base":
-            c[name] = m.component_scores(rows, cand)["als"]
-    return c
+d, tr, te, cands = validation_split(protocol, val_seed)
+base = timed_train(tr, d, {"ensemble": 1}, "base")
+models = {name: timed_train(tr, d, params, name) for name, params in variants.items()}
+comp_fn = with_als_of(base, models)
 B = {"base .85": lambda c: blend(c, {"als": .85, "content": .15})}
 for name in variants:
     B[name + " .85"] = (lambda n: lambda c: blend(c, {n: .85, "content": .15}))(name)

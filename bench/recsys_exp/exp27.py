@@ -5,11 +5,8 @@ from harness import *
 from recommender.model import blend
 protocol, val_seed = sys.argv[1], int(sys.argv[2])
 params = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
-d = load_dataset(DATA)
-tr, te, cands = validation_splits(d.user_items, val_seed=val_seed)[protocol]
-cands = None if cands is None else np.asarray(cands)
-t = time.time(); model = train(tr, d.item_features, params)
-print("fit", round(time.time() - t, 1), flush=True)
+d, tr, te, cands = validation_split(protocol, val_seed)
+model = timed_train(tr, d, params)
 B = {f"{w:.2f}": (lambda w: lambda c: blend(c, {"als": w, "content": 1 - w}))(w)
      for w in (0.75, 0.8, 0.85, 0.9, 0.95)}
 show(f"{protocol}{val_seed}", evaluate(tr, te, cands, model.component_scores, B, batch=256))

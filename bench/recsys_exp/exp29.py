@@ -6,10 +6,8 @@ from harness import *
 from recommender.model import blend
 protocol, val_seed = sys.argv[1], int(sys.argv[2])
 lambdas = json.loads(sys.argv[3]) if len(sys.argv) > 3 else [0.3, 1, 3, 10, 30]
-d = load_dataset(DATA)
-tr, te, cands = validation_splits(d.user_items, val_seed=val_seed)[protocol]
-cands = None if cands is None else np.asarray(cands)
-t = time.time(); model = train(tr, d.item_features, {}); print("fit", round(time.time() - t, 1))
+d, tr, te, cands = validation_split(protocol, val_seed)
+model = timed_train(tr, d)
 train_reg = model.params["regularization"]
 def comp_fn(rows, cand):
     c = model.component_scores(rows, cand)

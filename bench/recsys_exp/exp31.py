@@ -2,29 +2,25 @@
 and at most N of the user's items."""
 import sys; sys.path.insert(0, "/work/main/bench/recsys_exp")
 from harness import *
-from recommender.model import blend
+from recommender.model import blend, unit_rows
 protocol, val_seed = sys.argv[1], int(sys.argv[2])
 w = float(sys.argv[3]) if len(sys.argv) > 3 else 0.3
-d = load_dataset(DATA)
-tr, te, cands = validation_splits(d.user_items, val_seed=val_seed)[protocol]
-cands = None if cands is None else np.asarray(cands)
-t = time.time(); model = train(tr, d.item_features, {}); print("fit", round(time.time() - t, 1))
-def unit(x):
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
+d, tr, te, cands = validation_split(protocol, val_seed)
+model = timed_train(tr, d)
 VARIANTS = {"both members": (None, None), "member 0": (0, None), "cap 64": (None, 64),
             "cap 32": (None, 32), "cap 16": (None, 16)}
 def comp_fn(rows, cand):
     c = model.component_scores(rows, cand)
     cand = np.asarray(cand)
     for name, (member, cap) in VARIANTS.items():
-        fc = unit(model._factors_of(cand, member))
+        fc = unit_rows(model._factors_of(cand, member))
         mx = np.zeros((rows.shape[0], len(cand)), dtype=np.float32)
         for j in range(rows.shape[0]):
             items = rows.indices[rows.indptr[j]:rows.indptr[j + 1]]
             if cap is not None and len(items) > cap:
                 items = np.random.default_rng(j).choice(items, cap, replace=False)
             if len(items):
-                mx[j] = (unit(model._factors_of(items, member)) @ fc.T).max(axis=0)
+                mx[j] = (unit_rows(model._factors_of(items, member)) @ fc.T).max(axis=0)
         c[name] = mx
     return c
 B = {"hybrid": lambda c: blend(c, {"als": .85, "content": .15})}

@@ -4,10 +4,8 @@ import sys; sys.path.insert(0, "/work/main/bench/recsys_exp")
 from harness import *
 from recommender.model import blend
 protocol, val_seed = sys.argv[1], int(sys.argv[2])
-d = load_dataset(DATA)
-tr, te, cands = validation_splits(d.user_items, val_seed=val_seed)[protocol]
-cands = None if cands is None else np.asarray(cands)
-t = time.time(); model = train(tr, d.item_features, {}); print("fit", round(time.time() - t, 1))
+d, tr, te, cands = validation_split(protocol, val_seed)
+model = timed_train(tr, d)
 t = time.time(); model.nearest_scores(tr[:256], np.arange(tr.shape[1]))
 print("nearest, 256 users x all items", round(time.time() - t, 2), "s")
 base = {**model.weights, "nearest": 0.0}

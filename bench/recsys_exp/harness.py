@@ -53,9 +53,35 @@ def show(tag, res):
 def new_validation(val_seed):
     """The new-protocol validation split ``val_seed`` and the default model trained on it:
     ``(data, train, test, candidates, model)``."""
+    d, tr, te, cands = validation_split("new", val_seed)
+    return d, tr, te, cands, train(tr, d.item_features, {})
+
+
+def validation_split(protocol, val_seed):
+    """The data and its ``protocol`` validation split ``val_seed``: ``(data, train, test,
+    candidates)``; candidates is None for the known protocol (every item)."""
     d = load_dataset(DATA)
-    tr, te, cands = validation_splits(d.user_items, val_seed=val_seed)["new"]
-    return d, tr, te, np.asarray(cands), train(tr, d.item_features, {})
+    tr, te, cands = validation_splits(d.user_items, val_seed=val_seed)[protocol]
+    return d, tr, te, None if cands is None else np.asarray(cands)
+
+
+def timed_train(tr, d, params=None, label="model"):
+    """``train`` on the training part with ``params``, printing how long it took."""
+    t = time.time()
+    model = train(tr, d.item_features, params or {})
+    print(label, "fit", round(time.time() - t, 1), flush=True)
+    return model
+
+
+def with_als_of(base, others):
+    """``comp_fn`` for :func:`evaluate`: ``base``'s components plus, per name in ``others``
+    (name -> model), that model's ALS scores."""
+    def comp_fn(rows, cand):
+        c = base.component_scores(rows, cand)
+        for name, m in others.items():
+            c[name] = m.component_scores(rows, cand)["als"]
+        return c
+    return comp_fn
 
 
 def with_factor_variants(model, variants):
