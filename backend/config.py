@@ -55,7 +55,7 @@ DEFAULTS: dict[str, Any] = {
     # paperfeed scheduler (cron expressions, UTC)
     "TRAIN_CRON": "0 3 * * 1",
     "REFRESH_CRON": "0 * * * *",
-    # Rate limits (backend/limits.py); Flask-Limiter reads the other RATELIMIT_* settings.
+    # Rate limits (backend/limits.py).
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_REGISTER": "20/hour",  # per IP on POST /v1/users
     "RATELIMIT_EVENTS": "600/minute",  # per token on POST /v1/events

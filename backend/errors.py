@@ -8,7 +8,7 @@ from typing import Any
 
 import redis
 from flask import Flask, Response
-from flask_limiter.errors import RateLimitExceeded
+from limits.errors import StorageError
 from werkzeug.exceptions import HTTPException
 
 from backend.store import RateLimited
@@ -103,20 +103,15 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(redis.ConnectionError)
     @app.errorhandler(redis.TimeoutError)
+    @app.errorhandler(StorageError)  # the rate limits' storage, when its errors are not swallowed
     def _redis_down(error: Exception) -> Response:
         log.warning("Redis unavailable: %s", error)
         return problem(503, "Service Unavailable",
                        "The data store is unreachable; retry later.",
                        headers={"Retry-After": "5"})
 
-    @app.errorhandler(RateLimitExceeded)
-    def _rate_limited(error: RateLimitExceeded) -> Response:
-        from backend.limits import retry_after_seconds, too_many_requests
-
-        return too_many_requests(error.description, retry_after_seconds())
-
     @app.errorhandler(RateLimited)
-    def _rate_limited_in_store(error: RateLimited) -> Response:
+    def _rate_limited(error: RateLimited) -> Response:
         from backend.limits import rate_limited_response
 
         return rate_limited_response(error)

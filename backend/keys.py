@@ -18,8 +18,8 @@ PAPERS_UPVOTES = "pf:papers:upvotes"  # zset paper id -> Hugging Face upvotes
 TRENDING = "pf:{trending}:scores"  # zset paper id -> sum of w * 2^((t - epoch) / half-life)
 TRENDING_EPOCH = "pf:{trending}:epoch"  # unix seconds of that epoch (same slot as the scores)
 LOCK = "pf:lock:{name}"  # string: a named lock (training, ...)
-# Rate limits (backend/limits.py): Flask-Limiter's counters are under this prefix, and so are
-# the event-posting windows that the event script counts itself (single Redis).
+# Rate limits (backend/limits.py): the `limits` library's counters are under this prefix,
+# and so are the event-posting windows that the event script counts itself (single Redis).
 RATE_LIMIT_PREFIX = "pf:rl"
 RATE_WINDOW = RATE_LIMIT_PREFIX + ":{scope}:{who}:{limit}"  # string: hits in a fixed window
 

@@ -1,12 +1,13 @@
 """Rate limits on registration and event posting, stored in paperfeed's Redis.
 
 Limits are counted per client IP for ``POST /v1/users`` and per token and per IP for
-``POST /v1/events``. Flask-Limiter counts them, except the event-posting windows on a single
-Redis that also holds the limiter's counters (the default): there the event script counts
-them itself, with the same fixed-window strategy, in the round trip that authenticates and
-applies the batch (Flask-Limiter's two windows would add two round trips and more time than
-the rest of a one-event request; docs/performance.md). Requests that fail before reaching the
-script (an invalid body) are counted in the same windows by a small script.
+``POST /v1/events``, in fixed windows, with the ``limits`` library (the counting engine of
+Flask-Limiter, used directly: Flask-Limiter's request hooks ran on every request of every
+route and cost more than half of a cached ``GET /v1/trending``; docs/performance.md). On a
+single Redis that also holds the counters (the default) the event-posting windows are
+counted by the event script itself, with the same strategy, in the round trip that
+authenticates and applies the batch; requests that fail before reaching the script (an
+invalid body) are counted in the same windows by a small script.
 
 A limit key never carries a raw token or a user id: tokens are reduced to a domain-separated
 hash (different from the stored token hash), so nothing in the limiter's keys links to a
@@ -17,27 +18,33 @@ user once the user is deleted, and the keys expire with their window anyway. Set
 ``RATELIMIT_REGISTER``         per IP on POST /v1/users (default ``20/hour``).
 ``RATELIMIT_EVENTS``           per token on POST /v1/events (default ``600/minute``).
 ``RATELIMIT_EVENTS_PER_IP``    per IP on POST /v1/events (default ``6000/minute``).
-``RATELIMIT_STORAGE_URI``      default: the Redis of ``REDIS_URL``.
+``RATELIMIT_STORAGE_URI``      default: the Redis of ``REDIS_URL``; any ``limits`` storage.
+``RATELIMIT_SWALLOW_ERRORS``   true (default): when the storage is down, let requests through.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import math
 import time
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, Response, current_app, request
-from flask_limiter import Limiter
 from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 
 from backend import keys
 from backend.errors import problem
 from backend.store import RateLimited, RateWindow
 
-LIMITER = "paperfeed.limiter"
-EVENT_WINDOWS_IN_STORE = "paperfeed.event_windows_in_store"
+RATE_LIMITS = "paperfeed.rate_limits"
 KEY_PREFIX = keys.RATE_LIMIT_PREFIX
+log = logging.getLogger(__name__)
 
 
 def storage_uri_for(redis_url: str) -> str:
@@ -63,43 +70,94 @@ def token_key() -> str:
     return "t:" + digest
 
 
-def init_app(app: Flask) -> Limiter:
-    """Create the app's limiter and attach the limits to the registration and events routes
-    (the events windows only where the store does not count them itself)."""
-    from backend.api import events, users
+class RateLimits:
+    """Where and how an app's limits are counted (``app.extensions[RATE_LIMITS]``).
+
+    Parameters
+    ----------
+    config:
+        The app's configuration (the ``RATELIMIT_*`` settings and ``REDIS_URL``).
+    store_counts_windows:
+        Whether the store can count the event-posting windows in its event script
+        (``Store.counts_rate_windows``); it does so when the limits share its Redis.
+    """
+
+    def __init__(self, config: Any, store_counts_windows: bool):
+        configured_uri = config.get("RATELIMIT_STORAGE_URI")
+        options = {"key_prefix": KEY_PREFIX, "socket_connect_timeout": 2, "socket_timeout": 2,
+                   "wrap_exceptions": True, **(config.get("RATELIMIT_STORAGE_OPTIONS") or {})}
+        uri = configured_uri or storage_uri_for(config["REDIS_URL"])
+        self.limiter = FixedWindowRateLimiter(storage_from_string(uri, **options))
+        self.events_in_store = not configured_uri and store_counts_windows
+        self.swallow_errors = bool(config.get("RATELIMIT_SWALLOW_ERRORS", True))
+
+    def hit(self, scope: str, spec: str, who: str) -> None:
+        """Count one hit of ``who`` in each window of ``spec`` (up to the first exceeded).
+
+        Raises
+        ------
+        RateLimited
+            A window was exceeded.
+        """
+        for item in _items(spec):
+            try:
+                if self.limiter.hit(item, scope, who):
+                    continue
+                reset_at = self.limiter.get_window_stats(item, scope, who).reset_time
+            except StorageError as error:
+                if not self.swallow_errors:
+                    raise
+                log.warning("rate limits not counted: %s", error.storage_error)
+                return
+            window = RateWindow(item.key_for(scope, who), item.amount, item.get_expiry(),
+                                str(item))
+            raise RateLimited(window, max(0, math.ceil((reset_at - time.time()) * 1000)))
+
+
+def init_app(app: Flask) -> RateLimits:
+    """Create the app's rate limits (the storage connects lazily)."""
     from backend.extensions import STORE
 
-    config = app.config
-    shared_storage = not config.get("RATELIMIT_STORAGE_URI")
-    if shared_storage and config.get("REDIS_URL"):
-        config["RATELIMIT_STORAGE_URI"] = storage_uri_for(config["REDIS_URL"])
-    options = {"key_prefix": KEY_PREFIX, "socket_connect_timeout": 2, "socket_timeout": 2}
-    options.update(config.get("RATELIMIT_STORAGE_OPTIONS") or {})
-    config["RATELIMIT_STORAGE_OPTIONS"] = options
-    limiter = Limiter(client_ip, app=app)
-    limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], key_func=client_ip,
-                  methods=["POST"], scope="register")(users.blp)
-    in_store = shared_storage and app.extensions[STORE].counts_rate_windows
-    app.extensions[EVENT_WINDOWS_IN_STORE] = in_store
-    if in_store:
-        # Nothing for Flask-Limiter to count there: its request filter skips the rest of its
-        # per-request work at once.
-        limiter.request_filter(lambda: request.blueprint == events.blp.name)
-    else:
-        limiter.limit(lambda: current_app.config["RATELIMIT_EVENTS"], key_func=token_key,
-                      methods=["POST"], scope="events-token")(events.blp)
-        limiter.limit(lambda: current_app.config["RATELIMIT_EVENTS_PER_IP"], key_func=client_ip,
-                      methods=["POST"], scope="events-ip")(events.blp)
-    app.extensions[LIMITER] = limiter
-    return limiter
+    rate_limits = RateLimits(app.config, app.extensions[STORE].counts_rate_windows)
+    app.extensions[RATE_LIMITS] = rate_limits
+    return rate_limits
+
+
+def limited(scope: str, setting: str, key_func: Callable[[], str], *,
+            unless_events_in_store: bool = False) -> Callable[[Callable], Callable]:
+    """Count each request of the decorated view against the limits of ``config[setting]``
+    per ``key_func()``, before anything else; 429 once one is exceeded.
+
+    With ``unless_events_in_store`` nothing is counted here when the event script counts
+    the windows itself (see :func:`event_windows`).
+    """
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            app = current_app
+            config = app.config
+            rate_limits: RateLimits = app.extensions[RATE_LIMITS]
+            if config["RATELIMIT_ENABLED"] and not (
+                    unless_events_in_store and rate_limits.events_in_store):
+                rate_limits.hit(scope, config[setting], key_func())
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@functools.lru_cache(maxsize=64)
+def _items(spec: str) -> tuple[RateLimitItem, ...]:
+    return tuple(parse_many(spec))
 
 
 @functools.lru_cache(maxsize=64)
 def _parsed(spec: str) -> tuple[tuple[str, int, int, str], ...]:
     """``(key suffix, amount, seconds, label)`` of each limit in ``spec``."""
-    items: list[RateLimitItem] = parse_many(spec)
     return tuple((f"{item.amount}/{item.multiples}{item.GRANULARITY.name}", item.amount,
-                  item.get_expiry(), str(item)) for item in items)
+                  item.get_expiry(), str(item)) for item in _items(spec))
 
 
 def _windows(scope: str, spec: str, who: str) -> list[RateWindow]:
@@ -109,21 +167,12 @@ def _windows(scope: str, spec: str, who: str) -> list[RateWindow]:
 
 def event_windows() -> list[RateWindow]:
     """The windows the store counts for this event-posting request: per token, then per IP
-    (empty when limits are off or Flask-Limiter counts them)."""
+    (empty when limits are off or :func:`limited` counts them)."""
     app = current_app
-    if not app.extensions.get(EVENT_WINDOWS_IN_STORE) or not app.config["RATELIMIT_ENABLED"]:
+    if not app.config["RATELIMIT_ENABLED"] or not app.extensions[RATE_LIMITS].events_in_store:
         return []
     return [*_windows("events-token", app.config["RATELIMIT_EVENTS"], token_key()),
             *_windows("events-ip", app.config["RATELIMIT_EVENTS_PER_IP"], client_ip())]
-
-
-def retry_after_seconds() -> int:
-    """Seconds until the limit the current request broke resets (at least 1)."""
-    limiter: Limiter | None = current_app.extensions.get(LIMITER)
-    current = limiter.current_limit if limiter else None
-    if current is None:
-        return 1
-    return max(1, math.ceil(current.reset_at - time.time()))
 
 
 def too_many_requests(description: str, retry_after: int) -> Response:

@@ -1,4 +1,4 @@
--- Fixed-window rate limits counted inside a script (Flask-Limiter's default strategy, kept
+-- Fixed-window rate limits counted inside a script (the strategy of backend/limits.py, kept
 -- here so that event posting pays no extra round trip; see backend/limits.py).
 -- keys[first .. first + n - 1]: the windows' counters; limits: amount, seconds per window.
 -- Every window up to the first one exceeded is counted; returns nil if none is exceeded,

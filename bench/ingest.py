@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client", choices=["wrk", "python"],
                         default="wrk" if shutil.which("wrk") else "python")
     parser.add_argument("--no-rate-limits", dest="rate_limits", action="store_false",
-                        help="disable Flask-Limiter (default: on, with limits too high to hit)")
+                        help="disable the rate limits (default: on, with limits too high to hit)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
 

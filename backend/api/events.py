@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from backend.api.common import AUTH_RESPONSES, BEARER, json_body, utcnow
 from backend.auth import token_checked_on_failure, unknown_token
 from backend.extensions import get_store
-from backend.limits import event_windows
+from backend.limits import client_ip, event_windows, limited, token_key
 from backend.schemas import EventBatchResultSchema, EventBatchSchema
 from backend.store import Event, RateWindow
 
@@ -15,6 +15,9 @@ blp = Blueprint("events", __name__, url_prefix="/v1", description="Events")
 
 
 @blp.route("/events", methods=["POST"])
+# Counted here only where the event script cannot count them (see backend/limits.py).
+@limited("events-token", "RATELIMIT_EVENTS", token_key, unless_events_in_store=True)
+@limited("events-ip", "RATELIMIT_EVENTS_PER_IP", client_ip, unless_events_in_store=True)
 @token_checked_on_failure(rate_windows=event_windows)
 @json_body
 @blp.arguments(EventBatchSchema())

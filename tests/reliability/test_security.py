@@ -240,20 +240,39 @@ def test_event_requests_that_fail_count_against_the_limits_too(limited_app):
     assert guesses == [401, 401, 401, 429]
 
 
-def test_event_limits_use_flask_limiter_when_its_storage_is_configured_apart(
+def test_event_limits_are_counted_in_the_configured_storage_when_it_is_apart(
         redis_url, redis_client, tmp_path):
     from backend import create_app
-    from backend.limits import EVENT_WINDOWS_IN_STORE
+    from backend.limits import RATE_LIMITS
 
     app = create_app({"TESTING": True, "REDIS_URL": redis_url, "DATA_DIR": str(tmp_path),
                       "RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_EVENTS": "2/minute"})
-    assert app.extensions[EVENT_WINDOWS_IN_STORE] is False
+    assert app.extensions[RATE_LIMITS].events_in_store is False
     client = app.test_client()
     headers = {"Authorization": f"Bearer {client.post('/v1/users').get_json()['token']}"}
     statuses = [client.post("/v1/events", headers=headers, json={"events": [event()]}).status_code
                 for _ in range(3)]
     assert statuses == [202, 202, 429]
     assert not list(redis_client.scan_iter("pf:rl:*")), "counted in the configured storage"
+
+
+@pytest.mark.parametrize("swallow", [True, False])
+def test_an_unreachable_limit_storage_answers_503_not_500(swallow, tmp_path):
+    """Whether the limiter lets the request through (default) or fails itself, the client
+    gets the retryable 503 problem of an unreachable store."""
+    import socket
+
+    from backend import create_app
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
+    app = create_app({"TESTING": True, "REDIS_URL": dead, "DATA_DIR": str(tmp_path),
+                      "RATELIMIT_ENABLED": True, "RATELIMIT_SWALLOW_ERRORS": swallow})
+    client = app.test_client()
+    response = client.post("/v1/users")
+    assert_problem(response, 503)
+    assert response.headers["Retry-After"]
 
 
 def test_limiter_keys_never_carry_a_token_or_user_id(limited_app, redis_client):
