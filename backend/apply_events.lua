@@ -23,11 +23,8 @@
 --   "kept"           recorded in the log, no change of state (already in that state)
 --   "stale"          recorded in the log, older than the paper's latest save/unsave
 --   "dismissed"      the paper was dismissed
--- or an error "NOUSER" when the user no longer exists (deleted meanwhile), or "NOTOKEN"
--- (token prologue) when the token is unknown.
-if redis.call('EXISTS', meta) == 0 then
-  return redis.error_reply('NOUSER')
-end
+-- or an error "NOUSER" (declared prologue) when the user no longer exists (deleted
+-- meanwhile), or "NOTOKEN" (token prologue) when the token is unknown.
 
 local stream_min_id = ARGV[1]
 local eid_min = tonumber(ARGV[2])
@@ -39,11 +36,12 @@ local global = ARGV[7] == '1'
 local HEADER, PER_EVENT = 14, 7
 local trending_triples = {}
 
--- known_opens: the paper's open count if the caller has it (saves a read)
-local function refresh_weight(paper_id, known_opens)
+-- the weight of a paper from the user's state: min(opens, cap) * weight_open, plus
+-- weight_save if saved; none while dismissed
+local function refresh_weight(paper_id)
   local w = 0
   if not redis.call('ZSCORE', dismissed, paper_id) then
-    local n_opens = known_opens or tonumber(redis.call('HGET', opens, paper_id) or '0')
+    local n_opens = tonumber(redis.call('HGET', opens, paper_id) or '0')
     w = math.min(n_opens, open_cap) * weight_open
     if redis.call('ZSCORE', saved, paper_id) then
       w = w + weight_save
@@ -63,28 +61,32 @@ for i = 0, n - 1 do
   local event_id, kind, paper_id = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
   local ts, ts_iso, source = tonumber(ARGV[base + 4]), ARGV[base + 5], ARGV[base + 6]
   if global then
-    -- seed the catalogue with papers seen first through events (idempotent)
+    -- seed the catalogue with papers seen first through events (idempotent): a paper
+    -- without a day yet is new, and its day and first_seen date are today
     local paper_key = KEYS[G + 4 + i]
     if not seeded[paper_id] then
       seeded[paper_id] = true
-      redis.call('ZADD', KEYS[G + 3], 'NX', ARGV[13], paper_id)
-      redis.call('HSETNX', paper_key, 'first_seen', ARGV[14])
+      if redis.call('ZADD', KEYS[G + 3], 'NX', ARGV[13], paper_id) == 1 then
+        redis.call('HSETNX', paper_key, 'first_seen', ARGV[14])
+      end
     end
     if ARGV[base + 7] ~= '' then
       redis.call('HSETNX', paper_key, 'title', ARGV[base + 7])
     end
   end
   local effect
-  local refresh, n_opens = false, nil
   if redis.call('ZADD', eids, 'NX', ts, event_id) == 0 then
     effect = 'dup'
   else
     redis.call('XADD', events, 'MINID', '~', stream_min_id, '*',
       'id', event_id, 'type', kind, 'paper_id', paper_id, 'ts', ts_iso, 'source', source)
     if kind == 'open' then
-      -- opens beyond the cap leave the weight as it is
-      n_opens = redis.call('HINCRBY', opens, paper_id, 1)
-      refresh = n_opens <= open_cap
+      -- an open under the cap adds weight_open to the weight (0 while dismissed); opens
+      -- beyond the cap leave it as it is
+      if redis.call('HINCRBY', opens, paper_id, 1) <= open_cap
+          and not redis.call('ZSCORE', dismissed, paper_id) then
+        redis.call('HINCRBYFLOAT', weights, paper_id, weight_open)
+      end
       effect = 'open'
     elseif kind == 'dismiss' then
       local before = redis.call('ZSCORE', dismissed, paper_id)
@@ -127,8 +129,8 @@ for i = 0, n - 1 do
         end
       end
     end
-    if refresh or (effect ~= 'open' and effect ~= 'stale') then
-      refresh_weight(paper_id, n_opens)
+    if effect ~= 'open' and effect ~= 'stale' then
+      refresh_weight(paper_id)
     end
   end
   effects[#effects + 1] = effect
@@ -143,8 +145,8 @@ for i = 0, n - 1 do
     end
     if delta_ts then
       trending_triples[#trending_triples + 1] = paper_id
-      trending_triples[#trending_triples + 1] = string.format('%.17g', delta_ts / 1000)
-      trending_triples[#trending_triples + 1] = tostring(weight)
+      trending_triples[#trending_triples + 1] = delta_ts / 1000
+      trending_triples[#trending_triples + 1] = weight
     end
   end
 end

@@ -373,13 +373,12 @@ class Store:
         pipe = self.client.pipeline(transaction=False)
         today = day_number(now.date())
         trending: list[Any] = []
-        # Seed the catalogue with papers seen first through events (idempotent).
-        pipe.zadd(keys.PAPERS_BY_DAY, {event.paper_id: today for event in events}, nx=True)
-        seeded: set[str] = set()
+        # Seed the catalogue with papers seen first through events (idempotent): a paper
+        # without a day yet is new, and its day and first_seen date are today.
+        papers = list(dict.fromkeys(event.paper_id for event in events))
+        for paper_id in papers:
+            pipe.zadd(keys.PAPERS_BY_DAY, {paper_id: today}, nx=True)
         for event, effect in zip(events, effects, strict=True):
-            if event.paper_id not in seeded:
-                seeded.add(event.paper_id)
-                pipe.hsetnx(keys.paper(event.paper_id), "first_seen", now.date().isoformat())
             if event.title:
                 pipe.hsetnx(keys.paper(event.paper_id), "title", event.title)
             if effect == "open":
@@ -391,7 +390,13 @@ class Store:
                 trending += [event.paper_id, saved_at, -float(s["TRENDING_WEIGHT_SAVE"])]
         trending_args = [self._half_life_seconds(), now.timestamp(),
                          TRENDING_EPOCH.timestamp(), *trending]
-        pipe.execute()
+        added = pipe.execute()[:len(papers)]
+        new_papers = [paper_id for paper_id, n in zip(papers, added, strict=True) if n]
+        if new_papers:
+            pipe = self.client.pipeline(transaction=False)
+            for paper_id in new_papers:
+                pipe.hsetnx(keys.paper(paper_id), "first_seen", now.date().isoformat())
+            pipe.execute()
         if trending:  # scripts cannot run inside a cluster pipeline
             self._add_trending(keys=[keys.TRENDING, keys.TRENDING_EPOCH], args=trending_args)
 

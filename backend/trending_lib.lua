@@ -4,6 +4,7 @@
 -- 2^((now - epoch) / half_life) gives each weight decayed to now. When the exponent of
 -- "now" grows past REBASE, all scores are rescaled to a new epoch (now), so floats never
 -- overflow whatever the half-life. The epoch key lives in the scores' hash slot.
+-- triples: paper id, time (unix seconds), weight; numbers or numeric strings.
 local function add_trending(scores, epoch_key, half, now, default_epoch, triples)
   local REBASE = 256
   local stored = redis.call('GET', epoch_key)

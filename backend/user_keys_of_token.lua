@@ -23,6 +23,8 @@ local sep = record and string.find(record, ':', 1, true)
 if not sep or string.sub(record, sep + 1) ~= ARGV[tail + 1] then
   return redis.error_reply('NOTOKEN')
 end
+-- No check that the user exists: Store.delete_user removes the token record first, so a
+-- record found here belongs to a user whose keys are all there.
 local user_prefix = ARGV[tail + 2] .. string.sub(record, 1, sep - 1)
 local meta, events, eids, savestate, saved, dismissed, opens, weights =
   user_prefix .. ARGV[tail + 3], user_prefix .. ARGV[tail + 4], user_prefix .. ARGV[tail + 5],

@@ -161,6 +161,41 @@ def test_weights_follow_opens_up_to_the_cap_and_a_save_after_a_dismissal(store, 
         float(store.settings["WEIGHT_SAVE"]))
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_weights_always_match_the_users_state(store, uid, redis_client, seed):
+    """Opens add to a paper's weight as they come; whatever the order of events, every
+    weight equals min(opens, cap) x open weight (+ save weight if saved), none if dismissed."""
+    import random
+
+    rng = random.Random(seed)
+    papers = [f"2412.0000{n}" for n in range(6)]
+    for _ in range(12):
+        batch = [ev(rng.choice(["open"] * 6 + ["save", "unsave", "dismiss"]),
+                    rng.choice(papers), minutes_ago=rng.uniform(0, 60))
+                 for _ in range(rng.randint(1, 6))]
+        store.apply_events(uid, batch, NOW)
+    settings = store.settings
+    cap, w_open, w_save = (int(settings["WEIGHT_OPEN_CAP"]), float(settings["WEIGHT_OPEN"]),
+                           float(settings["WEIGHT_SAVE"]))
+    opens = {p: int(n) for p, n in redis_client.hgetall(keys.user(uid, "opens")).items()}
+    saved = set(redis_client.zrange(keys.user(uid, "saved"), 0, -1))
+    dismissed = store.dismissed(uid)
+    expected = {}
+    for paper in papers:
+        weight = min(opens.get(paper, 0), cap) * w_open + (w_save if paper in saved else 0)
+        if paper not in dismissed and weight > 0:
+            expected[paper] = pytest.approx(weight)
+    assert store.interaction_weights(uid) == expected
+
+
+def test_only_papers_new_to_the_catalogue_get_a_first_seen_date(store, uid):
+    store.upsert_papers([{"paper_id": "2412.00001", "title": "Imported",
+                          "daily_date": "2024-12-02", "upvotes": 3}])
+    store.apply_events(uid, [ev("open", "2412.00001"), ev("open", "2412.00002")], NOW)
+    assert "first_seen" not in store.paper("2412.00001")
+    assert store.paper("2412.00002")["first_seen"] == NOW.date().isoformat()
+
+
 def test_repeated_papers_in_a_batch_add_up_in_trending(store, uid):
     store.apply_events(uid, [ev("open", "2412.00001"), ev("open", "2412.00001"),
                              ev("save", "2412.00001")], NOW)

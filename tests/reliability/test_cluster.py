@@ -62,6 +62,10 @@ def test_api_flows_on_a_cluster(cluster_client, cluster):
         again = client.post("/v1/events", headers=headers, json={"events": batch})
         assert again.get_json() == {"accepted": 0, "duplicates": 3}
 
+    # papers first known through events are seeded once, with the day they were first seen
+    seeded = client.get("/v1/papers/2412.00001").get_json()
+    assert seeded["title"] == "Shared" and seeded["first_seen"]
+
     uid, headers = users[0]
     assert [s["paper_id"] for s in client.get("/v1/saved", headers=headers).get_json()["items"]] \
         == ["2412.10000"]
@@ -96,3 +100,23 @@ def test_rate_limits_work_on_a_cluster(cluster_client):
     statuses = [cluster_client.post("/v1/events", headers=headers,
                                     json={"events": [event()]}).status_code for _ in range(6)]
     assert statuses == [202] * 5 + [429]
+
+
+def test_only_papers_new_to_the_catalogue_get_a_first_seen_date_on_a_cluster(cluster,
+                                                                            redis_cluster_url):
+    from datetime import UTC, datetime
+
+    from backend.config import load_config
+    from backend.store import Event, Store
+
+    store = Store(cluster, load_config({"REDIS_URL": redis_cluster_url}))
+    now = datetime.now(UTC)
+    store.upsert_papers([{"paper_id": "2412.00001", "title": "Imported",
+                          "daily_date": "2024-12-02", "upvotes": 3}])
+    user_id, _ = store.create_user(now)
+    store.apply_events(user_id, [Event(id=f"00000000-0000-4000-8000-00000000000{i}",
+                                       type="open", paper_id=paper_id, ts=now)
+                                 for i, paper_id in enumerate(["2412.00001", "2412.00002"])],
+                       now)
+    assert "first_seen" not in store.paper("2412.00001")
+    assert store.paper("2412.00002")["first_seen"] == now.date().isoformat()
