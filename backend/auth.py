@@ -65,13 +65,13 @@ def auth_required(view: Callable[..., Any] | None = None, *, with_stamp: bool = 
 
 
 def token_checked_on_failure(
-        rate_windows: Callable[[], Sequence[RateWindow]] | None = None,
+        rate_windows: Callable[[str], Sequence[RateWindow]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """For views whose one store call authenticates (``Store.apply_events_of_token``).
 
-    The view gets the bearer token and the request's rate-limit windows (``rate_windows()``,
-    for the store to count in that call) as its first positional arguments (401 here if
-    there is no token) and answers 401 itself for an unknown token. If the request fails
+    The view gets the bearer token and the request's rate-limit windows
+    (``rate_windows(token)``, for the store to count in that call) as its first positional
+    arguments (401 here if there is no token) and answers 401 itself for an unknown token. If the request fails
     before reaching the store (413, 415, 422, ...), the windows are counted and the token is
     checked first, so that a bad token still gets its 401 before anything is said about the
     body, as with :func:`auth_required`.
@@ -81,7 +81,7 @@ def token_checked_on_failure(
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             token = bearer_token()
-            windows = rate_windows() if rate_windows is not None else ()
+            windows = rate_windows(token) if rate_windows is not None else ()
             try:
                 response = view(token, windows, *args, **kwargs)
             except HTTPException as error:

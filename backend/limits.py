@@ -66,8 +66,11 @@ def token_key() -> str:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return client_ip()
-    digest = hashlib.sha256(b"paperfeed-ratelimit\0" + token.encode()).hexdigest()[:32]
-    return "t:" + digest
+    return _token_digest(token)
+
+
+def _token_digest(token: str) -> str:
+    return "t:" + hashlib.sha256(b"paperfeed-ratelimit\0" + token.encode()).hexdigest()[:32]
 
 
 class RateLimits:
@@ -123,10 +126,11 @@ def init_app(app: Flask) -> RateLimits:
     return rate_limits
 
 
-def limited(scope: str, setting: str, key_func: Callable[[], str], *,
+def limited(*limits: tuple[str, str, Callable[[], str]],
             unless_events_in_store: bool = False) -> Callable[[Callable], Callable]:
-    """Count each request of the decorated view against the limits of ``config[setting]``
-    per ``key_func()``, before anything else; 429 once one is exceeded.
+    """Count each request of the decorated view, before anything else, against each
+    ``(scope, setting, key_func)``: the limits of ``config[setting]`` per ``key_func()``, in
+    order, up to the first exceeded (429).
 
     With ``unless_events_in_store`` nothing is counted here when the event script counts
     the windows itself (see :func:`event_windows`).
@@ -140,7 +144,8 @@ def limited(scope: str, setting: str, key_func: Callable[[], str], *,
             rate_limits: RateLimits = app.extensions[RATE_LIMITS]
             if config["RATELIMIT_ENABLED"] and not (
                     unless_events_in_store and rate_limits.events_in_store):
-                rate_limits.hit(scope, config[setting], key_func())
+                for scope, setting, key_func in limits:
+                    rate_limits.hit(scope, config[setting], key_func())
             return view(*args, **kwargs)
 
         return wrapper
@@ -160,19 +165,21 @@ def _parsed(spec: str) -> tuple[tuple[str, int, int, str], ...]:
                   item.get_expiry(), str(item)) for item in _items(spec))
 
 
-def _windows(scope: str, spec: str, who: str) -> list[RateWindow]:
-    return [RateWindow(keys.rate_window(scope, who, suffix), amount, seconds, label)
-            for suffix, amount, seconds, label in _parsed(spec)]
+@functools.lru_cache(maxsize=4096)  # the same clients post again and again
+def _windows(scope: str, spec: str, who: str) -> tuple[RateWindow, ...]:
+    return tuple(RateWindow(keys.rate_window(scope, who, suffix), amount, seconds, label)
+                 for suffix, amount, seconds, label in _parsed(spec))
 
 
-def event_windows() -> list[RateWindow]:
-    """The windows the store counts for this event-posting request: per token, then per IP
-    (empty when limits are off or :func:`limited` counts them)."""
+def event_windows(token: str) -> list[RateWindow]:
+    """The windows the store counts for this event-posting request with bearer ``token``:
+    per token, then per IP (empty when limits are off or :func:`limited` counts them)."""
     app = current_app
-    if not app.config["RATELIMIT_ENABLED"] or not app.extensions[RATE_LIMITS].events_in_store:
+    config = app.config
+    if not config["RATELIMIT_ENABLED"] or not app.extensions[RATE_LIMITS].events_in_store:
         return []
-    return [*_windows("events-token", app.config["RATELIMIT_EVENTS"], token_key()),
-            *_windows("events-ip", app.config["RATELIMIT_EVENTS_PER_IP"], client_ip())]
+    return [*_windows("events-token", config["RATELIMIT_EVENTS"], _token_digest(token)),
+            *_windows("events-ip", config["RATELIMIT_EVENTS_PER_IP"], client_ip())]
 
 
 def too_many_requests(description: str, retry_after: int) -> Response:

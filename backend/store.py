@@ -124,9 +124,9 @@ def from_ms(ms: float) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ is 2.5x slower
 class Event:
-    """One validated event of a user."""
+    """One validated event of a user (treated as immutable)."""
 
     id: str
     type: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from backend.api.common import AUTH_RESPONSES, BEARER, json_body, utcnow
+from backend.api.common import AUTH_RESPONSES, BEARER, json_body, small_json_response, utcnow
 from backend.auth import token_checked_on_failure, unknown_token
 from backend.extensions import get_store
 from backend.limits import client_ip, event_windows, limited, token_key
@@ -16,8 +16,8 @@ blp = Blueprint("events", __name__, url_prefix="/v1", description="Events")
 
 @blp.route("/events", methods=["POST"])
 # Counted here only where the event script cannot count them (see backend/limits.py).
-@limited("events-token", "RATELIMIT_EVENTS", token_key, unless_events_in_store=True)
-@limited("events-ip", "RATELIMIT_EVENTS_PER_IP", client_ip, unless_events_in_store=True)
+@limited(("events-token", "RATELIMIT_EVENTS", token_key),
+         ("events-ip", "RATELIMIT_EVENTS_PER_IP", client_ip), unless_events_in_store=True)
 @token_checked_on_failure(rate_windows=event_windows)
 @json_body
 @blp.arguments(EventBatchSchema())
@@ -36,4 +36,5 @@ def post_events(token: str, windows: list[RateWindow], batch: dict):
     result = get_store().apply_events_of_token(token, events, utcnow(), windows)
     if result is None:
         unknown_token()
-    return {"accepted": result.accepted, "duplicates": result.duplicates}
+    return small_json_response({"accepted": result.accepted, "duplicates": result.duplicates},
+                               202)

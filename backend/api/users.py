@@ -13,7 +13,7 @@ blp = Blueprint("users", __name__, url_prefix="/v1", description="Registration")
 
 
 @blp.route("/users", methods=["POST"])
-@limited("register", "RATELIMIT_REGISTER", client_ip)
+@limited(("register", "RATELIMIT_REGISTER", client_ip))
 @blp.response(201, NewUserSchema)
 def register_user():
     """Register an anonymous user; returns its id and bearer token (shown only once)."""
