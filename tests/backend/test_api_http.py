@@ -221,3 +221,20 @@ def test_body_cache_serialises_each_list_object_once(app):
         for key in ("a", "b"):
             cache.response(key, second, lambda: {"items": second}, schema)
         assert "k" not in cache._bodies  # bounded: the least recently used entry went
+
+
+def test_gunicorn_workers_freeze_what_they_built_at_start(redis_url, tmp_path, monkeypatch):
+    """The app and its imports are moved out of the garbage collector's full passes."""
+    import gc
+
+    from backend.server import GunicornServer, gunicorn_options
+
+    monkeypatch.setenv("PAPERFEED_REDIS_URL", redis_url)
+    monkeypatch.setenv("PAPERFEED_DATA_DIR", str(tmp_path))
+    gc.unfreeze()
+    try:
+        app = GunicornServer(gunicorn_options("127.0.0.1", 0, 1, 1)).load()
+        assert app.name == "backend"
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
