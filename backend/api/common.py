@@ -10,7 +10,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import marshmallow as ma
 from flask import Response, current_app, request
+from flask_smorest import Blueprint, abort
 
 from backend.errors import problem
 
@@ -44,6 +46,38 @@ def small_json_response(payload: dict[str, Any], status: int) -> Response:
     answering a one-event POST's two counts)."""
     return current_app.response_class(json.dumps(payload, separators=(",", ":")),
                                       status=status, mimetype="application/json")
+
+
+def json_arguments(blp: Blueprint, schema: ma.Schema) -> Callable[[Callable], Callable]:
+    """``blp.arguments(schema)`` for a JSON body: documented by flask-smorest the same way,
+    but loaded by ``schema.load`` directly (webargs' per-request layers cost 0.1 ms, a tenth
+    of a one-event POST). Same errors as webargs: 400 for a body that is not JSON, 422 with
+    the schema's messages under ``json``. The loaded data is passed after the positional
+    arguments."""
+    documented = blp.arguments(schema)
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return view(*args, _load_json_body(schema), **kwargs)
+
+        # flask-smorest's documentation of the body, without its runtime wrapper
+        wrapper._apidoc = documented(view)._apidoc  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def _load_json_body(schema: ma.Schema) -> Any:
+    raw = request.get_data(cache=True)
+    try:
+        data = json.loads(raw) if raw else {}
+    except ValueError:  # not JSON, or not UTF-8/16/32
+        abort(400, messages={"json": ["Invalid JSON body."]})
+    try:
+        return schema.load(data)
+    except ma.ValidationError as error:
+        abort(422, messages={"json": error.messages})
 
 
 class BodyCache:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from backend.api.common import AUTH_RESPONSES, BEARER, json_body, small_json_response, utcnow
+from backend.api.common import (
+    AUTH_RESPONSES,
+    BEARER,
+    json_arguments,
+    json_body,
+    small_json_response,
+    utcnow,
+)
 from backend.auth import token_checked_on_failure, unknown_token
 from backend.extensions import get_store
 from backend.limits import client_ip, event_windows, limited, token_key
@@ -20,7 +27,7 @@ blp = Blueprint("events", __name__, url_prefix="/v1", description="Events")
          ("events-ip", "RATELIMIT_EVENTS_PER_IP", client_ip), unless_events_in_store=True)
 @token_checked_on_failure(rate_windows=event_windows)
 @json_body
-@blp.arguments(EventBatchSchema())
+@json_arguments(blp, EventBatchSchema())
 @blp.response(202, EventBatchResultSchema)
 @blp.alt_response(401, description=AUTH_RESPONSES[401])
 @blp.doc(security=BEARER)

@@ -181,7 +181,11 @@ def test_openapi_document(client):
     assert V1_PATHS <= set(spec["paths"])
     assert {"/healthz", "/readyz"} <= set(spec["paths"])
     events = spec["paths"]["/v1/events"]["post"]
-    assert "202" in events["responses"] and "requestBody" in events
+    assert "202" in events["responses"] and "422" in events["responses"]
+    body = events["requestBody"]
+    assert body["required"] is True
+    assert body["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/EventBatch"}
     assert events.get("security") == [{"bearerAuth": []}]
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
 
