@@ -71,10 +71,10 @@ def token_checked_on_failure(
 
     The view gets the bearer token and the request's rate-limit windows
     (``rate_windows(token)``, for the store to count in that call) as its first positional
-    arguments (401 here if there is no token) and answers 401 itself for an unknown token. If the request fails
-    before reaching the store (413, 415, 422, ...), the windows are counted and the token is
-    checked first, so that a bad token still gets its 401 before anything is said about the
-    body, as with :func:`auth_required`.
+    arguments (401 here if there is no token) and answers 401 itself for an unknown token.
+    If the request fails before reaching the store (413, 415, 422, ...), the windows are
+    counted and the token is checked first, so that a bad token still gets its 401 before
+    anything is said about the body, as with :func:`auth_required`.
     """
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -182,13 +182,9 @@ def event_windows(token: str) -> list[RateWindow]:
             *_windows("events-ip", config["RATELIMIT_EVENTS_PER_IP"], client_ip())]
 
 
-def too_many_requests(description: str, retry_after: int) -> Response:
-    """The 429 problem of an exceeded limit."""
-    return problem(429, "Too Many Requests",
-                   f"Rate limit of {description} exceeded; retry in {retry_after} s.",
-                   headers={"Retry-After": str(retry_after)})
-
-
 def rate_limited_response(error: RateLimited) -> Response:
-    """The 429 of a window the store found exceeded."""
-    return too_many_requests(error.window.label, max(1, math.ceil(error.retry_after_ms / 1000)))
+    """The 429 problem of an exceeded window (counted by the store or by :class:`RateLimits`)."""
+    retry_after = max(1, math.ceil(error.retry_after_ms / 1000))
+    return problem(429, "Too Many Requests",
+                   f"Rate limit of {error.window.label} exceeded; retry in {retry_after} s.",
+                   headers={"Retry-After": str(retry_after)})

@@ -119,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         with apps["paperfeed"].app_context():
             store = get_store()
             load_demo(store, quiet=True)
-            tokens = {"paperfeed": [store.create_user(datetime.now(UTC))[1] for _ in range(args.users)],
+            tokens = {"paperfeed": [store.create_user(datetime.now(UTC))[1]
+                                    for _ in range(args.users)],
                       "baseline": prepare_baseline(redis_url, args.users)}
         redis_process = psutil.Process(redis_pid)
         profile = cProfile.Profile() if args.profile else None
