@@ -6,13 +6,19 @@ import gc
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.util import import_app
 
 
 class GunicornServer(BaseApplication):
-    """gunicorn configured from code; each worker builds its own app (no preload)."""
+    """gunicorn configured from code; each worker builds its own app (no preload).
 
-    def __init__(self, options: dict[str, Any]):
+    ``app_spec`` is gunicorn's ``module:callable()`` form of the WSGI app to serve
+    (paperfeed's by default; the ingest benchmark serves its baseline the same way).
+    """
+
+    def __init__(self, options: dict[str, Any], app_spec: str = "backend:create_app()"):
         self.options = options
+        self.app_spec = app_spec
         super().__init__()
 
     def load_config(self) -> None:
@@ -21,9 +27,7 @@ class GunicornServer(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self):
-        from backend import create_app
-
-        app = create_app()
+        app = import_app(self.app_spec)
         # Everything built so far (modules, the app, the recommender's imports: ~120,000
         # objects) lives as long as the worker: keep it out of the collector's full passes,
         # each of which otherwise scans it all (~50 ms, a pause in the middle of requests).

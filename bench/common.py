@@ -90,16 +90,11 @@ def _http_ok(url: str) -> bool:
 @contextmanager
 def gunicorn(app_spec: str, port: int, workers: int, threads: int, env: dict[str, str],
              ready_path: str) -> Iterator[str]:
-    """Run ``gunicorn app_spec`` with paperfeed's gthread settings; yield ``(base URL, pid of
-    the master)``."""
-    from backend.server import gunicorn_options
-
-    options = gunicorn_options("127.0.0.1", port, workers, threads)
-    args = [sys.executable, "-m", "gunicorn", app_spec, "--chdir", str(ROOT),
-            "--bind", options["bind"], "--workers", str(options["workers"]),
-            "--worker-class", options["worker_class"], "--threads", str(options["threads"]),
-            "--timeout", str(options["timeout"]), "--keep-alive", str(options["keepalive"]),
-            "--log-level", "warning"]
+    """Serve ``app_spec`` as ``paperfeed serve`` does (backend.server: gunicorn gthread,
+    paperfeed's settings, each worker's start-up objects frozen out of the collector);
+    yield ``(base URL, pid of the master)``."""
+    args = [sys.executable, str(ROOT / "bench" / "serve.py"), app_spec, str(port),
+            str(workers), str(threads)]
     process = subprocess.Popen(args, env={**os.environ, **env}, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
