@@ -242,3 +242,24 @@ def test_gunicorn_workers_freeze_what_they_built_at_start(redis_url, tmp_path, m
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+def test_response_headers_keep_what_a_view_set_and_merge_vary():
+    from backend.web import add_response_headers
+
+    headers = [("Content-Type", "text/html"), ("Content-Security-Policy", "default-src 'self'"),
+               ("Cache-Control", "max-age=60"), ("Vary", "Accept-Encoding")]
+    add_response_headers({"PATH_INFO": "/v1/trending", "REQUEST_METHOD": "GET",
+                          "HTTP_ORIGIN": "moz-extension://abc"}, headers, ["moz-extension://*"])
+    names = [name.lower() for name, _ in headers]
+    assert len(names) == len(set(names))  # nothing doubled
+    as_dict = dict(headers)
+    assert as_dict["Content-Security-Policy"] == "default-src 'self'"
+    assert as_dict["Cache-Control"] == "max-age=60"
+    assert as_dict["Vary"] == "Accept-Encoding, Origin"
+    assert as_dict["X-Frame-Options"] == "DENY"
+    assert as_dict["Access-Control-Allow-Origin"] == "moz-extension://abc"
+    assert "Access-Control-Allow-Methods" not in as_dict  # preflights only
+    vary_star = [("Vary", "*")]
+    add_response_headers({"PATH_INFO": "/healthz"}, vary_star, [])
+    assert dict(vary_star)["Vary"] == "*" and "Cache-Control" not in dict(vary_star)
