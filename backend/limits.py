@@ -139,7 +139,7 @@ def limited(*limits: tuple[str, str, Callable[[], str]],
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            app = current_app
+            app = current_app._get_current_object()  # one context lookup, not one per use
             config = app.config
             rate_limits: RateLimits = app.extensions[RATE_LIMITS]
             if config["RATELIMIT_ENABLED"] and not (
@@ -174,7 +174,7 @@ def _windows(scope: str, spec: str, who: str) -> tuple[RateWindow, ...]:
 def event_windows(token: str) -> list[RateWindow]:
     """The windows the store counts for this event-posting request with bearer ``token``:
     per token, then per IP (empty when limits are off or :func:`limited` counts them)."""
-    app = current_app
+    app = current_app._get_current_object()
     config = app.config
     if not config["RATELIMIT_ENABLED"] or not app.extensions[RATE_LIMITS].events_in_store:
         return []

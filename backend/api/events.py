@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from backend.api.common import (
     AUTH_RESPONSES,
     BEARER,
+    documented,
     json_arguments,
     json_body,
     small_json_response,
@@ -28,9 +29,8 @@ blp = Blueprint("events", __name__, url_prefix="/v1", description="Events")
 @token_checked_on_failure(rate_windows=event_windows)
 @json_body
 @json_arguments(blp, EventBatchSchema())
-@blp.response(202, EventBatchResultSchema)
-@blp.alt_response(401, description=AUTH_RESPONSES[401])
-@blp.doc(security=BEARER)
+@documented(blp.response(202, EventBatchResultSchema),
+            blp.alt_response(401, description=AUTH_RESPONSES[401]), blp.doc(security=BEARER))
 def post_events(token: str, windows: list[RateWindow], batch: dict):
     """Record 1 to 100 events, all or nothing; an event id already applied is a duplicate."""
     events = [
