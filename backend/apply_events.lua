@@ -8,13 +8,14 @@
 --                           a single Redis only (the user's keys are not declared).
 -- KEYS after G, in global mode: trending scores, trending epoch, papers by day, then one
 --       catalogue key per event (in event order)
--- ARGV: stream_min_id_ms, eid_min_ms, weight_open, open_cap, weight_save, n_events,
---       global ("1": also update trending and seed the catalogue, in this same atomic
---       script: standalone Redis; "0": the caller does it, on Redis Cluster),
---       half_life_s, now_s, default_epoch, trending_weight_open, trending_weight_save,
---       today (day number), today (ISO date),
---       then 7 values per event: id, type, paper_id, ts_ms, ts_iso, source, title ("" if none),
---       then what the prologue reads (see there)
+-- ARGV: stream_min_id_ms, eid_min_ms, n_events, now_s, today (day number), today (ISO
+--       date), then 7 values per event: id, type, paper_id, ts_ms, ts_iso, source, title
+--       ("" if none), then what the prologue reads (see there)
+-- Constants (the store's settings, bound before the script by Store; see
+-- backend/store.py, script_constants): WEIGHT_OPEN, OPEN_CAP, WEIGHT_SAVE,
+--       TRENDING_WEIGHT_OPEN, TRENDING_WEIGHT_SAVE, HALF_LIFE_S, DEFAULT_EPOCH_S, and GLOBAL:
+--       also update trending and seed the catalogue, in this same atomic script (single
+--       Redis); false: the caller does it (Redis Cluster)
 -- Returns one effect per event:
 --   "dup"            the event id was applied before: nothing changed
 --   "open"           an open was recorded
@@ -28,12 +29,11 @@
 
 local stream_min_id = ARGV[1]
 local eid_min = tonumber(ARGV[2])
-local weight_open = tonumber(ARGV[3])
-local open_cap = tonumber(ARGV[4])
-local weight_save = tonumber(ARGV[5])
-local n = tonumber(ARGV[6])
-local global = ARGV[7] == '1'
-local HEADER, PER_EVENT = 14, 7
+local n = tonumber(ARGV[3])
+local today, today_iso = ARGV[5], ARGV[6]
+local weight_open, open_cap, weight_save = WEIGHT_OPEN, OPEN_CAP, WEIGHT_SAVE
+local global = GLOBAL
+local HEADER, PER_EVENT = 6, 7
 local trending_triples = {}
 
 -- the weight of a paper from the user's state: min(opens, cap) * weight_open, plus
@@ -66,8 +66,8 @@ for i = 0, n - 1 do
     local paper_key = KEYS[G + 4 + i]
     if not seeded[paper_id] then
       seeded[paper_id] = true
-      if redis.call('ZADD', KEYS[G + 3], 'NX', ARGV[13], paper_id) == 1 then
-        redis.call('HSETNX', paper_key, 'first_seen', ARGV[14])
+      if redis.call('ZADD', KEYS[G + 3], 'NX', today, paper_id) == 1 then
+        redis.call('HSETNX', paper_key, 'first_seen', today_iso)
       end
     end
     if ARGV[base + 7] ~= '' then
@@ -137,11 +137,11 @@ for i = 0, n - 1 do
   if global then
     local delta_ts, weight = nil, nil
     if effect == 'open' then
-      delta_ts, weight = ts, tonumber(ARGV[11])
+      delta_ts, weight = ts, TRENDING_WEIGHT_OPEN
     elseif effect == 'saved' then
-      delta_ts, weight = ts, tonumber(ARGV[12])
+      delta_ts, weight = ts, TRENDING_WEIGHT_SAVE
     elseif string.sub(effect, 1, 8) == 'unsaved:' then
-      delta_ts, weight = tonumber(string.sub(effect, 9)), -tonumber(ARGV[12])
+      delta_ts, weight = tonumber(string.sub(effect, 9)), -TRENDING_WEIGHT_SAVE
     end
     if delta_ts then
       trending_triples[#trending_triples + 1] = paper_id
@@ -152,7 +152,7 @@ for i = 0, n - 1 do
 end
 
 if global and #trending_triples > 0 then
-  add_trending(KEYS[G + 1], KEYS[G + 2], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]),
+  add_trending(KEYS[G + 1], KEYS[G + 2], HALF_LIFE_S, tonumber(ARGV[4]), DEFAULT_EPOCH_S,
                trending_triples)
 end
 

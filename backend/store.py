@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
+import re
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -157,6 +159,44 @@ class UpsertResult:
     updated: int
 
 
+_LUA_SAFE_TEXT = re.compile(r"[A-Za-z0-9_:{}.\-]*")
+
+
+def _lua_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f"not a finite number: {value!r}")
+        return repr(value)
+    if isinstance(value, str) and _LUA_SAFE_TEXT.fullmatch(value):
+        return f"'{value}'"
+    if isinstance(value, list | tuple):
+        return "{" + ", ".join(_lua_literal(item) for item in value) + "}"
+    raise ValueError(f"cannot bind {value!r} in a script")
+
+
+def script_constants(settings: dict[str, Any], global_in_script: bool) -> str:
+    """The Lua preamble of the event scripts: the settings and key layout they work with,
+    bound once when the script is loaded instead of sent with every call (see
+    apply_events.lua). Different settings make a different script (and SHA)."""
+    constants = {
+        "WEIGHT_OPEN": float(settings["WEIGHT_OPEN"]),
+        "OPEN_CAP": int(settings["WEIGHT_OPEN_CAP"]),
+        "WEIGHT_SAVE": float(settings["WEIGHT_SAVE"]),
+        "TRENDING_WEIGHT_OPEN": float(settings["TRENDING_WEIGHT_OPEN"]),
+        "TRENDING_WEIGHT_SAVE": float(settings["TRENDING_WEIGHT_SAVE"]),
+        "HALF_LIFE_S": float(settings["TRENDING_HALF_LIFE_DAYS"]) * 86400.0,
+        "DEFAULT_EPOCH_S": TRENDING_EPOCH.timestamp(),
+        "GLOBAL": global_in_script,
+        # a user's key is USER_KEY_PREFIX .. user id .. its part's suffix (keys.USER_PARTS)
+        "USER_KEY_PREFIX": keys.user_template(keys.USER_PARTS[0])[0],
+        "USER_KEY_SUFFIXES": [keys.user_template(part)[1] for part in keys.USER_PARTS],
+    }
+    return "".join(f"local {name} = {_lua_literal(value)}\n"
+                   for name, value in constants.items())
+
+
 class Store:
     """All of paperfeed's data in Redis.
 
@@ -173,14 +213,16 @@ class Store:
         self.settings = settings
         package = resources.files("backend")
         library = package.joinpath("trending_lib.lua").read_text()
-        apply_body = package.joinpath("apply_events.lua").read_text()
-        self._apply_events = client.register_script(
-            library + package.joinpath("user_keys_declared.lua").read_text() + apply_body)
-        self._add_trending = client.register_script(
-            library + package.joinpath("trending.lua").read_text())
         # On a single Redis one script applies everything atomically; a cluster script
         # may only touch one hash slot, so the global part follows in a pipeline there.
         self._global_in_script = not isinstance(client, redis.RedisCluster)
+        apply_body = package.joinpath("apply_events.lua").read_text()
+        constants = script_constants(settings, self._global_in_script)
+        self._apply_events = client.register_script(
+            constants + library + package.joinpath("user_keys_declared.lua").read_text()
+            + apply_body)
+        self._add_trending = client.register_script(
+            library + package.joinpath("trending.lua").read_text())
         # Where scripts may use keys of any slot (a single Redis), authentication shares the
         # round trip of what follows it: reading the user's state stamp, applying events.
         self._session = self._apply_events_of_token = self._hit_rate_windows = None
@@ -188,14 +230,12 @@ class Store:
             windows = package.joinpath("rate_windows.lua").read_text()
             self._session = client.register_script(package.joinpath("session.lua").read_text())
             self._apply_events_of_token = client.register_script(
-                library + windows + package.joinpath("user_keys_of_token.lua").read_text()
-                + apply_body)
+                constants + library + windows
+                + package.joinpath("user_keys_of_token.lua").read_text() + apply_body)
             self._hit_rate_windows = client.register_script(
                 windows + package.joinpath("rate_limit.lua").read_text())
-        # How those scripts build a user's keys from the user id (see keys.user_template).
+        # How session.lua builds a user's events key from the user id (keys.user_template).
         self._events_key_around = list(keys.user_template("events"))
-        self._user_keys_around = [keys.user_template(keys.USER_PARTS[0])[0],
-                                  *(keys.user_template(part)[1] for part in keys.USER_PARTS)]
 
     # -- users -------------------------------------------------------------------------
 
@@ -268,8 +308,7 @@ class Store:
         if in_script:
             script_keys += self._global_keys(events)
         try:
-            effects = self._apply_events(keys=script_keys,
-                                         args=self._event_args(events, now, in_script))
+            effects = self._apply_events(keys=script_keys, args=self._event_args(events, now))
         except redis.ResponseError as error:
             if "NOUSER" in str(error):
                 raise UserGone(user_id) from None
@@ -305,7 +344,8 @@ class Store:
             user_id = self.user_for_token(token)
             return None if user_id is None else self.apply_events(user_id, events, now)
         token_hash = hash_token(token)
-        args = [*self._event_args(events, now, True), token_hash, *self._user_keys_around]
+        args = self._event_args(events, now)
+        args.append(token_hash)
         for window in windows:
             args += [window.amount, window.seconds]
         args.append(len(windows))
@@ -344,17 +384,12 @@ class Store:
                 raise limited from None
             raise
 
-    def _event_args(self, events: Sequence[Event], now: datetime, in_script: bool) -> list[Any]:
+    def _event_args(self, events: Sequence[Event], now: datetime) -> list[Any]:
         """ARGV of apply_events.lua (its header, then 7 values per event)."""
-        s = self.settings
-        retention = timedelta(days=float(s["EVENT_RETENTION_DAYS"]))
-        args: list[Any] = [
-            to_ms(now - retention), to_ms(now - EVENT_ID_MEMORY),
-            s["WEIGHT_OPEN"], s["WEIGHT_OPEN_CAP"], s["WEIGHT_SAVE"], len(events),
-            "1" if in_script else "0", self._half_life_seconds(), now.timestamp(),
-            TRENDING_EPOCH.timestamp(), s["TRENDING_WEIGHT_OPEN"], s["TRENDING_WEIGHT_SAVE"],
-            day_number(now.date()), now.date().isoformat(),
-        ]
+        retention = timedelta(days=float(self.settings["EVENT_RETENTION_DAYS"]))
+        today = now.date()
+        args: list[Any] = [to_ms(now - retention), to_ms(now - EVENT_ID_MEMORY), len(events),
+                           now.timestamp(), day_number(today), today.isoformat()]
         for event in events:
             args += [event.id, event.type, event.paper_id, to_ms(event.ts),
                      event.ts.isoformat(), event.source or "", event.title or ""]
