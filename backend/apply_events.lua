@@ -8,7 +8,7 @@
 --                           a single Redis only (the user's keys are not declared).
 -- KEYS after G, in global mode: trending scores, trending epoch, papers by day, then one
 --       catalogue key per event (in event order)
--- ARGV: stream_min_id_ms, eid_min_ms, n_events, now_s, today (day number), today (ISO
+-- ARGV: stream_min_id_ms, eid_min_ms, n_events, now_ms, today (day number), today (ISO
 --       date), then 7 values per event: id, type, paper_id, ts_ms, ts_iso, source, title
 --       ("" if none), then what the prologue reads (see there)
 -- Constants (the store's settings, bound before the script by Store; see
@@ -152,7 +152,7 @@ for i = 0, n - 1 do
 end
 
 if global and #trending_triples > 0 then
-  add_trending(KEYS[G + 1], KEYS[G + 2], HALF_LIFE_S, tonumber(ARGV[4]), DEFAULT_EPOCH_S,
+  add_trending(KEYS[G + 1], KEYS[G + 2], HALF_LIFE_S, tonumber(ARGV[4]) / 1000, DEFAULT_EPOCH_S,
                trending_triples)
 end
 

@@ -19,7 +19,8 @@ _INVALID = 'Bearer realm="paperfeed", error="invalid_token"'
 
 def bearer_token() -> str:
     """The request's bearer token, or abort with 401."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    header = request._get_current_object().headers.get("Authorization", "")  # see limits.client_ip
+    scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         abort(401, message="Missing bearer token.", headers={"WWW-Authenticate": _MISSING})

@@ -31,14 +31,19 @@ def init_app(app: Flask) -> None:
 
 def get_store() -> Store:
     """The current app's store."""
-    return current_app.extensions[STORE]
+    return _extensions()[STORE]
 
 
 def get_ranker() -> TrendingRanker:
     """The current app's trending ranker."""
-    return current_app.extensions[RANKER]
+    return _extensions()[RANKER]
 
 
 def get_recommender():
     """The current app's recommendations service."""
-    return current_app.extensions[RECOMMENDER]
+    return _extensions()[RECOMMENDER]
+
+
+def _extensions() -> dict:
+    # not current_app.extensions: see backend.limits.client_ip
+    return current_app._get_current_object().extensions

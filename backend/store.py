@@ -352,7 +352,7 @@ class Store:
         script_keys = [keys.token(token_hash), *(w.key for w in windows),
                        *self._global_keys(events)]
         try:
-            effects = self._apply_events_of_token(keys=script_keys, args=args)
+            effects = self._run_script(self._apply_events_of_token, script_keys, args)
         except redis.ResponseError as error:
             if "NOTOKEN" in str(error) or "NOUSER" in str(error):
                 return None
@@ -361,6 +361,15 @@ class Store:
                 raise limited from None
             raise
         return _event_result(effects)
+
+    def _run_script(self, script: Any, script_keys: list[str], args: list[Any]) -> Any:
+        """``script(keys=script_keys, args=args)`` on a single Redis, with EVALSHA sent
+        directly: redis-py's ``Script.__call__`` adds per-call checks (one an ``isinstance``
+        through ``typing``'s protocol machinery), 1.5 % of the CPU of a one-event POST."""
+        try:
+            return self.client.evalsha(script.sha, len(script_keys), *script_keys, *args)
+        except redis.exceptions.NoScriptError:  # flushed meanwhile: load it again
+            return script(keys=script_keys, args=args)
 
     def hit_rate_windows(self, windows: Sequence[RateWindow]) -> None:
         """Count one hit in each window (up to the first exceeded), as
@@ -388,8 +397,9 @@ class Store:
         """ARGV of apply_events.lua (its header, then 7 values per event)."""
         retention = timedelta(days=float(self.settings["EVENT_RETENTION_DAYS"]))
         today = now.date()
+        # now in ms, an int: cheaper to send than a float (its shortest repr)
         args: list[Any] = [to_ms(now - retention), to_ms(now - EVENT_ID_MEMORY), len(events),
-                           now.timestamp(), day_number(today), today.isoformat()]
+                           to_ms(now), day_number(today), today.isoformat()]
         for event in events:
             args += [event.id, event.type, event.paper_id, to_ms(event.ts),
                      event.ts.isoformat(), event.source or "", event.title or ""]

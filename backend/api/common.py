@@ -44,7 +44,8 @@ def small_json_response(payload: dict[str, Any], status: int) -> Response:
     """A compact JSON response of a small payload already in its documented shape (for the
     hottest routes: flask-smorest's schema dump and ``jsonify`` cost more than the rest of
     answering a one-event POST's two counts)."""
-    return current_app.response_class(json.dumps(payload, separators=(",", ":")),
+    app = current_app._get_current_object()  # see backend.limits.client_ip
+    return app.response_class(json.dumps(payload, separators=(",", ":")),
                                       status=status, mimetype="application/json")
 
 
@@ -85,7 +86,7 @@ def documented(*decorators: Callable[[Callable], Callable]) -> Callable[[Callabl
 
 
 def _load_json_body(schema: ma.Schema) -> Any:
-    raw = request.get_data(cache=True)
+    raw = request._get_current_object().get_data(cache=True)
     try:
         data = json.loads(raw) if raw else {}
     except ValueError:  # not JSON, or not UTF-8/16/32
