@@ -12,10 +12,10 @@
 --       date), then 7 values per event: id, type, paper_id, ts_ms, ts_iso, source, title
 --       ("" if none), then what the prologue reads (see there)
 -- Constants (the store's settings, bound before the script by Store; see
--- backend/store.py, script_constants): WEIGHT_OPEN, OPEN_CAP, WEIGHT_SAVE,
---       TRENDING_WEIGHT_OPEN, TRENDING_WEIGHT_SAVE, HALF_LIFE_S, DEFAULT_EPOCH_S, and GLOBAL:
---       also update trending and seed the catalogue, in this same atomic script (single
---       Redis); false: the caller does it (Redis Cluster)
+-- backend/store.py, script_constants): WEIGHT_OPEN (and as text, WEIGHT_OPEN_TEXT),
+--       OPEN_CAP, WEIGHT_SAVE, TRENDING_WEIGHT_OPEN, TRENDING_WEIGHT_SAVE, HALF_LIFE_S,
+--       DEFAULT_EPOCH_S, and GLOBAL: also update trending and seed the catalogue, in this
+--       same atomic script (single Redis); false: the caller does it (Redis Cluster)
 -- Returns one effect per event:
 --   "dup"            the event id was applied before: nothing changed
 --   "open"           an open was recorded
@@ -59,7 +59,9 @@ local seeded = {}
 for i = 0, n - 1 do
   local base = HEADER + i * PER_EVENT
   local event_id, kind, paper_id = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
-  local ts, ts_iso, source = tonumber(ARGV[base + 4]), ARGV[base + 5], ARGV[base + 6]
+  -- numbers go to redis.call as the strings they came as (a Lua number is printed again)
+  local ts_ms, ts_iso, source = ARGV[base + 4], ARGV[base + 5], ARGV[base + 6]
+  local ts = tonumber(ts_ms)
   if global then
     -- seed the catalogue with papers seen first through events (idempotent): a paper
     -- without a day yet is new, and its day and first_seen date are today
@@ -75,7 +77,7 @@ for i = 0, n - 1 do
     end
   end
   local effect
-  if redis.call('ZADD', eids, 'NX', ts, event_id) == 0 then
+  if redis.call('ZADD', eids, 'NX', ts_ms, event_id) == 0 then
     effect = 'dup'
   else
     redis.call('XADD', events, 'MINID', '~', stream_min_id, '*',
@@ -83,15 +85,15 @@ for i = 0, n - 1 do
     if kind == 'open' then
       -- an open under the cap adds weight_open to the weight (0 while dismissed); opens
       -- beyond the cap leave it as it is
-      if redis.call('HINCRBY', opens, paper_id, 1) <= open_cap
+      if redis.call('HINCRBY', opens, paper_id, '1') <= open_cap
           and not redis.call('ZSCORE', dismissed, paper_id) then
-        redis.call('HINCRBYFLOAT', weights, paper_id, weight_open)
+        redis.call('HINCRBYFLOAT', weights, paper_id, WEIGHT_OPEN_TEXT)
       end
       effect = 'open'
     elseif kind == 'dismiss' then
       local before = redis.call('ZSCORE', dismissed, paper_id)
       if (not before) or ts > tonumber(before) then
-        redis.call('ZADD', dismissed, ts, paper_id)
+        redis.call('ZADD', dismissed, ts_ms, paper_id)
       end
       effect = 'dismissed'
     else
@@ -105,12 +107,12 @@ for i = 0, n - 1 do
       if ts < prev_ts then
         effect = 'stale'
       else
-        redis.call('HSET', savestate, paper_id, tostring(ts) .. '|' .. kind)
+        redis.call('HSET', savestate, paper_id, ts_ms .. '|' .. kind)
         if kind == 'save' then
           -- saved_at (and the trending weight) belong to the save that started the
           -- current saved period; a repeated save only moves the save state's time
           if prev_kind ~= 'save' then
-            redis.call('ZADD', saved, ts, paper_id)
+            redis.call('ZADD', saved, ts_ms, paper_id)
           end
           -- a save made after a dismissal takes the dismissal back
           local dismissed_at = redis.call('ZSCORE', dismissed, paper_id)

@@ -159,7 +159,7 @@ class UpsertResult:
     updated: int
 
 
-_LUA_SAFE_TEXT = re.compile(r"[A-Za-z0-9_:{}.\-]*")
+_LUA_SAFE_TEXT = re.compile(r"[A-Za-z0-9_:{}.+\-]*")
 
 
 def _lua_literal(value: Any) -> str:
@@ -182,6 +182,7 @@ def script_constants(settings: dict[str, Any], global_in_script: bool) -> str:
     apply_events.lua). Different settings make a different script (and SHA)."""
     constants = {
         "WEIGHT_OPEN": float(settings["WEIGHT_OPEN"]),
+        "WEIGHT_OPEN_TEXT": repr(float(settings["WEIGHT_OPEN"])),
         "OPEN_CAP": int(settings["WEIGHT_OPEN_CAP"]),
         "WEIGHT_SAVE": float(settings["WEIGHT_SAVE"]),
         "TRENDING_WEIGHT_OPEN": float(settings["TRENDING_WEIGHT_OPEN"]),
