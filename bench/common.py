@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,23 +46,24 @@ def redis_binary() -> str:
 
 
 @contextmanager
-def private_redis() -> Iterator[tuple[str, int]]:
+def private_redis(runner: Sequence[str] = (), extra_args: Sequence[str] = (),
+                  timeout: float = 10) -> Iterator[tuple[str, int]]:
     """A throwaway redis-server on a free loopback port (never the system one on 6379);
-    yields ``(url, pid)``."""
+    yields ``(url, pid)``. ``runner``: a command to run it under (e.g. valgrind's)."""
     binary = redis_binary()
     directory = tempfile.mkdtemp(prefix="paperfeed-bench-redis-")
     port = free_port()
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", directory,
-         "--save", "", "--appendonly", "no"],
+        [*runner, binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", directory,
+         "--save", "", "--appendonly", "no", *extra_args],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
     try:
-        wait_for(lambda: _redis_ping(url), 10, "redis-server")
+        wait_for(lambda: _redis_ping(url), timeout, "redis-server")
         yield url, process.pid
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=timeout)
         shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -66,6 +66,29 @@ def _call(app, environ: dict) -> int:
     return int(status[0].split()[0])
 
 
+def prepare_apps(redis_url: str, users: int) -> tuple[dict, dict[str, list[str]], list[str]]:
+    """Both WSGI apps on one Redis, the demo catalogue imported, ``users`` users of each
+    registered, rate limits too high to hit: ``(apps, tokens, paper ids)`` by kind."""
+    os.environ["PAPERFEED_REDIS_URL"] = redis_url
+    os.environ.update(PAPERFEED_RATELIMIT_REGISTER="1000000/hour",
+                      PAPERFEED_RATELIMIT_EVENTS="100000000/minute",
+                      PAPERFEED_RATELIMIT_EVENTS_PER_IP="100000000/minute")
+    from backend import create_app
+    from backend.cli import load_demo
+    from backend.extensions import get_store
+    from bench.common import baseline_app
+    from bench.ingest import demo_paper_ids, prepare_baseline
+
+    papers = demo_paper_ids()
+    apps = {"baseline": baseline_app(), "paperfeed": create_app()}
+    with apps["paperfeed"].app_context():
+        store = get_store()
+        load_demo(store, quiet=True)
+        tokens = {"paperfeed": [store.create_user(datetime.now(UTC))[1] for _ in range(users)],
+                  "baseline": prepare_baseline(redis_url, users)}
+    return apps, tokens, papers
+
+
 def run_round(app, scenario: str, tokens: list[str], papers: list[str], requests: int,
               redis_process, profile: cProfile.Profile | None = None) -> tuple[float, float]:
     """Milliseconds of app CPU and of Redis CPU per request over ``requests`` requests."""
@@ -103,25 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
 
     with private_redis() as (redis_url, redis_pid):
-        os.environ["PAPERFEED_REDIS_URL"] = redis_url
-        os.environ.update(PAPERFEED_RATELIMIT_REGISTER="1000000/hour",
-                          PAPERFEED_RATELIMIT_EVENTS="100000000/minute",
-                          PAPERFEED_RATELIMIT_EVENTS_PER_IP="100000000/minute")
-        from backend import create_app
-        from bench.common import baseline_app
-        from bench.ingest import demo_paper_ids, prepare_baseline
-
-        papers = demo_paper_ids()
-        apps = {"baseline": baseline_app(), "paperfeed": create_app()}
-        from backend.cli import load_demo
-        from backend.extensions import get_store
-
-        with apps["paperfeed"].app_context():
-            store = get_store()
-            load_demo(store, quiet=True)
-            tokens = {"paperfeed": [store.create_user(datetime.now(UTC))[1]
-                                    for _ in range(args.users)],
-                      "baseline": prepare_baseline(redis_url, args.users)}
+        apps, tokens, papers = prepare_apps(redis_url, args.users)
         redis_process = psutil.Process(redis_pid)
         profile = cProfile.Profile() if args.profile else None
         print(f"in-process, {args.requests} requests x {args.rounds} rounds per scenario; "

@@ -30,12 +30,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import free_port, private_redis, redis_binary, wait_for  # noqa: E402
+from bench.common import private_redis  # noqa: E402
 
 KINDS = ("baseline", "paperfeed")
 
@@ -48,25 +47,8 @@ def run_worker(args) -> None:
     redis_url = os.environ.get("PAPERFEED_REDIS_URL")
     redis = contextlib.nullcontext((redis_url, 0)) if redis_url else private_redis()
     with redis as (url, _):
-        os.environ["PAPERFEED_REDIS_URL"] = url
-        os.environ.update(PAPERFEED_RATELIMIT_REGISTER="1000000/hour",
-                          PAPERFEED_RATELIMIT_EVENTS="100000000/minute",
-                          PAPERFEED_RATELIMIT_EVENTS_PER_IP="100000000/minute")
-        from backend import create_app
-        from backend.cli import load_demo
-        from backend.extensions import get_store
-        from bench.common import baseline_app
-        from bench.ingest import demo_paper_ids, prepare_baseline
-
         random.seed(1)
-        papers = demo_paper_ids()
-        apps = {"baseline": baseline_app(), "paperfeed": create_app()}
-        with apps["paperfeed"].app_context():
-            store = get_store()
-            load_demo(store, quiet=True)
-            tokens = {"paperfeed": [store.create_user(datetime.now(UTC))[1]
-                                    for _ in range(args.users)],
-                      "baseline": prepare_baseline(url, args.users)}
+        apps, tokens, papers = ingest_cpu.prepare_apps(url, args.users)
         method, path, batch = ingest_cpu.SCENARIOS[args.scenario]
         for kind in KINDS:
             environs = [ingest_cpu._environ(method, path,
@@ -98,28 +80,6 @@ def _newest(pattern: str) -> str:
     return max(glob.glob(pattern), key=os.path.getmtime)
 
 
-@contextlib.contextmanager
-def redis_under_callgrind(out: str):
-    """A private redis-server run by callgrind; yield ``(url, pid)``."""
-    port = free_port()
-    directory = tempfile.mkdtemp(prefix="paperfeed-icount-redis-")
-    process = subprocess.Popen(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/redis.%p", redis_binary(),
-         "--port", str(port), "--bind", "127.0.0.1", "--dir", directory, "--save", "",
-         "--appendonly", "no", "--set-proc-title", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        from bench.common import _redis_ping
-
-        wait_for(lambda: _redis_ping(url), 60, "redis-server under callgrind")
-        yield url, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
-        shutil.rmtree(directory, ignore_errors=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", choices=["single", "batch50", "trending"],
@@ -144,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         env = dict(os.environ)
         redis_pid = None
         if args.redis:
-            env["PAPERFEED_REDIS_URL"], redis_pid = stack.enter_context(
-                redis_under_callgrind(out))
+            env["PAPERFEED_REDIS_URL"], redis_pid = stack.enter_context(private_redis(
+                runner=["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/redis.%p"],
+                extra_args=["--set-proc-title", "no"], timeout=60))
         worker = subprocess.Popen(
             ["valgrind", "--tool=callgrind", "--instr-atstart=no",
              f"--callgrind-out-file={out}/app.%p", sys.executable, __file__, "--worker",
