@@ -45,8 +45,8 @@ def small_json_response(payload: dict[str, Any], status: int) -> Response:
     hottest routes: flask-smorest's schema dump and ``jsonify`` cost more than the rest of
     answering a one-event POST's two counts)."""
     app = current_app._get_current_object()  # see backend.limits.client_ip
-    return app.response_class(json.dumps(payload, separators=(",", ":")),
-                                      status=status, mimetype="application/json")
+    return app.response_class(json.dumps(payload, separators=(",", ":")), status=status,
+                              mimetype="application/json")
 
 
 def json_arguments(blp: Blueprint, schema: ma.Schema) -> Callable[[Callable], Callable]:
