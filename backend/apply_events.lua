@@ -28,23 +28,20 @@
 -- meanwhile), or "NOTOKEN" (token prologue) when the token is unknown.
 
 local stream_min_id = ARGV[1]
-local eid_min = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
 local today, today_iso = ARGV[5], ARGV[6]
-local weight_open, open_cap, weight_save = WEIGHT_OPEN, OPEN_CAP, WEIGHT_SAVE
-local global = GLOBAL
 local HEADER, PER_EVENT = 6, 7
 local trending_triples = {}
 
--- the weight of a paper from the user's state: min(opens, cap) * weight_open, plus
--- weight_save if saved; none while dismissed
+-- the weight of a paper from the user's state: min(opens, cap) * WEIGHT_OPEN, plus
+-- WEIGHT_SAVE if saved; none while dismissed
 local function refresh_weight(paper_id)
   local w = 0
   if not redis.call('ZSCORE', dismissed, paper_id) then
     local n_opens = tonumber(redis.call('HGET', opens, paper_id) or '0')
-    w = math.min(n_opens, open_cap) * weight_open
+    w = math.min(n_opens, OPEN_CAP) * WEIGHT_OPEN
     if redis.call('ZSCORE', saved, paper_id) then
-      w = w + weight_save
+      w = w + WEIGHT_SAVE
     end
   end
   if w > 0 then
@@ -62,7 +59,7 @@ for i = 0, n - 1 do
   -- numbers go to redis.call as the strings they came as (a Lua number is printed again)
   local ts_ms, ts_iso, source = ARGV[base + 4], ARGV[base + 5], ARGV[base + 6]
   local ts = tonumber(ts_ms)
-  if global then
+  if GLOBAL then
     -- seed the catalogue with papers seen first through events (idempotent): a paper
     -- without a day yet is new, and its day and first_seen date are today
     local paper_key = KEYS[G + 4 + i]
@@ -83,9 +80,9 @@ for i = 0, n - 1 do
     redis.call('XADD', events, 'MINID', '~', stream_min_id, '*',
       'id', event_id, 'type', kind, 'paper_id', paper_id, 'ts', ts_iso, 'source', source)
     if kind == 'open' then
-      -- an open under the cap adds weight_open to the weight (0 while dismissed); opens
+      -- an open under the cap adds WEIGHT_OPEN to the weight (0 while dismissed); opens
       -- beyond the cap leave it as it is
-      if redis.call('HINCRBY', opens, paper_id, '1') <= open_cap
+      if redis.call('HINCRBY', opens, paper_id, '1') <= OPEN_CAP
           and not redis.call('ZSCORE', dismissed, paper_id) then
         redis.call('HINCRBYFLOAT', weights, paper_id, WEIGHT_OPEN_TEXT)
       end
@@ -136,7 +133,7 @@ for i = 0, n - 1 do
     end
   end
   effects[#effects + 1] = effect
-  if global then
+  if GLOBAL then
     local delta_ts, weight = nil, nil
     if effect == 'open' then
       delta_ts, weight = ts, TRENDING_WEIGHT_OPEN
@@ -153,10 +150,10 @@ for i = 0, n - 1 do
   end
 end
 
-if global and #trending_triples > 0 then
+if GLOBAL and #trending_triples > 0 then
   add_trending(KEYS[G + 1], KEYS[G + 2], HALF_LIFE_S, tonumber(ARGV[4]) / 1000, DEFAULT_EPOCH_S,
                trending_triples)
 end
 
-redis.call('ZREMRANGEBYSCORE', eids, '-inf', '(' .. tostring(eid_min))
+redis.call('ZREMRANGEBYSCORE', eids, '-inf', '(' .. ARGV[2])
 return effects

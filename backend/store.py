@@ -176,6 +176,11 @@ def _lua_literal(value: Any) -> str:
     raise ValueError(f"cannot bind {value!r} in a script")
 
 
+def half_life_seconds(settings: dict[str, Any]) -> float:
+    """The trending scores' half-life in seconds."""
+    return float(settings["TRENDING_HALF_LIFE_DAYS"]) * 86400.0
+
+
 def script_constants(settings: dict[str, Any], global_in_script: bool) -> str:
     """The Lua preamble of the event scripts: the settings and key layout they work with,
     bound once when the script is loaded instead of sent with every call (see
@@ -187,7 +192,7 @@ def script_constants(settings: dict[str, Any], global_in_script: bool) -> str:
         "WEIGHT_SAVE": float(settings["WEIGHT_SAVE"]),
         "TRENDING_WEIGHT_OPEN": float(settings["TRENDING_WEIGHT_OPEN"]),
         "TRENDING_WEIGHT_SAVE": float(settings["TRENDING_WEIGHT_SAVE"]),
-        "HALF_LIFE_S": float(settings["TRENDING_HALF_LIFE_DAYS"]) * 86400.0,
+        "HALF_LIFE_S": half_life_seconds(settings),
         "DEFAULT_EPOCH_S": TRENDING_EPOCH.timestamp(),
         "GLOBAL": global_in_script,
         # a user's key is USER_KEY_PREFIX .. user id .. its part's suffix (keys.USER_PARTS)
@@ -434,7 +439,7 @@ class Store:
             elif effect.startswith("unsaved:"):
                 saved_at = float(effect.split(":", 1)[1]) / 1000.0
                 trending += [event.paper_id, saved_at, -float(s["TRENDING_WEIGHT_SAVE"])]
-        trending_args = [self._half_life_seconds(), now.timestamp(),
+        trending_args = [half_life_seconds(self.settings), now.timestamp(),
                          TRENDING_EPOCH.timestamp(), *trending]
         added = pipe.execute()[:len(papers)]
         new_papers = [paper_id for paper_id, n in zip(papers, added, strict=True) if n]
@@ -445,9 +450,6 @@ class Store:
             pipe.execute()
         if trending:  # scripts cannot run inside a cluster pipeline
             self._add_trending(keys=[keys.TRENDING, keys.TRENDING_EPOCH], args=trending_args)
-
-    def _half_life_seconds(self) -> float:
-        return float(self.settings["TRENDING_HALF_LIFE_DAYS"]) * 86400.0
 
     # -- a user's lists ----------------------------------------------------------------
 
@@ -658,14 +660,14 @@ class Store:
         epoch, sums, upvotes = pipe.execute()
         epoch = float(epoch) if epoch is not None else TRENDING_EPOCH.timestamp()
         # 2^-x underflows gracefully to 0.0 (scores long decayed); it never overflows
-        decay = 2.0 ** (-(now.timestamp() - epoch) / self._half_life_seconds())
+        decay = 2.0 ** (-(now.timestamp() - epoch) / half_life_seconds(self.settings))
         return [(total or 0.0) * decay for total in sums], upvotes
 
     def trending_scale(self, now: datetime) -> float:
         """Divide a stored trending score by this to decay it to ``now`` (for bulk loaders)."""
         epoch = self.client.get(keys.TRENDING_EPOCH)
         epoch = float(epoch) if epoch is not None else TRENDING_EPOCH.timestamp()
-        return 2.0 ** min((now.timestamp() - epoch) / self._half_life_seconds(), 1000.0)
+        return 2.0 ** min((now.timestamp() - epoch) / half_life_seconds(self.settings), 1000.0)
 
     # -- models ------------------------------------------------------------------------
 
