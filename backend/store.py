@@ -277,7 +277,8 @@ class Store:
             user_id = self.user_for_token(token)
             return None if user_id is None else (user_id, self.user_stamp(user_id))
         token_hash = hash_token(token)
-        reply = self._session(keys=[keys.token(token_hash)], args=self._events_key_around)
+        reply = self._run_script(self._session, [keys.token(token_hash)],
+                                 self._events_key_around)
         if not reply:
             return None
         user_id = _token_owner(reply[0], token_hash)
@@ -369,9 +370,10 @@ class Store:
         return _event_result(effects)
 
     def _run_script(self, script: Any, script_keys: list[str], args: list[Any]) -> Any:
-        """``script(keys=script_keys, args=args)`` on a single Redis, with EVALSHA sent
-        directly: redis-py's ``Script.__call__`` adds per-call checks (one an ``isinstance``
-        through ``typing``'s protocol machinery), 1.5 % of the CPU of a one-event POST."""
+        """``script(keys=script_keys, args=args)`` for the scripts of a single Redis (the
+        token, session and rate-window scripts), with EVALSHA sent directly: redis-py's
+        ``Script.__call__`` adds per-call checks (one an ``isinstance`` through ``typing``'s
+        protocol machinery), 1.5 % of the CPU of a one-event POST."""
         try:
             return self.client.evalsha(script.sha, len(script_keys), *script_keys, *args)
         except redis.exceptions.NoScriptError:  # flushed meanwhile: load it again
@@ -391,8 +393,8 @@ class Store:
         if self._hit_rate_windows is None:
             raise ValueError("rate windows are counted by the store on a single Redis only")
         try:
-            self._hit_rate_windows(keys=[w.key for w in windows],
-                                   args=[v for w in windows for v in (w.amount, w.seconds)])
+            self._run_script(self._hit_rate_windows, [w.key for w in windows],
+                             [v for w in windows for v in (w.amount, w.seconds)])
         except redis.ResponseError as error:
             limited = _rate_limited(error, windows)
             if limited is not None:

@@ -116,7 +116,7 @@ def test_apply_events_counts_duplicates(store, uid):
     assert (again.accepted, again.duplicates) == (0, 2)
 
 
-def test_events_of_a_token_still_apply_after_a_script_flush(store, redis_client):
+def test_token_scripts_still_run_after_a_script_flush(store, redis_client):
     user_id, token = store.create_user(NOW)
     assert store.apply_events_of_token(token, [ev("open")], NOW).accepted == 1
     redis_client.script_flush()  # e.g. a restarted Redis without persistence of scripts
@@ -124,6 +124,8 @@ def test_events_of_a_token_still_apply_after_a_script_flush(store, redis_client)
     assert (result.accepted, result.duplicates) == (1, 0)
     assert [row["paper_id"] for row in store.saved(user_id)] == ["2412.01824"]
     assert store.apply_events_of_token("not-a-token", [ev("open")], NOW) is None
+    redis_client.script_flush()
+    assert store.user_and_stamp(token) == (user_id, store.user_stamp(user_id))
 
 
 def test_interaction_weights(store, uid):
