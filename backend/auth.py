@@ -17,12 +17,18 @@ _MISSING = 'Bearer realm="paperfeed"'
 _INVALID = 'Bearer realm="paperfeed", error="invalid_token"'
 
 
-def bearer_token() -> str:
-    """The request's bearer token, or abort with 401."""
+def request_bearer_token() -> str | None:
+    """The request's bearer token, or None if it carries none."""
     header = request._get_current_object().headers.get("Authorization", "")  # see limits.client_ip
     scheme, _, token = header.partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def bearer_token() -> str:
+    """The request's bearer token, or abort with 401."""
+    token = request_bearer_token()
+    if token is None:
         abort(401, message="Missing bearer token.", headers={"WWW-Authenticate": _MISSING})
     return token
 

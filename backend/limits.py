@@ -39,6 +39,7 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from backend import keys
+from backend.auth import request_bearer_token
 from backend.errors import problem
 from backend.store import RateLimited, RateWindow
 
@@ -64,12 +65,8 @@ def client_ip() -> str:
 
 def token_key() -> str:
     """A per-token key that is not the token and not its stored hash."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return client_ip()
-    return _token_digest(token)
+    token = request_bearer_token()
+    return client_ip() if token is None else _token_digest(token)
 
 
 def _token_digest(token: str) -> str:
