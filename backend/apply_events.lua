@@ -1,7 +1,7 @@
 -- Apply a batch of one user's events atomically.
 --
--- Prepended by one of two prologues, which define the user's keys (meta, events, eids,
--- savestate, saved, dismissed, opens, weights: keys.USER_PARTS order, one hash slot) and G,
+-- Prepended by one of two prologues, which define the user's keys (events, eids, savestate,
+-- saved, dismissed, opens, weights: keys.USER_PARTS order after meta, one hash slot) and G,
 -- the number of KEYS before the global keys:
 --   user_keys_declared.lua  the first 8 KEYS are the user's keys (G = 8);
 --   user_keys_of_token.lua  the first KEY is a token key and the user is the token's (G = 1);
@@ -33,16 +33,15 @@ local today, today_iso = ARGV[5], ARGV[6]
 local HEADER, PER_EVENT = 6, 7
 local trending_triples = {}
 
--- the weight of a paper from the user's state: min(opens, cap) * WEIGHT_OPEN, plus
--- WEIGHT_SAVE if saved; none while dismissed
-local function refresh_weight(paper_id)
-  local w = 0
-  if not redis.call('ZSCORE', dismissed, paper_id) then
-    local n_opens = tonumber(redis.call('HGET', opens, paper_id) or '0')
-    w = math.min(n_opens, OPEN_CAP) * WEIGHT_OPEN
-    if redis.call('ZSCORE', saved, paper_id) then
-      w = w + WEIGHT_SAVE
-    end
+-- The weights hold, for each paper that is not dismissed, min(opens, cap) * WEIGHT_OPEN plus
+-- WEIGHT_SAVE if saved (no field while dismissed or 0). Each branch below writes a weight
+-- only when what it depends on changed: a repeated save, unsave or dismissal reads less and
+-- writes nothing.
+local function set_weight(paper_id, is_saved)
+  local w = math.min(tonumber(redis.call('HGET', opens, paper_id) or '0'), OPEN_CAP)
+    * WEIGHT_OPEN
+  if is_saved then
+    w = w + WEIGHT_SAVE
   end
   if w > 0 then
     redis.call('HSET', weights, paper_id, tostring(w))
@@ -89,7 +88,10 @@ for i = 0, n - 1 do
       effect = 'open'
     elseif kind == 'dismiss' then
       local before = redis.call('ZSCORE', dismissed, paper_id)
-      if (not before) or ts > tonumber(before) then
+      if not before then
+        redis.call('ZADD', dismissed, ts_ms, paper_id)
+        redis.call('HDEL', weights, paper_id)
+      elseif ts > tonumber(before) then
         redis.call('ZADD', dismissed, ts_ms, paper_id)
       end
       effect = 'dismissed'
@@ -104,7 +106,10 @@ for i = 0, n - 1 do
       if ts < prev_ts then
         effect = 'stale'
       else
-        redis.call('HSET', savestate, paper_id, ts_ms .. '|' .. kind)
+        local state = ts_ms .. '|' .. kind
+        if state ~= previous then
+          redis.call('HSET', savestate, paper_id, state)
+        end
         if kind == 'save' then
           -- saved_at (and the trending weight) belong to the save that started the
           -- current saved period; a repeated save only moves the save state's time
@@ -113,23 +118,27 @@ for i = 0, n - 1 do
           end
           -- a save made after a dismissal takes the dismissal back
           local dismissed_at = redis.call('ZSCORE', dismissed, paper_id)
-          if dismissed_at and ts >= tonumber(dismissed_at) then
+          local still_dismissed = dismissed_at and ts < tonumber(dismissed_at)
+          if dismissed_at and not still_dismissed then
             redis.call('ZREM', dismissed, paper_id)
+          end
+          if not still_dismissed and (prev_kind ~= 'save' or dismissed_at) then
+            set_weight(paper_id, true)
           end
           if prev_kind == 'save' then effect = 'kept' else effect = 'saved' end
         else
           local saved_at = redis.call('ZSCORE', saved, paper_id)
           if prev_kind == 'save' and saved_at then
             redis.call('ZREM', saved, paper_id)
+            if not redis.call('ZSCORE', dismissed, paper_id) then
+              set_weight(paper_id, false)
+            end
             effect = 'unsaved:' .. saved_at
           else
             effect = 'kept'
           end
         end
       end
-    end
-    if effect ~= 'open' and effect ~= 'stale' then
-      refresh_weight(paper_id)
     end
   end
   effects[#effects + 1] = effect
