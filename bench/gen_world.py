@@ -43,6 +43,7 @@ import redis
 
 from backend import keys
 from backend.config import load_config
+from backend.embedded import tuned_redis_args
 from backend.store import Store, day_number
 
 SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "ta", "vi", "so", "pe", "du", "ga", "li", "mo",
@@ -73,7 +74,7 @@ def private_redis(directory: Path, dbfilename: str | None = None, port: int | No
     args = [shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1",
             "--port", str(port), "--save", "", "--appendonly", "no",
             "--dir", str(directory), "--dbfilename", dbfilename or f"unused-{port}.rdb",
-            "--protected-mode", "yes", "--loglevel", "warning"]
+            "--protected-mode", "yes", "--loglevel", "warning", *tuned_redis_args()]
     if maxmemory:
         args += ["--maxmemory", maxmemory]
     started = time.perf_counter()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from backend.embedded import EmbeddedRedis, redis_url_for
+from backend.embedded import TUNED_REDIS_SETTINGS, EmbeddedRedis, redis_url_for
 from tests.redis_server import free_port
 
 
@@ -45,6 +45,8 @@ def test_starts_on_a_unix_socket_with_aof_in_the_data_dir(data_dir):
         assert client.ping()
         assert client.config_get("port") == {"port": "0"}
         assert client.config_get("appendonly") == {"appendonly": "yes"}
+        for name, value in TUNED_REDIS_SETTINGS.items():
+            assert client.config_get(name) == {name: value}
         redis_dir = Path(client.config_get("dir")["dir"]).resolve()
         assert redis_dir.is_relative_to(data_dir.resolve())
         socket_path = Path(url[len("unix://"):].split("?")[0])

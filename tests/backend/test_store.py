@@ -314,3 +314,15 @@ def test_model_pointer_and_ping(store):
     assert store.current_model_version() == "20241203-1"
     assert store.ping()
 
+
+
+def test_settings_differing_from_names_what_the_server_has_otherwise(store, redis_client):
+    name = "hash-max-ziplist-entries"
+    original = redis_client.config_get(name)[name]
+    try:
+        redis_client.config_set(name, "512")
+        assert store.settings_differing_from({name: "128"}) == {name: "512"}
+        redis_client.config_set(name, "128")
+        assert store.settings_differing_from({name: "128"}) == {}
+    finally:
+        redis_client.config_set(name, original)
