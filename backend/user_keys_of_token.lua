@@ -10,11 +10,7 @@
 local W = tonumber(ARGV[#ARGV])
 local G = 1 + W
 local token_hash_at = #ARGV - 1 - 2 * W
-local limits = {}
-for j = 1, 2 * W do
-  limits[j] = ARGV[token_hash_at + j]
-end
-local exceeded = hit_windows(KEYS, 2, W, limits)
+local exceeded = hit_windows(KEYS, 2, W, ARGV, token_hash_at + 1)
 if exceeded then
   return redis.error_reply(exceeded)
 end
@@ -26,8 +22,9 @@ end
 -- No check that the user exists: Store.delete_user removes the token record first, so a
 -- record found here belongs to a user whose keys are all there.
 local user_prefix = USER_KEY_PREFIX .. string.sub(record, 1, sep - 1)
-local meta, events, eids, savestate, saved, dismissed, opens, weights =
-  user_prefix .. USER_KEY_SUFFIXES[1], user_prefix .. USER_KEY_SUFFIXES[2],
-  user_prefix .. USER_KEY_SUFFIXES[3], user_prefix .. USER_KEY_SUFFIXES[4],
-  user_prefix .. USER_KEY_SUFFIXES[5], user_prefix .. USER_KEY_SUFFIXES[6],
-  user_prefix .. USER_KEY_SUFFIXES[7], user_prefix .. USER_KEY_SUFFIXES[8]
+-- (meta is not needed here: the record proves the user)
+local events, eids, savestate, saved, dismissed, opens, weights =
+  user_prefix .. USER_KEY_SUFFIXES[2], user_prefix .. USER_KEY_SUFFIXES[3],
+  user_prefix .. USER_KEY_SUFFIXES[4], user_prefix .. USER_KEY_SUFFIXES[5],
+  user_prefix .. USER_KEY_SUFFIXES[6], user_prefix .. USER_KEY_SUFFIXES[7],
+  user_prefix .. USER_KEY_SUFFIXES[8]
