@@ -89,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--redis", action="store_true",
                         help="also count the instructions of Redis (run under callgrind)")
+    parser.add_argument("--keep", metavar="DIR",
+                        help="write callgrind's profiles to DIR and keep them (callgrind_annotate)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -98,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
 
-    out = tempfile.mkdtemp(prefix="paperfeed-icount-")
+    out = args.keep or tempfile.mkdtemp(prefix="paperfeed-icount-")
+    os.makedirs(out, exist_ok=True)
     counts: dict[str, dict[str, float]] = {kind: {} for kind in KINDS}
     with contextlib.ExitStack() as stack:
         env = dict(os.environ)
@@ -136,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             worker.stdin.flush()
         if worker.wait() != 0:
             raise RuntimeError(f"the measured process exited with {worker.returncode}")
-    shutil.rmtree(out, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(out, ignore_errors=True)
 
     print(f"{args.scenario}: thousands of instructions per request ({args.requests} measured "
           f"after {args.warmup} unmeasured, {args.users} users)")
