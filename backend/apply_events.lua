@@ -1,21 +1,21 @@
 -- Apply a batch of one user's events atomically.
 --
 -- Prepended by one of two prologues, which define the user's keys (events, eids, savestate,
--- saved, dismissed, opens, weights: keys.USER_PARTS order after meta, one hash slot) and G,
--- the number of KEYS before the global keys:
---   user_keys_declared.lua  the first 8 KEYS are the user's keys (G = 8);
---   user_keys_of_token.lua  the first KEY is a token key and the user is the token's (G = 1);
+-- saved, dismissed, opens, weights: keys.USER_PARTS order after meta, one hash slot):
+--   user_keys_declared.lua  the KEYS are the user's 8 keys;
+--   user_keys_of_token.lua  KEYS[1] is a token key and the user is the token's;
 --                           a single Redis only (the user's keys are not declared).
--- KEYS after G, in global mode: trending scores, trending epoch, papers by day, then one
---       catalogue key per event (in event order)
--- ARGV: stream_min_id_ms, eid_min_ms, n_events, now_ms, today (day number), today (ISO
---       date), then 7 values per event: id, type, paper_id, ts_ms, ts_iso, source, title
---       ("" if none), then what the prologue reads (see there)
+-- ARGV: n_events, now_ms, today (day number), today (ISO date), then 7 values per event:
+--       id, type, paper_id, ts_ms, ts_iso, source, title ("" if none), then what the
+--       prologue reads (see there)
 -- Constants (the store's settings, bound before the script by Store; see
 -- backend/store.py, script_constants): WEIGHT_OPEN (and as text, WEIGHT_OPEN_TEXT),
 --       OPEN_CAP, WEIGHT_SAVE, TRENDING_WEIGHT_OPEN, TRENDING_WEIGHT_SAVE, HALF_LIFE_S,
---       DEFAULT_EPOCH_S, and GLOBAL: also update trending and seed the catalogue, in this
---       same atomic script (single Redis); false: the caller does it (Redis Cluster)
+--       DEFAULT_EPOCH_S, RETENTION_MS (of the event log), EVENT_ID_MEMORY_MS, and GLOBAL:
+--       also update trending and seed the catalogue, in this same atomic script (single
+--       Redis, where a script may use keys it does not declare: TRENDING_KEY,
+--       TRENDING_EPOCH_KEY, PAPERS_BY_DAY_KEY, PAPER_KEY_PREFIX .. paper id); false: the
+--       caller does it (Redis Cluster)
 -- Returns one effect per event:
 --   "dup"            the event id was applied before: nothing changed
 --   "open"           an open was recorded
@@ -27,10 +27,12 @@
 -- or an error "NOUSER" (declared prologue) when the user no longer exists (deleted
 -- meanwhile), or "NOTOKEN" (token prologue) when the token is unknown.
 
-local stream_min_id = ARGV[1]
-local n = tonumber(ARGV[3])
-local today, today_iso = ARGV[5], ARGV[6]
-local HEADER, PER_EVENT = 6, 7
+local n = tonumber(ARGV[1])
+local now_ms = tonumber(ARGV[2])
+local today, today_iso = ARGV[3], ARGV[4]
+local HEADER, PER_EVENT = 4, 7
+-- whole numbers below 2^53: exact as Lua numbers, printed without exponent by %d
+local stream_min_id = string.format('%d', now_ms - RETENTION_MS)
 local trending_triples = {}
 
 -- The weights hold, for each paper that is not dismissed, min(opens, cap) * WEIGHT_OPEN plus
@@ -61,15 +63,14 @@ for i = 0, n - 1 do
   if GLOBAL then
     -- seed the catalogue with papers seen first through events (idempotent): a paper
     -- without a day yet is new, and its day and first_seen date are today
-    local paper_key = KEYS[G + 4 + i]
     if not seeded[paper_id] then
       seeded[paper_id] = true
-      if redis.call('ZADD', KEYS[G + 3], 'NX', today, paper_id) == 1 then
-        redis.call('HSETNX', paper_key, 'first_seen', today_iso)
+      if redis.call('ZADD', PAPERS_BY_DAY_KEY, 'NX', today, paper_id) == 1 then
+        redis.call('HSETNX', PAPER_KEY_PREFIX .. paper_id, 'first_seen', today_iso)
       end
     end
     if ARGV[base + 7] ~= '' then
-      redis.call('HSETNX', paper_key, 'title', ARGV[base + 7])
+      redis.call('HSETNX', PAPER_KEY_PREFIX .. paper_id, 'title', ARGV[base + 7])
     end
   end
   local effect
@@ -160,9 +161,10 @@ for i = 0, n - 1 do
 end
 
 if GLOBAL and #trending_triples > 0 then
-  add_trending(KEYS[G + 1], KEYS[G + 2], HALF_LIFE_S, tonumber(ARGV[4]) / 1000, DEFAULT_EPOCH_S,
+  add_trending(TRENDING_KEY, TRENDING_EPOCH_KEY, HALF_LIFE_S, now_ms / 1000, DEFAULT_EPOCH_S,
                trending_triples)
 end
 
-redis.call('ZREMRANGEBYSCORE', eids, '-inf', '(' .. ARGV[2])
+redis.call('ZREMRANGEBYSCORE', eids, '-inf',
+  string.format('(%d', now_ms - EVENT_ID_MEMORY_MS))
 return effects

@@ -82,6 +82,11 @@ def paper(paper_id: str) -> str:
     return PAPER.format(paper_id=paper_id)
 
 
+def paper_prefix() -> str:
+    """``prefix`` with ``prefix + paper_id == paper(paper_id)`` (for scripts)."""
+    return paper("\0").partition("\0")[0]
+
+
 def lock(name: str) -> str:
     """Key of a named lock."""
     return LOCK.format(name=name)

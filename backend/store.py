@@ -194,7 +194,14 @@ def script_constants(settings: dict[str, Any], global_in_script: bool) -> str:
         "TRENDING_WEIGHT_SAVE": float(settings["TRENDING_WEIGHT_SAVE"]),
         "HALF_LIFE_S": half_life_seconds(settings),
         "DEFAULT_EPOCH_S": TRENDING_EPOCH.timestamp(),
+        "RETENTION_MS": round(float(settings["EVENT_RETENTION_DAYS"]) * 86_400_000),
+        "EVENT_ID_MEMORY_MS": round(EVENT_ID_MEMORY.total_seconds() * 1000),
         "GLOBAL": global_in_script,
+        # the global keys (single Redis only, where the script may use undeclared keys)
+        "TRENDING_KEY": keys.TRENDING,
+        "TRENDING_EPOCH_KEY": keys.TRENDING_EPOCH,
+        "PAPERS_BY_DAY_KEY": keys.PAPERS_BY_DAY,
+        "PAPER_KEY_PREFIX": keys.paper_prefix(),
         # a user's key is USER_KEY_PREFIX .. user id .. its part's suffix (keys.USER_PARTS)
         "USER_KEY_PREFIX": keys.user_template(keys.USER_PARTS[0])[0],
         "USER_KEY_SUFFIXES": [keys.user_template(part)[1] for part in keys.USER_PARTS],
@@ -310,17 +317,14 @@ class Store:
         ids) is one atomic script; on a single Redis the same script also updates the global
         trending score and seeds the catalogue, on Redis Cluster a pipeline follows.
         """
-        in_script = self._global_in_script
-        script_keys = keys.user_state_keys(user_id)
-        if in_script:
-            script_keys += self._global_keys(events)
         try:
-            effects = self._apply_events(keys=script_keys, args=self._event_args(events, now))
+            effects = self._apply_events(keys=keys.user_state_keys(user_id),
+                                         args=self._event_args(events, now))
         except redis.ResponseError as error:
             if "NOUSER" in str(error):
                 raise UserGone(user_id) from None
             raise
-        if not in_script:
+        if not self._global_in_script:
             self._update_aggregates(events, effects, now)
         return _event_result(effects)
 
@@ -356,8 +360,7 @@ class Store:
         for window in windows:
             args += [window.amount, window.seconds]
         args.append(len(windows))
-        script_keys = [keys.token(token_hash), *(w.key for w in windows),
-                       *self._global_keys(events)]
+        script_keys = [keys.token(token_hash), *(w.key for w in windows)]
         try:
             effects = self._run_script(self._apply_events_of_token, script_keys, args)
         except redis.ResponseError as error:
@@ -401,23 +404,15 @@ class Store:
                 raise limited from None
             raise
 
-    def _event_args(self, events: Sequence[Event], now: datetime) -> list[Any]:
+    @staticmethod
+    def _event_args(events: Sequence[Event], now: datetime) -> list[Any]:
         """ARGV of apply_events.lua (its header, then 7 values per event)."""
-        retention = timedelta(days=float(self.settings["EVENT_RETENTION_DAYS"]))
         today = now.date()
-        # now in ms, an int: cheaper to send than a float (its shortest repr)
-        args: list[Any] = [to_ms(now - retention), to_ms(now - EVENT_ID_MEMORY), len(events),
-                           to_ms(now), day_number(today), today.isoformat()]
+        args: list[Any] = [len(events), to_ms(now), day_number(today), today.isoformat()]
         for event in events:
             args += [event.id, event.type, event.paper_id, to_ms(event.ts),
                      event.ts.isoformat(), event.source or "", event.title or ""]
         return args
-
-    @staticmethod
-    def _global_keys(events: Sequence[Event]) -> list[str]:
-        """The global KEYS of apply_events.lua (trending, catalogue), single Redis only."""
-        return [keys.TRENDING, keys.TRENDING_EPOCH, keys.PAPERS_BY_DAY,
-                *(keys.paper(event.paper_id) for event in events)]
 
     def _update_aggregates(self, events: Sequence[Event], effects: Sequence[str],
                            now: datetime) -> None:

@@ -8,7 +8,6 @@
 -- then W. The record "<user id>:<token hash>" was found by the hash; it must carry the same
 -- hash. The windows are counted first, whether the token is known or not.
 local W = tonumber(ARGV[#ARGV])
-local G = 1 + W
 local token_hash_at = #ARGV - 1 - 2 * W
 local exceeded = hit_windows(KEYS, 2, W, ARGV, token_hash_at + 1)
 if exceeded then

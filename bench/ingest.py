@@ -149,8 +149,11 @@ def main(argv: list[str] | None = None) -> int:
                         default="wrk" if shutil.which("wrk") else "python")
     parser.add_argument("--no-rate-limits", dest="rate_limits", action="store_false",
                         help="disable the rate limits (default: on, with limits too high to hit)")
+    parser.add_argument("--scenario", action="append", choices=[name for name, *_ in SCENARIOS],
+                        help="run only this scenario (repeat for several; default: all)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
+    scenarios = [s for s in SCENARIOS if not args.scenario or s[0] in args.scenario]
 
     papers = demo_paper_ids()
     kinds = [k for k, skip in (("baseline", args.no_baseline), ("paperfeed", args.baseline))
@@ -159,23 +162,25 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.rounds} round(s), best round kept", flush=True)
     runs: dict[str, dict[str, Result]] = {kind: {} for kind in kinds}
     # paperfeed / baseline of each round's back-to-back pair, per scenario
-    paired: dict[str, list[float]] = {name: [] for name, *_ in SCENARIOS}
+    paired: dict[str, list[float]] = {name: [] for name, *_ in scenarios}
     # server CPU (gunicorn workers + Redis) per request, per scenario and kind, every round
     cpu_ms: dict[str, dict[str, list[float]]] = {
-        kind: {name: [] for name, *_ in SCENARIOS} for kind in kinds}
+        kind: {name: [] for name, *_ in scenarios} for kind in kinds}
     with ExitStack() as stack:
         services = {kind: stack.enter_context(service(kind, args)) for kind in kinds}
         # Interleave baseline and paperfeed per scenario so both see the same background
         # load; keep each one's best round.
         for round_number in range(args.rounds):
-            for scenario in SCENARIOS:
+            for scenario in scenarios:
                 name, _, _, batch = scenario
                 pair = {}
                 for kind in kinds:
                     base, tokens, pids = services[kind]
-                    cpu_before = cpu_seconds(pids)
+                    redis_before, gunicorn_before = cpu_seconds(pids[:1]), cpu_seconds(pids[1:])
                     result = pair[kind] = measure(base, tokens, papers, scenario, args)
-                    per_request = (cpu_seconds(pids) - cpu_before) * 1000 / max(1, result.requests)
+                    per_ms = 1000 / max(1, result.requests)
+                    redis_ms = (cpu_seconds(pids[:1]) - redis_before) * per_ms
+                    per_request = redis_ms + (cpu_seconds(pids[1:]) - gunicorn_before) * per_ms
                     cpu_ms[kind][name].append(per_request)
                     best = runs[kind].get(name)
                     if best is None or result.rps > best.rps:
@@ -183,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
                     events = f"{result.rps * batch:9.0f} events/s" if batch else " " * 18
                     print(f"  [{round_number + 1}] {kind:<9} {name:<9} {result.rps:8.0f} req/s "
                           f"{events}  p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:7.2f} ms"
-                          f"  errors {result.errors}  server CPU {per_request:.3f} ms/req",
+                          f"  errors {result.errors}  server CPU {per_request:.3f} ms/req"
+                          f" (Redis {redis_ms:.3f})",
                           flush=True)
                 if len(pair) == 2 and pair["baseline"].rps:
                     paired[name].append(pair["paperfeed"].rps / pair["baseline"].rps)
@@ -197,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
               "adds to it)")
         print(f"{'scenario':<10}{'baseline':>14}{'paperfeed':>14}{'ratio':>8}{'paired':>8}"
               f"{'cpu':>7}{'cpu min':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>16}")
-        for name, _, _, batch in SCENARIOS:
+        for name, _, _, batch in scenarios:
             base, real = runs["baseline"][name], runs["paperfeed"][name]
             scale = batch or 1
             unit = "ev/s" if batch else "req/s"
