@@ -1,11 +1,12 @@
 -- Apply a batch of one user's events atomically.
 --
 -- Prepended by one of two prologues, which define the user's keys (events, eids, savestate,
--- saved, dismissed, opens, weights: keys.USER_PARTS order after meta, one hash slot):
+-- saved, dismissed, opens, weights: keys.USER_PARTS order after meta, one hash slot) and
+-- ARGV_TAIL, the number of ARGV after the events:
 --   user_keys_declared.lua  the KEYS are the user's 8 keys;
 --   user_keys_of_token.lua  KEYS[1] is a token key and the user is the token's;
 --                           a single Redis only (the user's keys are not declared).
--- ARGV: n_events, now_ms, today (day number), today (ISO date), then 7 values per event:
+-- ARGV: now_ms, today (ISO date, UTC), then 7 values per event:
 --       id, type, paper_id, ts_ms, ts_iso, source, title ("" if none), then what the
 --       prologue reads (see there)
 -- Constants (the store's settings, bound before the script by Store; see
@@ -27,11 +28,12 @@
 -- or an error "NOUSER" (declared prologue) when the user no longer exists (deleted
 -- meanwhile), or "NOTOKEN" (token prologue) when the token is unknown.
 
-local n = tonumber(ARGV[1])
-local now_ms = tonumber(ARGV[2])
-local today, today_iso = ARGV[3], ARGV[4]
-local HEADER, PER_EVENT = 4, 7
+local HEADER, PER_EVENT = 2, 7
+local n = (#ARGV - HEADER - ARGV_TAIL) / PER_EVENT
+local now_ms = tonumber(ARGV[1])
+local today_iso = ARGV[2]
 -- whole numbers below 2^53: exact as Lua numbers, printed without exponent by %d
+local today = string.format('%d', math.floor(now_ms / 86400000))  -- days since 1970-01-01
 local stream_min_id = string.format('%d', now_ms - RETENTION_MS)
 local trending_triples = {}
 

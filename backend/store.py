@@ -359,7 +359,6 @@ class Store:
         args.append(token_hash)
         for window in windows:
             args += [window.amount, window.seconds]
-        args.append(len(windows))
         script_keys = [keys.token(token_hash), *(w.key for w in windows)]
         try:
             effects = self._run_script(self._apply_events_of_token, script_keys, args)
@@ -407,8 +406,8 @@ class Store:
     @staticmethod
     def _event_args(events: Sequence[Event], now: datetime) -> list[Any]:
         """ARGV of apply_events.lua (its header, then 7 values per event)."""
-        today = now.date()
-        args: list[Any] = [len(events), to_ms(now), day_number(today), today.isoformat()]
+        # today is a UTC day, as the script's day number of now_ms
+        args: list[Any] = [to_ms(now), now.astimezone(UTC).date().isoformat()]
         for event in events:
             args += [event.id, event.type, event.paper_id, to_ms(event.ts),
                      event.ts.isoformat(), event.source or "", event.title or ""]

@@ -3,12 +3,14 @@
 -- slot). Needs rate_windows.lua and the store's constants (USER_KEY_PREFIX,
 -- USER_KEY_SUFFIXES) before it.
 --
--- KEYS[1]: the token key; KEYS[2 .. W + 1]: the rate-limit windows' counters.
--- The last ARGV (after the events): the token's hash, amount and seconds of each window,
--- then W. The record "<user id>:<token hash>" was found by the hash; it must carry the same
--- hash. The windows are counted first, whether the token is known or not.
-local W = tonumber(ARGV[#ARGV])
-local token_hash_at = #ARGV - 1 - 2 * W
+-- KEYS[1]: the token key; KEYS[2 .. W + 1]: the W rate-limit windows' counters.
+-- The last ARGV (after the events): the token's hash, then amount and seconds of each
+-- window (ARGV_TAIL values in all). The record "<user id>:<token hash>" was found by the
+-- hash; it must carry the same hash. The windows are counted first, whether the token is
+-- known or not.
+local W = #KEYS - 1
+local ARGV_TAIL = 1 + 2 * W
+local token_hash_at = #ARGV - 2 * W
 local exceeded = hit_windows(KEYS, 2, W, ARGV, token_hash_at + 1)
 if exceeded then
   return redis.error_reply(exceeded)
