@@ -39,12 +39,16 @@ def free_port() -> int:
 
 @contextmanager
 def running_redis(extra_args: tuple[str, ...] = ()) -> Iterator[str]:
-    """Run a private redis-server on loopback and yield its URL."""
+    """Run a private redis-server on loopback, with the settings paperfeed's embedded Redis
+    runs with, and yield its URL."""
+    from backend.embedded import tuned_redis_args
+
     directory = tempfile.mkdtemp(prefix="paperfeed-test-redis-")
     port = free_port()
     process = subprocess.Popen(
         [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
-         "--dir", directory, "--save", "", "--appendonly", "no", *extra_args],
+         "--dir", directory, "--save", "", "--appendonly", "no",
+         *tuned_redis_args(), *extra_args],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"
