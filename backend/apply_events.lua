@@ -125,8 +125,11 @@ for i = 0, n - 1 do
           if dismissed_at and not still_dismissed then
             redis.call('ZREM', dismissed, paper_id)
           end
-          if not still_dismissed and (prev_kind ~= 'save' or dismissed_at) then
+          if not still_dismissed and prev_kind ~= 'save' then
             set_weight(paper_id, true)
+          elseif dismissed_at and not still_dismissed then
+            -- already saved: the weight comes back with the dismissal taken back
+            set_weight(paper_id, redis.call('ZSCORE', saved, paper_id) ~= false)
           end
           if prev_kind == 'save' then effect = 'kept' else effect = 'saved' end
         else

@@ -418,7 +418,8 @@ class Store:
         """The global part of applying events, on Redis Cluster (see apply_events.lua)."""
         s = self.settings
         pipe = self.client.pipeline(transaction=False)
-        today = day_number(now.date())
+        today_utc = now.astimezone(UTC).date()  # as in the script path
+        today = day_number(today_utc)
         trending: list[Any] = []
         # Seed the catalogue with papers seen first through events (idempotent): a paper
         # without a day yet is new, and its day and first_seen date are today.
@@ -442,7 +443,7 @@ class Store:
         if new_papers:
             pipe = self.client.pipeline(transaction=False)
             for paper_id in new_papers:
-                pipe.hsetnx(keys.paper(paper_id), "first_seen", now.date().isoformat())
+                pipe.hsetnx(keys.paper(paper_id), "first_seen", today_utc.isoformat())
             pipe.execute()
         if trending:  # scripts cannot run inside a cluster pipeline
             self._add_trending(keys=[keys.TRENDING, keys.TRENDING_EPOCH], args=trending_args)
