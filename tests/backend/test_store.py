@@ -315,7 +315,6 @@ def test_model_pointer_and_ping(store):
     assert store.ping()
 
 
-
 def test_settings_differing_from_names_what_the_server_has_otherwise(store, redis_client):
     name = "hash-max-ziplist-entries"
     original = redis_client.config_get(name)[name]
