@@ -121,13 +121,15 @@ for i = 0, n - 1 do
           end
           -- a save made after a dismissal takes the dismissal back
           local dismissed_at = redis.call('ZSCORE', dismissed, paper_id)
-          local still_dismissed = dismissed_at and ts < tonumber(dismissed_at)
-          if dismissed_at and not still_dismissed then
+          local takes_back = dismissed_at and ts >= tonumber(dismissed_at)
+          if takes_back then
             redis.call('ZREM', dismissed, paper_id)
           end
-          if not still_dismissed and prev_kind ~= 'save' then
-            set_weight(paper_id, true)
-          elseif dismissed_at and not still_dismissed then
+          if prev_kind ~= 'save' then
+            if takes_back or not dismissed_at then
+              set_weight(paper_id, true)
+            end
+          elseif takes_back then
             -- already saved: the weight comes back with the dismissal taken back
             set_weight(paper_id, redis.call('ZSCORE', saved, paper_id) ~= false)
           end
