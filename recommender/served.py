@@ -16,13 +16,11 @@ Components (raw k x n scores):
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-from .metrics import top_k
 from .model import zscore
 
 __all__ = ["COMPONENTS", "UNTRAINED_BLEND", "served_scores", "trending_scores", "Windows",
@@ -113,13 +111,13 @@ class Windows:
 
 def sample_windows(train: sp.csr_matrix, test: sp.csr_matrix, seed: int, size: int = 300,
                    max_relevant: int = 30, pool: np.ndarray | None = None,
-                   max_users: int | None = None) -> Windows:
+                   max_users: int | None = None, balanced: bool = True) -> Windows:
     """A window of ``size`` candidates for each user with held-out items in ``test``.
 
     The window holds up to ``max_relevant`` of the user's held-out items; the rest are drawn
-    at random, half from the items without any reader in ``train`` and half from the others
-    (so papers with and without readers compete, as in a day's Daily Papers), never among the
-    user's training items.
+    at random (``balanced``: half from the items without any reader in ``train`` and half
+    from the others, so papers with and without readers compete as in a day's Daily Papers;
+    otherwise uniformly from ``pool``), never among the user's training items.
 
     Parameters
     ----------
@@ -139,7 +137,7 @@ def sample_windows(train: sp.csr_matrix, test: sp.csr_matrix, seed: int, size: i
     n_items = train.shape[1]
     pool = np.arange(n_items) if pool is None else np.asarray(pool)
     read = np.bincount(train.indices, minlength=n_items) > 0
-    pools = [pool[~read[pool]], pool[read[pool]]]
+    pools = [pool[~read[pool]], pool[read[pool]]] if balanced else [pool[:0], pool]
     users = np.flatnonzero(np.diff(test.indptr) > 0)
     if max_users is not None and len(users) > max_users:
         users = np.sort(rng.choice(users, size=max_users, replace=False))
@@ -152,7 +150,7 @@ def sample_windows(train: sp.csr_matrix, test: sp.csr_matrix, seed: int, size: i
         own = np.concatenate([train.indices[train.indptr[user]:train.indptr[user + 1]],
                               test.indices[test.indptr[user]:test.indptr[user + 1]]])
         wanted = size - len(positives)
-        negatives = []
+        negatives: list[np.ndarray] = []
         for j, candidates in enumerate(pools):
             share = wanted // 2 if j == 0 else wanted - sum(map(len, negatives))
             negatives.append(_draw(rng, candidates, own, share))
@@ -206,15 +204,25 @@ def window_components(model, rows_of_users: sp.csr_matrix, windows: Windows,
 
 def window_metrics(scores: np.ndarray, relevant: np.ndarray) -> dict[str, np.ndarray]:
     """Per-user nDCG@10 and R@50 of scores over windows (binary relevance; ties: the earlier
-    candidate first)."""
-    k = min(RECALL_AT, scores.shape[1])
-    top = top_k(scores, k)
-    hits = np.take_along_axis(relevant, top, axis=1)
-    n_relevant = relevant.sum(axis=1)
+    candidate first, as :func:`recommender.metrics.top_k`).
+
+    Only the ranks of the relevant candidates are computed (a window holds few of them), which
+    is what makes trying many blends cheap.
+    """
+    scores = np.asarray(scores)
+    rows, cols = np.nonzero(relevant)
+    k, size = relevant.shape
+    own = scores[rows, cols][:, None]
+    row_scores = scores[rows]
+    rank = (row_scores > own).sum(axis=1) + (
+        (row_scores == own) & (np.arange(size) < cols[:, None])).sum(axis=1)
+    n_relevant = np.bincount(rows, minlength=k)
+    gain = np.where(rank < NDCG_AT, 1.0 / np.log2(rank + 2.0), 0.0)
     discount = 1.0 / np.log2(np.arange(2, NDCG_AT + 2))
     ideal = np.cumsum(discount)[np.minimum(np.maximum(n_relevant, 1), NDCG_AT) - 1]
-    ndcg = (hits[:, :NDCG_AT] * discount[:hits[:, :NDCG_AT].shape[1]]).sum(axis=1) / ideal
-    recall = hits.sum(axis=1) / np.maximum(n_relevant, 1)
+    ndcg = np.bincount(rows, weights=gain, minlength=k) / ideal
+    recall = np.bincount(rows, weights=(rank < RECALL_AT).astype(np.float64), minlength=k) / (
+        np.maximum(n_relevant, 1))
     return {f"nDCG@{NDCG_AT}": ndcg, f"R@{RECALL_AT}": recall}
 
 
@@ -236,11 +244,11 @@ def standardise(components: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: zscore(values).astype(np.float32) for name, values in components.items()}
 
 
-#: Weights tried per component when a blend is chosen on validation windows (scale does not
-#: matter: the best of every combination is kept).
+#: Weights tried per component when a blend is chosen on validation windows (only their
+#: ratios matter).
 BLEND_GRID: dict[str, tuple[float, ...]] = {
-    "als": (0.0, 0.25, 0.5, 1.0),
-    "content": (0.0, 0.25, 0.5, 1.0),
+    "als": (0.0, 0.25, 0.5, 1.0, 2.0),
+    "content": (0.0, 0.25, 0.5, 1.0, 2.0),
     "nearest": (0.0, 0.25, 0.5),
     "trending": (0.0, 0.1, 0.25, 0.5),
 }
@@ -252,22 +260,36 @@ def objective(metrics: dict[str, np.ndarray]) -> float:
 
 
 def choose_blend(standardised: dict[str, np.ndarray], relevant: np.ndarray,
-                 grid: dict[str, tuple[float, ...]] | None = None
+                 grid: dict[str, tuple[float, ...]] | None = None, rounds: int = 3
                  ) -> tuple[dict[str, float], float]:
-    """The grid blend with the best :func:`objective` on these windows, and its value.
+    """A blend of grid weights with the best :func:`objective` on these windows, and its value.
 
-    Ties go to the earlier combination of the grid (fewer, smaller weights first).
+    Coordinate ascent: start from the best component alone, then move one weight at a time
+    to the grid value that helps most, for at most ``rounds`` passes (a few dozen blends
+    scored instead of the whole grid). Weights are scaled so the largest is 1.
     """
     grid = {name: values for name, values in (grid or BLEND_GRID).items()
             if name in standardised}
-    best: tuple[float, dict[str, float]] = (-np.inf, {})
+    scored: dict[tuple[float, ...], float] = {}
     names = list(grid)
-    for combo in itertools.product(*(grid[name] for name in names)):
-        if not any(combo):
-            continue
-        weights = dict(zip(names, combo, strict=True))
-        value = objective(blend_metrics(standardised, relevant, weights))
-        if value > best[0] + 1e-12:
-            best = (value, weights)
-    top = max(best[1].values())
-    return {name: round(w / top, 4) for name, w in best[1].items()}, best[0]
+
+    def value(weights: tuple[float, ...]) -> float:
+        if weights not in scored:
+            scored[weights] = (objective(blend_metrics(
+                standardised, relevant, dict(zip(names, weights, strict=True))))
+                if any(weights) else -np.inf)
+        return scored[weights]
+
+    singles = [tuple(1.0 if other == name else 0.0 for other in names) for name in names]
+    best = max(singles, key=value)
+    for _ in range(rounds):
+        improved = False
+        for j, name in enumerate(names):
+            for weight in grid[name]:
+                trial = best[:j] + (weight,) + best[j + 1:]
+                if value(trial) > value(best) + 1e-9:
+                    best, improved = trial, True
+        if not improved:
+            break
+    top = max(best)
+    return {name: round(w / top, 4) for name, w in zip(names, best, strict=True)}, value(best)
