@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+import recommender
+
 from . import served
-from .model import train
 
 __all__ = ["ValidationSlice", "time_split", "Adapted", "adapt", "served_figures", "gate",
            "ALS_CANDIDATES", "GATE_TOLERANCE"]
@@ -179,14 +180,15 @@ def adapt(split: ValidationSlice, item_features: sp.csr_matrix | None,
 
     tried = []
     for overrides in candidates:
-        model = train(split.train, item_features, {**params, **CANDIDATE_FIT, **overrides})
+        model = recommender.train(split.train, item_features,
+                                  {**params, **CANDIDATE_FIT, **overrides})
         blend, value = served.choose_blend(components(model, split.choose),
                                            split.choose.relevant)
         tried.append({"params": overrides, "blend": blend, "objective": value})
         progress(f"candidate {overrides or 'defaults'}: objective {value:.4f}")
     best = max(range(len(tried)), key=lambda j: (tried[j]["objective"], -j))
     chosen = {**params, **candidates[best]}
-    model = train(split.train, item_features, chosen)
+    model = recommender.train(split.train, item_features, chosen)
     blend, _ = served.choose_blend(components(model, split.choose), split.choose.relevant)
     check_components = components(model, split.check)
     blends = {"hybrid": blend, "untrained": served.UNTRAINED_BLEND,
