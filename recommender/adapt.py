@@ -41,6 +41,8 @@ ALS_CANDIDATES: tuple[dict[str, Any], ...] = (
 #: Candidates are compared with one ALS fit of fewer iterations (the published model is then
 #: fitted once with the chosen settings and the model's own sizes).
 CANDIDATE_FIT: dict[str, Any] = {"ensemble": 1, "iterations": 5}
+#: Multipliers of the factors of papers without readers tried on the validation windows.
+COLD_SCALES = (0.25, 0.5, 1.0, 1.5)
 #: A new model may score at most this fraction below the serving model (objective of
 #: :func:`recommender.served.objective`, nDCG@10 + R@50) and still be published: two fits
 #: of the same data differ by about that much.
@@ -189,12 +191,35 @@ def adapt(split: ValidationSlice, item_features: sp.csr_matrix | None,
     best = max(range(len(tried)), key=lambda j: (tried[j]["objective"], -j))
     chosen = {**params, **candidates[best]}
     model = recommender.train(split.train, item_features, chosen)
-    blend, _ = served.choose_blend(components(model, split.choose), split.choose.relevant)
+    scale, blend = choose_cold_scale(model, history, split.choose, trending)
+    model.scale_cold_items(scale)
+    progress(f"papers without readers: factors x {scale}; blend {blend}")
     check_components = components(model, split.check)
     blends = {"hybrid": blend, "untrained": served.UNTRAINED_BLEND,
               **{name: {name: 1.0} for name in check_components}}
     check = served_figures(check_components, split.check.relevant, blends)
     return Adapted(model, blend, dict(model.params), tried, check)
+
+
+def choose_cold_scale(model, history: sp.csr_matrix, windows: served.Windows,
+                      trending: np.ndarray) -> tuple[float, dict[str, float]]:
+    """The multiplier of :data:`COLD_SCALES` for the ALS scores of papers nobody has read
+    (and the blend that goes with it) that serves ``windows`` best.
+
+    Text-mapped factors and factors learned from readers live on different scales, and
+    z-scoring one window of both does not reconcile them: left alone, papers nobody has
+    read can out-score those that readers like this one saved.
+    """
+    raw = served.window_components(model, history[windows.users], windows, trending)
+    unread = model.readers(windows.items) == 0
+    best = (-np.inf, 1.0, {})
+    for scale in COLD_SCALES:
+        components = dict(raw)
+        components["als"] = raw["als"] * np.where(unread, np.float32(scale), np.float32(1.0))
+        blend, value = served.choose_blend(served.standardise(components), windows.relevant)
+        if value > best[0] + 1e-9:
+            best = (value, scale, blend)
+    return best[1], best[2]
 
 
 def gate(check: dict[str, dict[str, float]], current: dict[str, float] | None = None,

@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import served
+from .adapt import ValidationSlice, adapt
 from .datasets import Dataset, load_dataset, split_known, split_new
 from .metrics import top_k
 from .model import train
@@ -127,19 +128,21 @@ def run_served(train_ui: sp.csr_matrix, test_ui: sp.csr_matrix,
                item_features: sp.csr_matrix | None, seed: int, params: dict | None = None,
                exclude_items: np.ndarray | None = None, window: int = 300,
                progress=None) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, Any]]:
-    """The served protocol on one split: choose the blend on a validation split carved from
-    ``train_ui`` (what ``paperfeed train`` does on a store), then train on ``train_ui`` and
-    rank each test user's window.
+    """The served protocol on one split, with the model ``paperfeed train`` would publish.
 
-    The validation split holds out items and saves of ``train_ui`` only, and its windows
-    never contain ``exclude_items`` (the test split's held-out items), so nothing of the test
-    split is seen when choosing.
+    A validation split is carved from ``train_ui`` (:func:`split_served` again); on it
+    :func:`recommender.adapt.adapt` chooses the ALS settings, the scale of papers without
+    readers and the blend, and fits the model, as training does on a store. Each test user's
+    window is then ranked with that model from the user's whole ``train_ui`` row (serving
+    solves user vectors from all current interactions). Validation windows never contain
+    ``exclude_items`` (the test split's held-out papers), so nothing of the test split is
+    seen when choosing.
 
     Returns
     -------
     (results, choice)
-        model -> metric -> per-user values; ``choice``: the chosen blend and its validation
-        figures.
+        model -> metric -> per-user values; ``choice``: the chosen blend and settings with
+        their validation figures.
     """
     params = {**(params or {}), "random_state": seed}
     step = progress or (lambda fraction: None)
@@ -148,24 +151,21 @@ def run_served(train_ui: sp.csr_matrix, test_ui: sp.csr_matrix,
                         else np.zeros(0, dtype=np.int64))
     val_windows = served.sample_windows(val_train, val_test, seed + 100, window, pool=pool,
                                         max_users=3000)
-    model = train(val_train, item_features, params)
-    step(0.25)
-    val_comps = served.standardise(served.window_components(
-        model, val_train[val_windows.users], val_windows, served.trending_scores(val_train)))
-    weights, value = served.choose_blend(val_comps, val_windows.relevant)
-    choice = {"blend": weights, "validation": {
-        name: {metric: float(v.mean()) for metric, v in
-               served.blend_metrics(val_comps, val_windows.relevant, w).items()}
-        for name, w in {"hybrid": weights, **{c: {c: 1.0} for c in val_comps}}.items()}}
-    step(0.4)
-    model = train(train_ui, item_features, params)
-    step(0.75)
+    order = np.random.default_rng(seed + 100).permutation(len(val_windows.users))
+    half = len(order) // 2
+    split = ValidationSlice(val_train, val_test, val_windows.subset(np.sort(order[:half])),
+                            val_windows.subset(np.sort(order[half:])), -1, -1)
+    adapted = adapt(split, item_features, params,
+                    progress=lambda message: step(0.1))
+    step(0.7)
+    choice = {"blend": adapted.blend, "cold_scale": adapted.params.get("cold_scale", 1.0),
+              "candidates": adapted.candidates, "validation": adapted.check}
     windows = served.sample_windows(train_ui, test_ui, seed, window)
     comps = served.standardise(served.window_components(
-        model, train_ui[windows.users], windows, served.trending_scores(train_ui)))
+        adapted.model, train_ui[windows.users], windows, served.trending_scores(train_ui)))
     rng = np.random.default_rng(seed + 1000)
     blends = {"untrained": served.UNTRAINED_BLEND, **{c: {c: 1.0} for c in comps},
-              "hybrid": weights}
+              "hybrid": adapted.blend}
     results = {"random": served.window_metrics(rng.random(windows.items.shape), windows.relevant)}
     results.update({name: served.blend_metrics(comps, windows.relevant, w)
                     for name, w in blends.items()})

@@ -450,6 +450,34 @@ class HybridModel:
         self._extra_factors = np.vstack([self._extra_factors, factors])
         return ids
 
+    def readers(self, items: np.ndarray) -> np.ndarray:
+        """Number of training users who read each item (0 for items added after training)."""
+        items = np.asarray(items, dtype=np.int64)
+        out = np.zeros(items.shape, dtype=np.float32)
+        old = items < self.n_train_items
+        out[old] = np.asarray(self._a["popularity"])[items[old]]
+        return out
+
+    def scale_cold_items(self, factor: float) -> None:
+        """Multiply the factors of items without training readers (cold and added items, and
+        items added later) by ``factor``.
+
+        Their factors come from their text, not from readers; how loud they should be next
+        to papers readers chose is a property of the data, chosen on validation windows
+        (:func:`recommender.adapt.adapt`). The factor is kept in ``params["cold_scale"]``
+        (the saved arrays already include it).
+        """
+        factor = float(factor)
+        cold = np.asarray(self._a["popularity"]) == 0
+        for m in range(self.members):
+            factors = np.array(self._member(m, "item_factors"), dtype=np.float32)
+            factors[cold] *= factor
+            self._a[member_key("item_factors", m)] = factors
+            self._a[member_key("map_scale", m)] = np.asarray(self._member(m, "map_scale")) * factor
+        self._extra_factors = self._extra_factors * np.float32(factor)
+        self._candidate_factor_rows = None
+        self.params["cold_scale"] = float(self.params.get("cold_scale", 1.0)) * factor
+
     # ------------------------------------------------------------------ explanations
     def explain(self, user_row: sp.spmatrix, item: int, n: int = 3) -> dict[str, Any]:
         """Why ``item`` is recommended to this user.

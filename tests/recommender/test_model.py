@@ -381,3 +381,20 @@ def test_models_without_a_nearest_weight_skip_it(communities, fast_params, tmp_p
     old = recommender.load(str(tmp_path / "old"))
     assert "nearest" not in old.component_scores(ui[:2], items)
     np.testing.assert_allclose(old.score(ui[:2], items), model.score(ui[:2], items))
+
+
+def test_scale_cold_items_scales_unread_and_added_items_only(communities, fast_params):
+    ui, feats = communities
+    ui = ui.tolil()
+    ui[:, [3, 40]] = 0  # two items nobody read
+    ui = ui.tocsr()
+    model = recommender.train(ui, feats, fast_params)
+    added = model.add_items(feats[[5]])
+    items = np.array([3, 40, 7, 41, *added])
+    before = model.component_scores(ui[:6], items)["als"]
+    model.scale_cold_items(0.5)
+    after = model.component_scores(ui[:6], items)["als"]
+    np.testing.assert_allclose(after[:, [0, 1, 4]], 0.5 * before[:, [0, 1, 4]], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(after[:, [2, 3]], before[:, [2, 3]], rtol=1e-5)
+    np.testing.assert_array_equal(model.readers(items) == 0, [True, True, False, False, True])
+    assert model.params["cold_scale"] == 0.5
