@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import http
 from fnmatch import fnmatchcase
+from importlib import resources
 from typing import Any
 
-import swagger_ui_bundle
 from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 from backend import api as api_package
-from backend import limits
+from backend import home, limits
 from backend.errors import PROBLEM_MIME, register_error_handlers
 from backend.schemas import ProblemSchema
 
@@ -23,13 +23,16 @@ OPENAPI_SETTINGS = {
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "docs",
-    # Swagger UI is served from the installed swagger-ui-bundle package, not a CDN.
+    # Swagger UI 5 (reads OpenAPI 3.1) is served from the installed flask-swagger-ui package's
+    # files, not a CDN; no validator badge, which would call validator.swagger.io.
     "OPENAPI_SWAGGER_UI_URL": "/docs/static/",
+    "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
     "API_SPEC_OPTIONS": {
         "info": {"description": "Personalised Hugging Face Daily Papers. Errors are "
                                 "RFC 9457 application/problem+json."},
     },
 }
+SWAGGER_UI_FILES = str(resources.files("flask_swagger_ui") / "dist")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -70,10 +73,11 @@ def init_app(app: Flask) -> None:
     register_error_handlers(app)
     limits.init_app(app)
 
+    app.register_blueprint(home.blp)
+
     @app.get("/docs/static/<path:filename>")
     def swagger_static(filename: str) -> Response:
-        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename,
-                                   max_age=86400)
+        return send_from_directory(SWAGGER_UI_FILES, filename, max_age=86400)
 
     app.wsgi_app = ResponseHeaders(app.wsgi_app, app.config)  # type: ignore[method-assign]
 
