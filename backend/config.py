@@ -23,6 +23,8 @@ def default_data_dir() -> str:
 DEFAULTS: dict[str, Any] = {
     # Redis URL; None means "use the embedded Redis of DATA_DIR".
     "REDIS_URL": None,
+    # Web requests: a Redis command unanswered this long is a 503 (a stalled Redis).
+    "REDIS_TIMEOUT_SECONDS": 1.0,
     "DATA_DIR": None,
     # Trending: exponential decay of event weights, plus a prior from HF upvotes.
     "TRENDING_HALF_LIFE_DAYS": 3.0,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import re
 
 import marshmallow as ma
 from marshmallow import fields, validate

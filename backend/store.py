@@ -21,6 +21,8 @@ from importlib import resources
 from typing import Any, NamedTuple
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from backend import keys
 
@@ -84,20 +86,32 @@ def _rate_limited(error: redis.ResponseError, windows: Sequence[RateWindow]) -> 
 CLUSTER_SCHEME = "redis+cluster://"
 
 
-def connect(url: str) -> redis.Redis:
+def connect(url: str, timeout: float | None = None) -> redis.Redis:
     """Open a client for ``url`` that returns ``str`` values.
 
     ``redis+cluster://host:port`` (any one node of a Redis Cluster) returns a
     ``redis.RedisCluster``; ``redis://``, ``rediss://`` and ``unix://`` a ``redis.Redis``.
+
+    With ``timeout`` (seconds; the web service's ``REDIS_TIMEOUT_SECONDS``) a command that
+    gets no answer in that time raises ``redis.TimeoutError`` at once, never retried, so a
+    stalled Redis becomes a quick 503; a broken connection (Redis restarted) is retried once
+    on a fresh one. Without it (batch commands: import, train) commands may wait 10 s and
+    are retried, as redis-py does by default.
     """
     if url.startswith(CLUSTER_SCHEME):
         return redis.RedisCluster.from_url(
             "redis://" + url[len(CLUSTER_SCHEME):], decode_responses=True,
-            socket_timeout=10, socket_connect_timeout=5,
+            socket_timeout=timeout or 10, socket_connect_timeout=timeout or 5,
+        )
+    if timeout is None:
+        return redis.Redis.from_url(
+            url, decode_responses=True, health_check_interval=30, socket_timeout=10,
+            socket_connect_timeout=5, retry_on_timeout=True,
         )
     return redis.Redis.from_url(
-        url, decode_responses=True, health_check_interval=30, socket_timeout=10,
-        socket_connect_timeout=5, retry_on_timeout=True,
+        url, decode_responses=True, health_check_interval=30, socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
     )
 
 
