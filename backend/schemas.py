@@ -228,6 +228,8 @@ class HealthSchema(ma.Schema):
     status = fields.String(required=True)
     model_version = fields.String(allow_none=True)
     catalogue_size = fields.Integer()
+    persistence = fields.String(validate=validate.OneOf(("aof", "rdb", "none", "unknown")),
+                                metadata={"description": "How Redis keeps data across a restart."})
 
 
 class FieldErrorSchema(ma.Schema):

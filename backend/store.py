@@ -696,6 +696,24 @@ class Store:
         """True when Redis answers."""
         return bool(self.client.ping())
 
+    def persistence(self) -> str:
+        """How the server keeps its data across a restart: ``"aof"`` (append-only file, with
+        or without snapshots), ``"rdb"`` (snapshots only), ``"none"`` (everything is lost on
+        restart), or ``"unknown"`` where the server does not say (CONFIG not allowed, as on
+        some managed services, or a cluster)."""
+        if isinstance(self.client, redis.RedisCluster):
+            return "unknown"
+        pipe = self.client.pipeline(transaction=False)
+        pipe.config_get("appendonly")
+        pipe.config_get("save")
+        try:
+            appendonly, save = pipe.execute()
+        except redis.ResponseError:
+            return "unknown"
+        if appendonly.get("appendonly") == "yes":
+            return "aof"
+        return "rdb" if (save.get("save") or "").strip() else "none"
+
     def settings_differing_from(self, wanted: dict[str, str]) -> dict[str, str]:
         """The Redis settings among ``wanted`` that the server has another value for (name
         -> the server's value); empty where the server does not say (CONFIG not allowed,
