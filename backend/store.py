@@ -248,6 +248,8 @@ class Store:
         self._apply_events = client.register_script(
             constants + library + package.joinpath("user_keys_declared.lua").read_text()
             + apply_body)
+        self._share_list = client.register_script(
+            package.joinpath("share_list.lua").read_text())
         self._add_trending = client.register_script(
             library + package.joinpath("trending.lua").read_text())
         # Where scripts may use keys of any slot (a single Redis), authentication shares the
@@ -498,12 +500,11 @@ class Store:
 
     def share_list(self, user_id: str, name: str, value: str, ttl_seconds: float) -> None:
         """Store a finished list for the user's other requests, whichever worker serves them;
-        the user's lists expire together ``ttl_seconds`` after the latest one was stored."""
-        key = keys.user(user_id, "lists")
-        pipe = self.client.pipeline(transaction=False)
-        pipe.hset(key, name, value)
-        pipe.expire(key, max(1, int(ttl_seconds)))
-        pipe.execute()
+        the user's lists expire together ``ttl_seconds`` after the latest one was stored.
+        Nothing is stored once the user is deleted (a request in flight during
+        :meth:`delete_user`)."""
+        self._share_list(keys=[keys.user(user_id, "meta"), keys.user(user_id, "lists")],
+                         args=[name, value, max(1, int(ttl_seconds))])
 
     def dismissed(self, user_id: str) -> set[str]:
         """Papers the user dismissed."""
