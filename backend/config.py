@@ -37,8 +37,11 @@ DEFAULTS: dict[str, Any] = {
     "WEIGHT_SAVE": 5.0,
     # Raw per-user event log retention.
     "EVENT_RETENTION_DAYS": 90,
-    # Origins allowed by CORS (fnmatch patterns).
-    "CORS_ORIGINS": ["chrome-extension://*", "moz-extension://*"],
+    # CORS: extension origins (chrome-extension://<32 letters a-p>, moz-extension://<uuid>)
+    # whose id is listed here, any such id when empty (production: list yours); plus these
+    # exact origins.
+    "CORS_EXTENSION_IDS": [],
+    "CORS_ORIGINS": [],
     # gunicorn
     "WORKERS": 2,
     "THREADS": 8,
