@@ -234,12 +234,17 @@ def train(quiet: bool) -> None:
 
 @main.command()
 @click.option("--train-cron", help="When to retrain (cron, UTC) [PAPERFEED_TRAIN_CRON; weekly].")
-@click.option("--refresh-cron", help="When to map new papers (cron, UTC) [PAPERFEED_REFRESH_CRON; hourly].")
+@click.option("--refresh-cron", help="When to import the newest Daily Papers and map new papers "
+              "into the model (cron, UTC) [PAPERFEED_REFRESH_CRON; hourly].")
 @click.option("--now", "run_now", is_flag=True, help="Also train once at start.")
 def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -> None:
-    """Long-running: retrain on a schedule and refresh new papers; one training at a time."""
+    """Long-running: retrain on a schedule; hourly (and at start) import the newest Daily
+    Papers from PAPERFEED_HF_API_URL and map new papers into the model; one training at a
+    time."""
     import signal
+    from datetime import UTC, datetime
 
+    from backend.daily import import_newest_days
     from recommender.scheduler import Scheduler, run_locked
     from recommender.training import refresh_additions
 
@@ -253,6 +258,9 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
             _train_and_report(config, quiet=True)
 
         def refresh() -> None:
+            # a failed import is logged and tried again next hour; mapping goes on anyway
+            imported = import_newest_days(store, config["HF_API_URL"], datetime.now(UTC).date())
+            click.echo(imported.summary())
             count = refresh_additions(store, config)
             click.echo(f"refreshed: {count} papers mapped into the current model")
 
@@ -268,6 +276,10 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
         signal.signal(signal.SIGTERM, lambda *_: loop.stop())
         for name, when in loop.next_runs().items():
             click.echo(f"next {name}: {when.isoformat()}")
+        try:  # a fresh catalogue from the start; failures are the scheduled runs' to retry
+            jobs["refresh"][1]()
+        except Exception:
+            logging.getLogger(__name__).exception("refresh at start failed")
         if run_now:
             jobs["train"][1]()
         try:

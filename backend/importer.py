@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import http.client
 import io
 import json
 import os
@@ -805,7 +806,7 @@ def iter_paper_chunks(
 # ---------------------------------------------------------------------------------------------
 
 
-def fetch_daily_papers(date: str, *, timeout: float = 20) -> ParsedFile:
+def fetch_daily_papers(date: str, *, timeout: float = 20, api_url: str = API_URL) -> ParsedFile:
     """Fetch and parse one day from ``https://huggingface.co/api/daily_papers?date=DATE``.
 
     Only useful when the machine is online. Parsing is :func:`parse_daily_papers` with
@@ -817,6 +818,8 @@ def fetch_daily_papers(date: str, *, timeout: float = 20) -> ParsedFile:
         ``YYYY-MM-DD``.
     timeout : float, default 20
         Seconds for the connection and each read.
+    api_url : str, optional
+        The endpoint (``PAPERFEED_HF_API_URL``; default Hugging Face's).
 
     Returns
     -------
@@ -834,7 +837,7 @@ def fetch_daily_papers(date: str, *, timeout: float = 20) -> ParsedFile:
     """
     if _valid_date(date) is None:
         raise ValueError(f"date must be YYYY-MM-DD, got {date!r}")
-    url = f"{API_URL}?{urllib.parse.urlencode({'date': date})}"
+    url = f"{api_url}?{urllib.parse.urlencode({'date': date})}"
     request = urllib.request.Request(
         url, headers={"Accept": "application/json", "User-Agent": _USER_AGENT}
     )
@@ -843,7 +846,7 @@ def fetch_daily_papers(date: str, *, timeout: float = 20) -> ParsedFile:
             body = response.read(MAX_FILE_BYTES + 1)
     except urllib.error.HTTPError as exc:
         raise ImportFetchError(f"{url}: HTTP {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+    except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
         raise ImportFetchError(f"{url}: cannot reach the Daily Papers API: {reason}") from None
     if len(body) > MAX_FILE_BYTES:

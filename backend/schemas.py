@@ -190,6 +190,8 @@ class HealthSchema(ma.Schema):
     status = fields.String(required=True)
     model_version = fields.String(allow_none=True)
     catalogue_size = fields.Integer()
+    newest_daily_date = fields.String(allow_none=True, metadata={
+        "format": "date", "description": "The newest Daily Papers day imported (null: none)."})
 
 
 class FieldErrorSchema(ma.Schema):

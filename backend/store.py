@@ -614,6 +614,14 @@ class Store:
         """Number of papers in the catalogue."""
         return int(self.client.zcard(keys.PAPERS_BY_DAY))
 
+    def catalogue_status(self) -> tuple[int, date | None]:
+        """In one round trip: the catalogue's size and its newest Daily Papers day."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zcard(keys.PAPERS_BY_DAY)
+        pipe.hget(keys.META, "newest_daily_date")
+        size, newest = pipe.execute()
+        return int(size), date.fromisoformat(newest) if newest else None
+
     def newest_daily_date(self) -> date | None:
         """The newest Daily Papers day imported, if any."""
         value = self.client.hget(keys.META, "newest_daily_date")

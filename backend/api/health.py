@@ -22,10 +22,12 @@ def healthz():
 @blp.response(200, HealthSchema)
 @blp.alt_response(503, description="Redis unreachable")
 def readyz():
-    """Ready to serve: Redis answers. Reports the model version in use."""
+    """Ready to serve: Redis answers. Reports the model version in use, the catalogue's size
+    and its newest Daily Papers day (how fresh the scheduler's imports are)."""
     try:
-        size = get_store().catalogue_size()
+        size, newest = get_store().catalogue_status()
     except (redis.ConnectionError, redis.TimeoutError) as error:
         abort(503, message=f"Redis is unreachable: {type(error).__name__}.")
     return {"status": "ready", "model_version": get_recommender().model_version(),
-            "catalogue_size": size}
+            "catalogue_size": size,
+            "newest_daily_date": newest.isoformat() if newest else None}
