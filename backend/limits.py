@@ -20,7 +20,9 @@ user once the user is deleted, and the keys expire with their window anyway. Set
 ``RATELIMIT_EVENTS``           events per token on POST /v1/events (default ``600/minute``).
 ``RATELIMIT_EVENTS_PER_IP``    events per IP on POST /v1/events (default ``6000/minute``).
 ``RATELIMIT_STORAGE_URI``      default: the Redis of ``REDIS_URL``; any ``limits`` storage.
-``RATELIMIT_SWALLOW_ERRORS``   true (default): when the storage is down, let requests through.
+``RATELIMIT_SWALLOW_ERRORS``   true (default): when a separate ``RATELIMIT_STORAGE_URI`` is
+                               down, let requests through (on the store's own Redis the
+                               request is a 503 at once, as the store would answer).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from backend import keys
 from backend.auth import request_bearer_token
@@ -88,12 +92,20 @@ class RateLimits:
 
     def __init__(self, config: Any, store_counts_windows: bool):
         configured_uri = config.get("RATELIMIT_STORAGE_URI")
-        options = {"key_prefix": KEY_PREFIX, "socket_connect_timeout": 2, "socket_timeout": 2,
-                   "wrap_exceptions": True, **(config.get("RATELIMIT_STORAGE_OPTIONS") or {})}
+        timeout = float(config.get("REDIS_TIMEOUT_SECONDS") or 1.0)
+        # as the store's client (backend.store.connect): a stalled storage fails fast
+        options = {"key_prefix": KEY_PREFIX, "socket_connect_timeout": timeout,
+                   "socket_timeout": timeout, "wrap_exceptions": True,
+                   **(config.get("RATELIMIT_STORAGE_OPTIONS") or {})}
         uri = configured_uri or storage_uri_for(config["REDIS_URL"])
+        if uri.startswith(("redis", "unix")):
+            options.setdefault("retry", Retry(NoBackoff(), 0))
         self.limiter = FixedWindowRateLimiter(storage_from_string(uri, **options))
         self.events_in_store = not configured_uri and store_counts_windows
-        self.swallow_errors = bool(config.get("RATELIMIT_SWALLOW_ERRORS", True))
+        # On the store's own Redis an unreachable storage means the store cannot answer
+        # either: fail at once (503) instead of waiting for the store to time out too.
+        self.swallow_errors = bool(configured_uri) and bool(
+            config.get("RATELIMIT_SWALLOW_ERRORS", True))
 
     def hit(self, scope: str, spec: str, who: str, cost: int = 1) -> None:
         """Count ``cost`` hits of ``who`` in each window of ``spec`` (up to the first exceeded).

@@ -21,6 +21,8 @@ from importlib import resources
 from typing import Any, NamedTuple
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from backend import keys
 
@@ -84,20 +86,32 @@ def _rate_limited(error: redis.ResponseError, windows: Sequence[RateWindow]) -> 
 CLUSTER_SCHEME = "redis+cluster://"
 
 
-def connect(url: str) -> redis.Redis:
+def connect(url: str, timeout: float | None = None) -> redis.Redis:
     """Open a client for ``url`` that returns ``str`` values.
 
     ``redis+cluster://host:port`` (any one node of a Redis Cluster) returns a
     ``redis.RedisCluster``; ``redis://``, ``rediss://`` and ``unix://`` a ``redis.Redis``.
+
+    With ``timeout`` (seconds; the web service's ``REDIS_TIMEOUT_SECONDS``) a command that
+    gets no answer in that time raises ``redis.TimeoutError`` at once, never retried, so a
+    stalled Redis becomes a quick 503; a broken connection (Redis restarted) is retried once
+    on a fresh one. Without it (batch commands: import, train) commands may wait 10 s and
+    are retried, as redis-py does by default.
     """
     if url.startswith(CLUSTER_SCHEME):
         return redis.RedisCluster.from_url(
             "redis://" + url[len(CLUSTER_SCHEME):], decode_responses=True,
-            socket_timeout=10, socket_connect_timeout=5,
+            socket_timeout=timeout or 10, socket_connect_timeout=timeout or 5,
+        )
+    if timeout is None:
+        return redis.Redis.from_url(
+            url, decode_responses=True, health_check_interval=30, socket_timeout=10,
+            socket_connect_timeout=5, retry_on_timeout=True,
         )
     return redis.Redis.from_url(
-        url, decode_responses=True, health_check_interval=30, socket_timeout=10,
-        socket_connect_timeout=5, retry_on_timeout=True,
+        url, decode_responses=True, health_check_interval=30, socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
     )
 
 
@@ -223,6 +237,8 @@ class Store:
         constants = script_constants(settings, self._global_in_script)
         self._apply_events = client.register_script(
             constants + package.joinpath("user_keys_declared.lua").read_text() + apply_body)
+        self._share_list = client.register_script(
+            package.joinpath("share_list.lua").read_text())
         self._delete_user_keys = client.register_script(
             package.joinpath("delete_user.lua").read_text())
         # Where scripts may use keys of any slot (a single Redis), authentication shares the
@@ -464,12 +480,11 @@ class Store:
 
     def share_list(self, user_id: str, name: str, value: str, ttl_seconds: float) -> None:
         """Store a finished list for the user's other requests, whichever worker serves them;
-        the user's lists expire together ``ttl_seconds`` after the latest one was stored."""
-        key = keys.user(user_id, "lists")
-        pipe = self.client.pipeline(transaction=False)
-        pipe.hset(key, name, value)
-        pipe.expire(key, max(1, int(ttl_seconds)))
-        pipe.execute()
+        the user's lists expire together ``ttl_seconds`` after the latest one was stored.
+        Nothing is stored once the user is deleted (a request in flight during
+        :meth:`delete_user`)."""
+        self._share_list(keys=[keys.user(user_id, "meta"), keys.user(user_id, "lists")],
+                         args=[name, value, max(1, int(ttl_seconds))])
 
     def dismissed(self, user_id: str) -> set[str]:
         """Papers the user dismissed."""
@@ -674,6 +689,24 @@ class Store:
     def ping(self) -> bool:
         """True when Redis answers."""
         return bool(self.client.ping())
+
+    def persistence(self) -> str:
+        """How the server keeps its data across a restart: ``"aof"`` (append-only file, with
+        or without snapshots), ``"rdb"`` (snapshots only), ``"none"`` (everything is lost on
+        restart), or ``"unknown"`` where the server does not say (CONFIG not allowed, as on
+        some managed services, or a cluster)."""
+        if isinstance(self.client, redis.RedisCluster):
+            return "unknown"
+        pipe = self.client.pipeline(transaction=False)
+        pipe.config_get("appendonly")
+        pipe.config_get("save")
+        try:
+            appendonly, save = pipe.execute()
+        except redis.ResponseError:
+            return "unknown"
+        if appendonly.get("appendonly") == "yes":
+            return "aof"
+        return "rdb" if (save.get("save") or "").strip() else "none"
 
     def settings_differing_from(self, wanted: dict[str, str]) -> dict[str, str]:
         """The Redis settings among ``wanted`` that the server has another value for (name

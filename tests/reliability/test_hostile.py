@@ -100,7 +100,7 @@ def test_hostile_authorization_header_is_401(client, header):
     assert_problem(response, 401)
 
 
-SCRIPT_TITLE = '<script>alert("x")</script><img src=x onerror=alert(1)> & "quotes" \u202e'
+SCRIPT_TITLE = '<script>alert("x")</script><img src=x onerror=alert(1)> & "quotes" \u2603'
 
 
 def test_html_in_titles_is_stored_inert_and_returned_verbatim(client, make_user):
