@@ -105,6 +105,9 @@ def serve(host: str, port: int, workers: int | None, demo: bool, allow_volatile_
         if persistence == "none":
             click.echo("Note: Redis persists nothing; a restart loses all data "
                        "(--allow-volatile-redis).")
+        upgraded = store.upgrade_data()
+        if upgraded:
+            click.echo(f"Upgraded the store: {upgraded}.")
         if demo or (embedded and store.catalogue_size() == 0):
             count = load_demo(store)
             click.echo(f"Imported the demo catalogue: {count} papers.")
@@ -281,6 +284,9 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
             _train_and_report(config, quiet=True)
 
         def refresh() -> None:
+            upgraded = store.upgrade_data()
+            if upgraded:
+                click.echo(f"upgraded the store: {upgraded}")
             # a failed import is logged and tried again next hour; mapping goes on anyway
             imported = import_newest_days(store, config["HF_API_URL"], datetime.now(UTC).date())
             click.echo(imported.summary())

@@ -18,6 +18,9 @@ PAPERS_UPVOTES = "pf:papers:upvotes"  # zset paper id -> Hugging Face upvotes
 # Trending's readers (backend/feeds.py), counted per user and paper once, whatever they send:
 TRENDING_OPENERS = "pf:{trending}:openers"  # zset paper id -> users who ever opened it
 TRENDING_SAVERS = "pf:{trending}:savers"  # zset paper id -> users who save it now
+# Event-weighted trending scores of an older layout: their presence tells Store.upgrade_data
+# that the store predates reader counts and the import-only catalogue.
+OLDER_TRENDING_KEYS = ("pf:{trending}:scores", "pf:{trending}:epoch")
 LOCK = "pf:lock:{name}"  # string: a named lock (training, ...)
 # Rate limits (backend/limits.py): the `limits` library's counters are under this prefix,
 # and so are the event-posting windows that the event script counts itself (single Redis).
