@@ -2,8 +2,9 @@
 
 Key names come from :mod:`backend.keys`. Views and commands call :class:`Store`; nothing
 else uses a Redis client directly. Per-user changes run in one Lua script on keys of one
-hash slot; cross-user aggregates (trending, catalogue) are updated in a pipeline right
-after, so the layout works on Redis Cluster.
+hash slot; on Redis Cluster the cross-user aggregate they feed (trending's reader counts)
+is updated in a pipeline right after. Events never write the catalogue: only imports do
+(:meth:`Store.upsert_papers`).
 """
 
 from __future__ import annotations
