@@ -10,6 +10,7 @@ import swagger_ui_bundle
 from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import api as api_package
 from backend import limits
@@ -75,6 +76,9 @@ def init_app(app: Flask) -> None:
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename,
                                    max_age=86400)
 
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:  # behind deploy/nginx: the client address is the one the proxy saw
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.wsgi_app = ResponseHeaders(app.wsgi_app, app.config)  # type: ignore[method-assign]
 
 
