@@ -11,9 +11,10 @@ from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import BaseConverter
 
 from backend import api as api_package
-from backend import limits
+from backend import ids, limits
 from backend.errors import PROBLEM_MIME, register_error_handlers
 from backend.schemas import ProblemSchema
 
@@ -64,9 +65,20 @@ class ProblemApi(Api):
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
+class ArxivIdConverter(BaseConverter):
+    """URL converter ``<arxiv_id:name>``: a path segment (or two, for old-style ids) shaped
+    like an arXiv id (:data:`backend.ids.SHAPE`); anything else does not match the route."""
+
+    regex = ids.SHAPE
+    part_isolating = False  # old-style ids contain a "/"
+
+
 def init_app(app: Flask) -> None:
     """Register the API, docs, error handlers and response hooks."""
     api = ProblemApi(app)
+    app.url_map.converters["arxiv_id"] = ArxivIdConverter
+    api.register_converter(ArxivIdConverter, lambda _: {
+        "type": "string", "pattern": ids.PATTERN, "maxLength": ids.MAX_LENGTH})
     api_package.register(api)
     register_error_handlers(app)
     limits.init_app(app)

@@ -8,6 +8,8 @@ content types, headers and body schemas.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -21,7 +23,9 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-MAX_EXAMPLES = 25
+# Generated requests per operation; raise it for a deeper run, e.g.
+# PAPERFEED_FUZZ_EXAMPLES=300 python -m pytest tests/reliability/test_fuzz.py
+MAX_EXAMPLES = int(os.environ.get("PAPERFEED_FUZZ_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
 
