@@ -26,11 +26,12 @@ DEFAULTS: dict[str, Any] = {
     # Web requests: a Redis command unanswered this long is a 503 (a stalled Redis).
     "REDIS_TIMEOUT_SECONDS": 1.0,
     "DATA_DIR": None,
-    # Trending: exponential decay of event weights, plus a prior from HF upvotes.
+    # Trending (backend/feeds.py): a paper's HF upvotes plus this service's readers, in
+    # upvotes: each user who opened it adds WEIGHT_OPEN, each who saves it WEIGHT_SAVE (at
+    # most 1 together); halved every HALF_LIFE_DAYS of the paper's age in the window.
     "TRENDING_HALF_LIFE_DAYS": 3.0,
-    "TRENDING_WEIGHT_OPEN": 1.0,
-    "TRENDING_WEIGHT_SAVE": 4.0,
-    "TRENDING_UPVOTE_PRIOR": 1.0,
+    "TRENDING_WEIGHT_OPEN": 0.25,
+    "TRENDING_WEIGHT_SAVE": 0.75,
     # Per-user interaction weights the recommender trains from.
     "WEIGHT_OPEN": 1.0,
     "WEIGHT_OPEN_CAP": 3,

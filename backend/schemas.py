@@ -222,6 +222,8 @@ class ExportSchema(ma.Schema):
     dismissed = fields.List(fields.Nested(DismissedItemSchema))
     opens = fields.Dict(keys=fields.String(), values=fields.Integer())
     interaction_weights = fields.Dict(keys=fields.String(), values=fields.Float())
+    titles = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "Titles your events supplied (seen by you only)."})
 
 
 class HealthSchema(ma.Schema):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import http
 import re
+from importlib import resources
 from typing import Any
 
-import swagger_ui_bundle
 from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter
 
 from backend import api as api_package
-from backend import ids, limits
+from backend import home, ids, limits
 from backend.errors import PROBLEM_MIME, register_error_handlers
 from backend.schemas import ProblemSchema
 
@@ -25,13 +25,16 @@ OPENAPI_SETTINGS = {
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "docs",
-    # Swagger UI is served from the installed swagger-ui-bundle package, not a CDN.
+    # Swagger UI 5 (reads OpenAPI 3.1) is served from the installed flask-swagger-ui package's
+    # files, not a CDN; no validator badge, which would call validator.swagger.io.
     "OPENAPI_SWAGGER_UI_URL": "/docs/static/",
+    "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
     "API_SPEC_OPTIONS": {
         "info": {"description": "Personalised Hugging Face Daily Papers. Errors are "
                                 "RFC 9457 application/problem+json."},
     },
 }
+SWAGGER_UI_FILES = str(resources.files("flask_swagger_ui") / "dist")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -83,10 +86,11 @@ def init_app(app: Flask) -> None:
     register_error_handlers(app)
     limits.init_app(app)
 
+    app.register_blueprint(home.blp)
+
     @app.get("/docs/static/<path:filename>")
     def swagger_static(filename: str) -> Response:
-        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename,
-                                   max_age=86400)
+        return send_from_directory(SWAGGER_UI_FILES, filename, max_age=86400)
 
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:  # behind deploy/nginx: the client address is the one the proxy saw
