@@ -15,6 +15,10 @@ import sys
 import time
 
 import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import content_type_conformance, not_a_server_error, status_code_conformance
 
 from backend.web import API_CSP, SECURITY_HEADERS
 from tests.redis_server import free_port
@@ -29,6 +33,7 @@ pytestmark = [
 SLOW_CLIENTS = 40
 PROBES = 10
 PROBE_SECONDS = 1.0  # what a health check allows: the behaviour under test is that it answers
+FRONT_EXAMPLES = 15  # generated requests per operation, sent over HTTP through the front
 
 
 def start_serve(redis_url: str, data_dir, port: int) -> subprocess.Popen:
@@ -171,6 +176,27 @@ def test_the_apps_own_answers_pass_through_the_proxy(front):
     invalid = raw(port, b"GET /v1/trending?limit=0 HTTP/1.1\r\nHost: x\r\n\r\n")
     assert_proxy_problem(invalid, 422)
     assert json.loads(invalid.body)["errors"][0]["field"] == "limit"  # the app's, with details
+
+
+@pytest.fixture
+def front_api_schema(front):
+    port, _ = front
+    schema = schemathesis.openapi.from_url(f"http://127.0.0.1:{port}/openapi.json")
+    schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+    return schema
+
+
+front_api = schemathesis.pytest.from_fixture("front_api_schema")
+
+
+@front_api.parametrize()
+@settings(max_examples=FRONT_EXAMPLES, derandomize=True, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+def test_through_the_front_every_answer_is_documented(case):
+    """The fuzzer's requests over real HTTP, through nginx and gunicorn: whatever nginx or
+    gunicorn would refuse themselves is still a documented problem+json, never text/html."""
+    case.call_and_validate(checks=[not_a_server_error, status_code_conformance,
+                                   content_type_conformance])
 
 
 def test_a_stopped_app_is_a_502_problem_with_retry_after(front):
