@@ -43,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     # exact origins.
     "CORS_EXTENSION_IDS": [],
     "CORS_ORIGINS": [],
+    # Reverse proxies in front (deploy/nginx: 1) whose X-Forwarded-For/-Proto are trusted.
+    "TRUSTED_PROXIES": 0,
     # gunicorn
     "WORKERS": 2,
     "THREADS": 8,
