@@ -79,8 +79,15 @@ def main() -> None:
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to bind.")
 @click.option("--workers", type=int, default=None, help="gunicorn workers [PAPERFEED_WORKERS].")
 @click.option("--demo", is_flag=True, help="Import the demo catalogue even into a configured Redis.")
-def serve(host: str, port: int, workers: int | None, demo: bool) -> None:
-    """Run the web service (gunicorn). Without PAPERFEED_REDIS_URL, runs an embedded Redis."""
+@click.option("--allow-volatile-redis", is_flag=True, envvar="PAPERFEED_ALLOW_VOLATILE_REDIS",
+              help="Serve even on a Redis that persists nothing (no AOF, no snapshots) "
+                   "[PAPERFEED_ALLOW_VOLATILE_REDIS].")
+def serve(host: str, port: int, workers: int | None, demo: bool, allow_volatile_redis: bool) -> None:
+    """Run the web service (gunicorn). Without PAPERFEED_REDIS_URL, runs an embedded Redis.
+
+    Refuses a Redis that persists nothing (a restart would lose every user and event)
+    unless --allow-volatile-redis.
+    """
     from backend.server import GunicornServer, gunicorn_options
 
     config = load_config()
@@ -88,6 +95,16 @@ def serve(host: str, port: int, workers: int | None, demo: bool) -> None:
         os.environ["PAPERFEED_REDIS_URL"] = url  # the workers read it
         config["REDIS_URL"] = url
         store = open_store(config)
+        persistence = store.persistence()
+        if persistence == "none" and not allow_volatile_redis:
+            store.client.close()
+            raise click.ClickException(
+                "the Redis at PAPERFEED_REDIS_URL persists nothing (appendonly no, no save "
+                "points): a restart would lose every user and event. Turn on append-only "
+                "persistence (README: Production Redis) or pass --allow-volatile-redis.")
+        if persistence == "none":
+            click.echo("Note: Redis persists nothing; a restart loses all data "
+                       "(--allow-volatile-redis).")
         if demo or (embedded and store.catalogue_size() == 0):
             count = load_demo(store)
             click.echo(f"Imported the demo catalogue: {count} papers.")
