@@ -372,5 +372,6 @@ def describe_errors(messages: Any, where: str = "") -> list[str]:
             lines += describe_errors(value, path)
         return lines
     if isinstance(messages, list) and all(isinstance(message, str) for message in messages):
-        return [f"{where}: {' '.join(messages)}" if where else " ".join(messages)]
+        text = "; ".join(message.rstrip(".") for message in messages)
+        return [f"{where}: {text}" if where else text]
     return [line for message in messages for line in describe_errors(message, where)]
