@@ -48,7 +48,7 @@ def import_source(store: Store, label: str, day: str | None, quiet: bool) -> boo
     """Import one file (``day`` None) or one fetched day and print the outcome; False if rejected."""
     try:
         parsed = importer.fetch_daily_papers(day) if day else importer.read_papers(label)
-    except (importer.ImportFormatError, importer.ImportFetchError) as error:
+    except importer.ImporterError as error:  # unreadable, not Daily Papers, or unreachable
         click.echo(f"{label}: rejected, nothing imported: {error}", err=True)
         return False
     created, updated = import_parsed(store, parsed, Path(label).name, quiet)
