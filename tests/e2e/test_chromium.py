@@ -7,39 +7,15 @@ import time
 
 import pytest
 
-from tests.e2e.chromium import ExtensionBrowser, chromium_available
+from tests.e2e.chromium import SIDEBAR, ExtensionBrowser, sidebar_titles
 from tests.e2e.conftest import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 HF = "https://huggingface.co"
 CARD_SAVE = 'article [data-paperfeed-action="save"][data-paper-id="{}"]'
-SIDEBAR = "#paperfeed-root"
 
 
-@pytest.fixture(scope="module")
-def playwright():
-    reason = chromium_available()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        yield pw
-
-
-@pytest.fixture
-def browser(playwright, hf_site, backend, tmp_path):
-    ext = ExtensionBrowser(playwright, tmp_path / "profile", hf_site.port)
-    ext.set_backend(backend.url)
-    try:
-        yield ext
-    finally:
-        ext.close()
-
-
-def sidebar_titles(page) -> list[str]:
-    return page.locator(f"{SIDEBAR} li a").all_inner_texts()
 
 
 def test_sidebar_shows_recommendations(browser, backend, artifacts):
@@ -48,8 +24,10 @@ def test_sidebar_shows_recommendations(browser, backend, artifacts):
     page.wait_for_selector(f"{SIDEBAR} li a", timeout=15000)
     token = browser.token()
     assert token, "registered on first use"
-    expected = backend.api("GET", "/v1/recommendations?limit=20&days=7", token)["items"]
+    # A day's page asks for that day's recommendations.
+    expected = backend.api("GET", "/v1/recommendations?limit=20&days=1&until=2024-12-03", token)["items"]
     assert sidebar_titles(page) == [i["title"] for i in expected]
+    assert page.locator(f"{SIDEBAR} h2").inner_text() == "Trending for you \u00b7 Dec 3"
     first = page.locator(f"{SIDEBAR} li").first
     assert first.locator(".reason").inner_text() == expected[0]["reason"]["text"]
     assert first.locator("a").get_attribute("href") == f"/papers/{expected[0]['paper_id']}"
@@ -67,7 +45,6 @@ def test_sidebar_shows_recommendations(browser, backend, artifacts):
     panel_bg = ("() => getComputedStyle(document.getElementById('paperfeed-root')"
                 ".shadowRoot.querySelector('.panel')).backgroundColor")
     wait_until(lambda: page.evaluate(panel_bg) == "rgb(17, 24, 39)", 5, message="dark panel")
-    page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts / "sidebar-dark.png"))
     page.evaluate("() => document.documentElement.classList.remove('dark')")
 

@@ -242,7 +242,8 @@
   }
 
   let recsSeq = 0;
-  async function refreshRecs() {
+  /** Ask for this page's list once `after` (e.g. recording the open of this page) has settled. */
+  async function refreshRecs(after = null) {
     const seq = ++recsSeq;
     const { period, request } = recsQuery();
     state.recsKey = JSON.stringify(request);
@@ -251,6 +252,7 @@
       renderSidebar();
     }
     try {
+      await after; // the background sends queued events before asking, so the list reflects them
       const r = await send("getRecommendations", request);
       if (seq !== recsSeq) return;
       state.recs = { status: r.status, items: r.items || [], pending: r.pending, period, window: r.window || null };
@@ -274,15 +276,16 @@
   function onNavigate() {
     state.url = visitKey();
     state.route = HF.classifyUrl(location.href);
+    let opened = Promise.resolve();
     if (state.route.kind === "paper") {
       const page = HF.paperPage(document, location.href);
-      send("open", { paperId: state.route.paperId, title: page ? page.title : "", source: "paper_page" }).catch(() => {});
+      opened = send("open", { paperId: state.route.paperId, title: page ? page.title : "", source: "paper_page" }).catch(() => {});
     }
     if (state.route.kind === "other") return;
     renderSidebar(); // a newly viewed paper leaves the list at once
     // Another period or another viewed paper is another list; the same one is refreshed after a minute.
     const stale = !state.recsAt || Date.now() - state.recsAt > 60000;
-    if (stale || JSON.stringify(recsQuery().request) !== state.recsKey) refreshRecs();
+    if (stale || JSON.stringify(recsQuery().request) !== state.recsKey) refreshRecs(opened);
   }
 
   function tick() {
