@@ -3,8 +3,6 @@ real https://huggingface.co/papers URLs, the real backend on a real Redis."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.e2e.chromium import SIDEBAR, ExtensionBrowser, sidebar_titles
@@ -65,6 +63,7 @@ def test_sidebar_shows_recommendations(browser, backend, artifacts):
 
     # Collapsing is remembered across page loads.
     page.set_viewport_size({"width": 1920, "height": 1080})
+    wait_until(lambda: host.get_attribute("data-mode") == "side", 5, message="side mode")
     page.locator(f"{SIDEBAR} [data-paperfeed-toggle]").click()
     assert page.locator(f"{SIDEBAR} [data-paperfeed-toggle]").get_attribute("aria-expanded") == "false"
     wait_until(lambda: (browser.storage("pf:settings") or {}).get("collapsed") is True, 5, message="collapsed stored")
@@ -78,7 +77,15 @@ def test_sidebar_shows_recommendations(browser, backend, artifacts):
     assert page.locator(SIDEBAR).count() == 1
 
 
+def events_settled_on_paper_page(browser, paper_id: str) -> None:
+    """The paper page's open was handled (its list is asked for only after that) and every queued event sent."""
+    wait_until(lambda: any(q.get("exclude") == paper_id for q in browser.backend_requests("/v1/recommendations")),
+               10, message=f"the list of the page of {paper_id}")
+    wait_until(lambda: browser.queue_length() == 0, 10, message="queue sent")
+
+
 def test_save_on_card_reaches_backend_and_popup(browser, backend, redis_client):
+    browser.record_backend_requests()
     page = browser.page()
     page.goto(f"{HF}/papers/date/2024-12-03")
     save = page.locator(CARD_SAVE.format("2412.01824"))
@@ -115,7 +122,7 @@ def test_save_on_card_reaches_backend_and_popup(browser, backend, redis_client):
     paper_save = page.locator('main [data-paperfeed-controls="2412.01824"] [data-paperfeed-action="save"]')
     paper_save.wait_for(timeout=10000)
     wait_until(lambda: paper_save.get_attribute("aria-pressed") == "true", 5, message="saved state on paper page")
-    time.sleep(1)
+    events_settled_on_paper_page(browser, "2412.01824")
     opens = [e for e in backend.events(token) if e["type"] == "open"]
     assert [(e["paper_id"], e.get("source")) for e in opens] == [("2412.01824", "list")]
 
@@ -127,6 +134,7 @@ def test_save_on_card_reaches_backend_and_popup(browser, backend, redis_client):
 
 
 def test_client_side_navigation_keeps_working(browser, backend, hf_site):
+    browser.record_backend_requests()
     hf_site.requests.clear()
     page = browser.page()
     page.goto(f"{HF}/papers/date/2024-12-03")
@@ -165,7 +173,7 @@ def test_client_side_navigation_keeps_working(browser, backend, hf_site):
     assert page.locator(SIDEBAR).count() == 1
     assert page.evaluate("() => window.__spa.loadedAt") == loaded_at, "no full page load"
     assert page.evaluate("() => window.__spa.navigations") == 4
-    time.sleep(1)
+    events_settled_on_paper_page(browser, "2608.19880")
     opens = [(e["paper_id"], e.get("source")) for e in backend.events(token) if e["type"] == "open"]
     assert opens == [("2608.19880", "list")]
     # huggingface.co only saw the page's own requests: the extension never fetches from it.
@@ -185,7 +193,8 @@ def test_backend_down_events_kept_and_delivered_once(browser, backend):
                message="offline state in the sidebar")
     assert page.locator(f"{SIDEBAR} .status").inner_text() == "offline \u2014 your actions are kept and sent later"
     wait_until(lambda: browser.queue_length() == 2, 5, message="two events queued")
-    time.sleep(2)  # a few failed retries
+    wait_until(lambda: (browser.storage("pf:queue-meta") or {}).get("attempts", 0) >= 2, 10,
+               message="two failed retries")
     assert browser.queue_length() == 2
     assert page.locator(CARD_SAVE.format("2412.01824")).get_attribute("aria-pressed") == "true"
 
@@ -254,7 +263,7 @@ def test_dismiss_removes_paper_from_sidebar(browser, backend):
     page.reload()
     page.wait_for_selector(f"{SIDEBAR} li a", timeout=15000)
     assert title not in sidebar_titles(page)
-    recs = backend.api("GET", "/v1/recommendations?limit=20&days=7", token)["items"]
+    recs = backend.api("GET", "/v1/recommendations?limit=20&days=7", token)["items"]  # the trending page's window
     assert paper_id not in [i["paper_id"] for i in recs]
     card_dismiss = page.locator(f'article [data-paperfeed-action="dismiss"][data-paper-id="{paper_id}"]')
     wait_until(lambda: card_dismiss.get_attribute("aria-pressed") == "true", 5, message="card shows dismissed")
