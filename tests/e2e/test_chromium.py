@@ -268,10 +268,12 @@ def test_dismiss_removes_paper_from_sidebar(browser, backend):
     card_dismiss = page.locator(f'article [data-paperfeed-action="dismiss"][data-paper-id="{paper_id}"]')
     wait_until(lambda: card_dismiss.get_attribute("aria-pressed") == "true", 5, message="card shows dismissed")
 
-    # Save from the sidebar refreshes it and shows as saved on the card.
-    side_save = page.locator(f'{SIDEBAR} li [data-paperfeed-action="save"]').first
-    saved_id = side_save.get_attribute("data-paper-id")
-    side_save.click()
+    # Save from the sidebar refreshes it and shows as saved on the card (of a paper the page lists).
+    on_page = set(page.locator("article [data-paperfeed-controls]").evaluate_all(
+        "hosts => hosts.map(h => h.dataset.paperfeedControls)"))
+    in_sidebar = page.locator(f"{SIDEBAR} li[data-paper-id]").evaluate_all("lis => lis.map(li => li.dataset.paperId)")
+    saved_id = next(i for i in in_sidebar if i in on_page)
+    page.locator(f'{SIDEBAR} li [data-paperfeed-action="save"][data-paper-id="{saved_id}"]').click()
     wait_until(lambda: saved_id in backend.saved_ids(token), 5, message="sidebar save")
     wait_until(lambda: page.locator(CARD_SAVE.format(saved_id)).get_attribute("aria-pressed") == "true", 5,
                message="card shows saved")
