@@ -242,3 +242,15 @@ test("the recommendations request carries until, days and exclude", async () => 
   assert.equal(dated.searchParams.get("exclude"), "2412.01824,2412.00131");
   assert.equal(recent.search, "?limit=20&days=7");
 });
+
+test("offline, the last list shows only on a page of the same period", async () => {
+  const { service, fake } = setup();
+  await service.handle({ type: "getRecommendations", days: 1, until: "2024-12-03" });
+  fake.up = false;
+  const same = await service.handle({ type: "getRecommendations", days: 1, until: "2024-12-03", exclude: ["2412.01824"] });
+  assert.equal(same.status, "offline");
+  assert.deepEqual(same.items.map((i) => i.paper_id), ["2412.00131"]);
+  const other = await service.handle({ type: "getRecommendations", days: 31, until: "2024-12-31" });
+  assert.equal(other.status, "offline");
+  assert.deepEqual(other.items, []);
+});

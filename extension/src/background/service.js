@@ -10,7 +10,7 @@ export const KEYS = Object.freeze({
   auth: "pf:auth", // {token, user_id}
   saved: "pf:saved", // {paper_id: {title, saved_at}}
   dismissed: "pf:dismissed", // {paper_id: iso ts}
-  recs: "pf:recs", // last recommendations {fetched_at, model_version, items}
+  recs: "pf:recs", // last recommendations {fetched_at, model_version, items, window, period: {days, until}}
   opens: "pf:recent-opens", // session storage: {paper_id: ms} for "once per visit"
 });
 const OPEN_DEDUP_MS = 30 * 1000;
@@ -155,10 +155,13 @@ export function createService({ storage, session, backend, queue, uuid = () => c
         const data = await backend.recommendations(limit, query.days, query);
         const items = visible(data && data.items);
         const recs = { fetched_at: new Date(now()).toISOString(), model_version: (data && data.model_version) || null, items, window: windowOf(data) };
-        await storage.set(KEYS.recs, recs);
+        await storage.set(KEYS.recs, { ...recs, period: { days: query.days, until: query.until } });
         return { status: "ok", ...recs, saved: savedOf(items), pending: await queue.size() };
       } catch (error) {
-        const cached = (await storage.get(KEYS.recs)) || { items: [] };
+        // Offline, the last list is shown only on a page of the same period: another period's list would be mislabelled.
+        const stored = (await storage.get(KEYS.recs)) || { items: [] };
+        const samePeriod = stored.period && stored.period.days === query.days && stored.period.until === query.until;
+        const { period: _period, ...cached } = samePeriod ? stored : { items: [] };
         const items = visible(cached.items);
         const status = error instanceof NetworkError ? "offline" : "error";
         if (status === "error") log.warn("[paperfeed] recommendations failed", error);
