@@ -17,6 +17,8 @@ PAPERS_BY_DAY = "pf:papers:day"  # zset paper id -> day number (days since 1970-
 PAPERS_UPVOTES = "pf:papers:upvotes"  # zset paper id -> Hugging Face upvotes
 TRENDING = "pf:{trending}:scores"  # zset paper id -> sum of w * 2^((t - epoch) / half-life)
 TRENDING_EPOCH = "pf:{trending}:epoch"  # unix seconds of that epoch (same slot as the scores)
+DIGEST_ACTIVE = "pf:digest:active"  # set of user ids with an active subscription
+DIGEST_ADDRESS = "pf:digest:address:{digest}"  # string -> the user id an address is active for
 LOCK = "pf:lock:{name}"  # string: a named lock (training, ...)
 # Rate limits (backend/limits.py): the `limits` library's counters are under this prefix,
 # and so are the event-posting windows that the event script counts itself (single Redis).
@@ -39,7 +41,13 @@ USER_PARTS = (
 USER_CACHE_PARTS = (
     "lists",  # hash "<days>:<limit>" -> JSON of a finished recommendation list, shared by workers
 )
-ALL_USER_PARTS = USER_PARTS + USER_CACHE_PARTS
+# Per-user parts of the email digest (backend/digest/subscriptions.py).
+USER_DIGEST_PARTS = (
+    "subscription",  # hash: email, frequency, hour_utc, weekday, status, sid, failures, ...
+    "mailtokens",  # hash token nonce -> JSON {purpose, email, expires_ms}: single-use tokens
+    "digests",  # hash period -> "claimed|<run>|<lease ms>", "sending|<ms>", "sent|<ms>", ...
+)
+ALL_USER_PARTS = USER_PARTS + USER_CACHE_PARTS + USER_DIGEST_PARTS
 
 
 def token(token_hash: str) -> str:
@@ -85,6 +93,12 @@ def paper(paper_id: str) -> str:
 def paper_prefix() -> str:
     """``prefix`` with ``prefix + paper_id == paper(paper_id)`` (for scripts)."""
     return paper("\0").partition("\0")[0]
+
+
+def digest_address(digest: str) -> str:
+    """Key naming the one user an email address is active for (``digest``: a keyed hash of the
+    normalised address, never the address)."""
+    return DIGEST_ADDRESS.format(digest=digest)
 
 
 def lock(name: str) -> str:
