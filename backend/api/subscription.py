@@ -34,6 +34,7 @@ PAGE_RESPONSES = {"200": {"description": "An HTML page", "content": {"text/html"
 @json_arguments(blp, SubscriptionRequestSchema())
 @blp.response(202, SubscriptionStatusSchema)
 @blp.alt_response(401, description=AUTH_RESPONSES[401])
+@blp.alt_response(422, description="Invalid fields, or the mail server refused the address")
 @blp.alt_response(429, description="More than 3 confirmation emails a day for the address or token")
 @blp.alt_response(503, description="The confirmation email could not be sent; retry later")
 @blp.doc(security=BEARER)
@@ -51,6 +52,10 @@ def subscribe(user_id: str, body: dict):
         try:
             digest.send_confirmation(user_id, body["email"], requested.nonce,
                                      body["frequency"], now)
+        except mailer.PermanentFailure:
+            return problem(422, "Unprocessable Content", "The mail server refused the address.",
+                           errors=[{"field": "email", "pointer": "/email", "location": "body",
+                                    "message": "The mail server refused this address."}])
         except mailer.DeliveryFailure:
             return problem(503, "Service Unavailable",
                            "The confirmation email could not be sent; retry later.",

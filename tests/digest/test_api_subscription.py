@@ -166,3 +166,15 @@ def test_deleting_the_user_leaves_no_address(client, make_user, subscribe, redis
     page = client.get(local_path(link_in(smtp[0].messages[-1], CONFIRM)))
     assert page.status_code == 400
     assert occurrences(dump_everything(redis_client), user_id) == []
+
+
+def test_a_refused_address_is_named(client, make_user, smtp):
+    _, headers = make_user()
+    smtp[0].refuse["nobody@example.com"] = [550]
+    response = put(client, headers, email="nobody@example.com", frequency="daily")
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "email"
+    smtp[0].refuse["later@example.com"] = [451]
+    response = put(client, make_user()[1], email="later@example.com", frequency="daily")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
