@@ -10,8 +10,10 @@ message: do not retry this message).
 
 from __future__ import annotations
 
+import functools
 import os
 import smtplib
+import socket
 import ssl
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,6 +21,12 @@ from urllib.parse import unquote, urlsplit
 
 SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 TIMEOUT = 30.0
+
+
+@functools.cache
+def local_hostname() -> str:
+    """The name this host greets SMTP servers with (looked up once: it can take a second)."""
+    return socket.getfqdn()
 
 
 class DeliveryFailure(Exception):
@@ -105,9 +113,11 @@ class SmtpConnection(Connection):
         try:
             if self.scheme == "smtps":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=TIMEOUT,
-                                                      context=context)
+                                                      context=context,
+                                                      local_hostname=local_hostname())
             else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=TIMEOUT)
+                smtp = smtplib.SMTP(self.host, self.port, timeout=TIMEOUT,
+                                    local_hostname=local_hostname())
             smtp.ehlo()
             if self.scheme == "smtp+starttls":
                 smtp.starttls(context=context)

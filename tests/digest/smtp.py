@@ -3,6 +3,7 @@ recipients on purpose (451: try later, 550: never)."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -17,13 +18,18 @@ from tests.redis_server import free_port
 
 class RecordingHandler:
     """Accepts mail, keeping each message; ``refuse[address] = [codes...]`` answers RCPT TO
-    for that address with the next code of the list (then accepts)."""
+    for that address with the next code of the list (then accepts). With ``hold`` set, the
+    next message is kept but the reply to its DATA is held (``held`` is set) until ``release``
+is set."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refuse: dict[str, list[int]] = {}
         self.refused: list[tuple[str, int]] = []
         self.received = threading.Condition()
+        self.hold = False
+        self.held = threading.Event()
+        self.release = threading.Event()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         codes = self.refuse.get(address)
@@ -39,6 +45,10 @@ class RecordingHandler:
         with self.received:
             self.messages.append(message)
             self.received.notify_all()
+        if self.hold:  # the message is taken; the reply waits
+            self.hold = False
+            self.held.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 60)
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[EmailMessage]:
