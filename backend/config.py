@@ -23,20 +23,26 @@ def default_data_dir() -> str:
 DEFAULTS: dict[str, Any] = {
     # Redis URL; None means "use the embedded Redis of DATA_DIR".
     "REDIS_URL": None,
+    # Web requests: a Redis command unanswered this long is a 503 (a stalled Redis).
+    "REDIS_TIMEOUT_SECONDS": 1.0,
     "DATA_DIR": None,
-    # Trending: exponential decay of event weights, plus a prior from HF upvotes.
+    # Trending (backend/feeds.py): a paper's HF upvotes plus this service's readers, in
+    # upvotes: each user who opened it adds WEIGHT_OPEN, each who saves it WEIGHT_SAVE (at
+    # most 1 together); halved every HALF_LIFE_DAYS of the paper's age in the window.
     "TRENDING_HALF_LIFE_DAYS": 3.0,
-    "TRENDING_WEIGHT_OPEN": 1.0,
-    "TRENDING_WEIGHT_SAVE": 4.0,
-    "TRENDING_UPVOTE_PRIOR": 1.0,
+    "TRENDING_WEIGHT_OPEN": 0.25,
+    "TRENDING_WEIGHT_SAVE": 0.75,
     # Per-user interaction weights the recommender trains from.
     "WEIGHT_OPEN": 1.0,
     "WEIGHT_OPEN_CAP": 3,
     "WEIGHT_SAVE": 5.0,
     # Raw per-user event log retention.
     "EVENT_RETENTION_DAYS": 90,
-    # Origins allowed by CORS (fnmatch patterns).
-    "CORS_ORIGINS": ["chrome-extension://*", "moz-extension://*"],
+    # CORS: extension origins (chrome-extension://<32 letters a-p>, moz-extension://<uuid>)
+    # whose id is listed here, any such id when empty (production: list yours); plus these
+    # exact origins.
+    "CORS_EXTENSION_IDS": [],
+    "CORS_ORIGINS": [],
     # gunicorn
     "WORKERS": 2,
     "THREADS": 8,

@@ -15,8 +15,9 @@ MODEL_POINTER = "pf:model:current"  # string: current model version
 PAPER = "pf:p:{paper_id}"  # hash: catalogue entry
 PAPERS_BY_DAY = "pf:papers:day"  # zset paper id -> day number (days since 1970-01-01)
 PAPERS_UPVOTES = "pf:papers:upvotes"  # zset paper id -> Hugging Face upvotes
-TRENDING = "pf:{trending}:scores"  # zset paper id -> sum of w * 2^((t - epoch) / half-life)
-TRENDING_EPOCH = "pf:{trending}:epoch"  # unix seconds of that epoch (same slot as the scores)
+# Trending's readers (backend/feeds.py), counted per user and paper once, whatever they send:
+TRENDING_OPENERS = "pf:{trending}:openers"  # zset paper id -> users who ever opened it
+TRENDING_SAVERS = "pf:{trending}:savers"  # zset paper id -> users who save it now
 DIGEST_ACTIVE = "pf:digest:active"  # set of user ids with an active subscription
 DIGEST_ADDRESS = "pf:digest:address:{digest}"  # string -> the user id an address is active for
 LOCK = "pf:lock:{name}"  # string: a named lock (training, ...)
@@ -26,7 +27,7 @@ RATE_LIMIT_PREFIX = "pf:rl"
 RATE_WINDOW = RATE_LIMIT_PREFIX + ":{scope}:{who}:{limit}"  # string: hits in a fixed window
 
 # Per-user keys, in the order of the event script's KEYS (apply_events.lua); every part
-# here and in USER_CACHE_PARTS is deleted with the user.
+# here, in USER_CACHE_PARTS and in USER_DIGEST_PARTS is deleted with the user.
 USER_PARTS = (
     "meta",  # hash: created_at, token_hash
     "events",  # stream: the raw event log, trimmed by age
@@ -36,6 +37,7 @@ USER_PARTS = (
     "dismissed",  # zset paper id -> dismissed at (ms)
     "opens",  # hash paper id -> number of opens
     "weights",  # hash paper id -> interaction weight the recommender trains from
+    "titles",  # hash paper id -> title an event of this user supplied (shown to them only)
 )
 # Per-user caches (expiring; never read by the event script).
 USER_CACHE_PARTS = (
@@ -45,7 +47,7 @@ USER_CACHE_PARTS = (
 USER_DIGEST_PARTS = (
     "subscription",  # hash: email, frequency, hour_utc, weekday, status, sid, failures, ...
     "mailtokens",  # hash token nonce -> JSON {purpose, email, expires_ms}: single-use tokens
-    "digests",  # hash period -> "claimed|<run>|<lease ms>", "sending|<ms>", "sent|<ms>", ...
+    "digests",  # hash period -> "<claimed|sending|sent|empty|failed>|<run id>|<ms>" (claim.lua)
 )
 ALL_USER_PARTS = USER_PARTS + USER_CACHE_PARTS + USER_DIGEST_PARTS
 

@@ -250,7 +250,8 @@ class PersonalRecommender:
                 [c.paper_id for c in window], [c.paper_id for c in candidates], weights)
         else:
             scores, reasons = self._rank_with_model(loaded, window, keep, weights)
-        trending = np.array([c.score for c in candidates], dtype=np.float64)
+        # trending scores are decayed vote counts, heavy-tailed: blended on a log scale
+        trending = np.log1p(np.array([c.score for c in candidates], dtype=np.float64))
         final = (self.blend["model"] * zscore(np.asarray(scores, dtype=np.float64)[None, :])
                  + self.blend["trending"] * zscore(trending[None, :]))[0]
         order = np.argsort(-final, kind="stable")[:limit]

@@ -128,6 +128,7 @@ def test_a_new_paper_with_no_interactions_reaches_its_topic(world, app, client, 
     train(app)
     fresh = make_paper(random.Random(1), "vision", 19999, TODAY)
     fresh["title"] = "Video diffusion segmentation of optical depth frames"
+    fresh["upvotes"] = 0  # published this morning: no upvotes yet either
     world["store"].upsert_papers([fresh])
     _, vision_fan = make_user()
     save(client, vision_fan, world["papers"]["vision"][:4])
