@@ -2,8 +2,8 @@
 into HTML and plain-text parts (Jinja2 templates in ``templates/``).
 
 The papers are the user's recommendations for the period (the same ranking as the sidebar),
-without papers they saved, dismissed or opened, then the period's three most upvoted papers
-for what the community reads. No remote images, no tracking, links straight to
+then the period's three most upvoted other papers for what the community reads; papers the
+user saved, dismissed or opened are left out of both. No remote images, no tracking, links straight to
 huggingface.co.
 """
 
@@ -140,7 +140,8 @@ class DigestComposer:
         items = [item for item in items if item["paper_id"] not in opened][:TOP]
         if not items:
             return None
-        shown = {item["paper_id"] for item in items}
+        shown = {item["paper_id"] for item in items} | opened
+        shown |= self.store.excluded_papers(subscription.user_id)
         popular = sorted((c for c in self.ranker.ranked(days, now) if c.paper_id not in shown),
                          key=lambda c: (-c.upvotes, c.paper_id))[:MOST_UPVOTED]
         ids = [item["paper_id"] for item in items] + [c.paper_id for c in popular]
