@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -296,13 +297,13 @@ def train(quiet: bool, force: bool) -> None:
 @click.option("--now", "run_now", is_flag=True, help="Also train once at start.")
 def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -> None:
     """Long-running: retrain on a schedule; hourly (and at start) import the newest Daily
-    Papers from PAPERFEED_HF_API_URL and map new papers into the model; one training at a
-    time."""
+    Papers from PAPERFEED_HF_API_URL, map new papers into the model and send the email
+    digests that are due; one training at a time."""
     import signal
     from datetime import UTC, datetime
 
     from backend.daily import import_newest_days
-    from recommender.scheduler import Scheduler, run_locked
+    from recommender.scheduler import DEFAULT_DIGEST_CRON, Scheduler, run_locked
     from recommender.training import refresh_additions
 
     _limit_training_threads()
@@ -324,8 +325,12 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
             count = refresh_additions(store, config)
             click.echo(f"refreshed: {count} papers mapped into the current model")
 
+        def digests() -> None:
+            click.echo(f"digests: {send_digests(config).summary()}")
+
         jobs = {
             "train": (train_cron or config["TRAIN_CRON"], lambda: run_locked(store.client, retrain)),
+            "digest": (config.get("DIGEST_CRON") or DEFAULT_DIGEST_CRON, digests),
             "refresh": (refresh_cron or config["REFRESH_CRON"],
                         lambda: run_locked(store.client, refresh, name="refresh")),
         }
@@ -346,6 +351,45 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
             loop.run_forever()
         except KeyboardInterrupt:
             pass
+
+
+def send_digests(config, frequency: str | None = None, only: str | None = None,
+                 dry_run: bool = False, now: datetime | None = None):
+    """Send the digests due now (``paperfeed digest`` and the scheduler's hourly job)."""
+    from backend.digest.run import digest_run
+
+    store = open_store(config)
+    try:
+        return digest_run(store, config).run(now or datetime.now(UTC), frequency, only, dry_run)
+    finally:
+        store.client.close()
+
+
+@main.command()
+@click.option("--frequency", type=click.Choice(["daily", "weekly"]), help="Only this frequency.")
+@click.option("--dry-run", is_flag=True, help="Compose what is due and say so; send nothing.")
+@click.option("--only", "only", metavar="USER_ID", help="Only this user.")
+def digest(frequency: str | None, dry_run: bool, only: str | None) -> None:
+    """Send the email digests that are due now (the scheduler runs this every hour).
+
+    Mail goes where PAPERFEED_SMTP_URL says (default: .eml files in <data dir>/outbox).
+    Each user's period is claimed in Redis first: concurrent or repeated runs never send a
+    digest twice.
+    """
+    from backend.digest.mailer import ConfigurationError
+
+    config = load_config()
+    with redis_url_for(config) as (url, _):
+        config["REDIS_URL"] = url
+        try:
+            report = send_digests(config, frequency, only, dry_run)
+        except ConfigurationError as error:
+            raise click.BadParameter(str(error), param_hint="PAPERFEED_SMTP_URL") from None
+    for user_id, subject in report.would_send:
+        click.echo(f"would send to {user_id}: {subject}")
+    click.echo(("dry run, nothing sent: " if dry_run else "") + report.summary())
+    if report.outcomes.get("error"):
+        sys.exit(1)
 
 
 def _register_recommender_commands() -> None:
