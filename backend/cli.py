@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def import_source(store: Store, label: str, day: str | None, quiet: bool) -> boo
     """Import one file (``day`` None) or one fetched day and print the outcome; False if rejected."""
     try:
         parsed = importer.fetch_daily_papers(day) if day else importer.read_papers(label)
-    except (importer.ImportFormatError, importer.ImportFetchError) as error:
+    except importer.ImporterError as error:  # unreadable, not Daily Papers, or unreachable
         click.echo(f"{label}: rejected, nothing imported: {error}", err=True)
         return False
     created, updated = import_parsed(store, parsed, Path(label).name, quiet)
@@ -105,6 +106,9 @@ def serve(host: str, port: int, workers: int | None, demo: bool, allow_volatile_
         if persistence == "none":
             click.echo("Note: Redis persists nothing; a restart loses all data "
                        "(--allow-volatile-redis).")
+        upgraded = store.upgrade_data()
+        if upgraded:
+            click.echo(f"Upgraded the store: {upgraded}.")
         if demo or (embedded and store.catalogue_size() == 0):
             count = load_demo(store)
             click.echo(f"Imported the demo catalogue: {count} papers.")
@@ -288,13 +292,18 @@ def train(quiet: bool, force: bool) -> None:
 
 @main.command()
 @click.option("--train-cron", help="When to retrain (cron, UTC) [PAPERFEED_TRAIN_CRON; weekly].")
-@click.option("--refresh-cron", help="When to map new papers (cron, UTC) [PAPERFEED_REFRESH_CRON; hourly].")
+@click.option("--refresh-cron", help="When to import the newest Daily Papers and map new papers "
+              "into the model (cron, UTC) [PAPERFEED_REFRESH_CRON; hourly].")
 @click.option("--now", "run_now", is_flag=True, help="Also train once at start.")
 def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -> None:
-    """Long-running: retrain on a schedule and refresh new papers; one training at a time."""
+    """Long-running: retrain on a schedule; hourly (and at start) import the newest Daily
+    Papers from PAPERFEED_HF_API_URL, map new papers into the model and send the email
+    digests that are due; one training at a time."""
     import signal
+    from datetime import UTC, datetime
 
-    from recommender.scheduler import Scheduler, run_locked
+    from backend.daily import import_newest_days
+    from recommender.scheduler import DEFAULT_DIGEST_CRON, Scheduler, run_locked
     from recommender.training import refresh_additions
 
     _limit_training_threads()
@@ -307,11 +316,21 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
             _train_and_report(config, quiet=True)
 
         def refresh() -> None:
+            upgraded = store.upgrade_data()
+            if upgraded:
+                click.echo(f"upgraded the store: {upgraded}")
+            # a failed import is logged and tried again next hour; mapping goes on anyway
+            imported = import_newest_days(store, config["HF_API_URL"], datetime.now(UTC).date())
+            click.echo(imported.summary())
             count = refresh_additions(store, config)
             click.echo(f"refreshed: {count} papers mapped into the current model")
 
+        def digests() -> None:
+            click.echo(f"digests: {send_digests(config).summary()}")
+
         jobs = {
             "train": (train_cron or config["TRAIN_CRON"], lambda: run_locked(store.client, retrain)),
+            "digest": (config.get("DIGEST_CRON") or DEFAULT_DIGEST_CRON, digests),
             "refresh": (refresh_cron or config["REFRESH_CRON"],
                         lambda: run_locked(store.client, refresh, name="refresh")),
         }
@@ -322,12 +341,55 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
         signal.signal(signal.SIGTERM, lambda *_: loop.stop())
         for name, when in loop.next_runs().items():
             click.echo(f"next {name}: {when.isoformat()}")
+        try:  # a fresh catalogue from the start; failures are the scheduled runs' to retry
+            jobs["refresh"][1]()
+        except Exception:
+            logging.getLogger(__name__).exception("refresh at start failed")
         if run_now:
             jobs["train"][1]()
         try:
             loop.run_forever()
         except KeyboardInterrupt:
             pass
+
+
+def send_digests(config, frequency: str | None = None, only: str | None = None,
+                 dry_run: bool = False, now: datetime | None = None):
+    """Send the digests due now (``paperfeed digest`` and the scheduler's hourly job)."""
+    from backend.digest.run import digest_run
+
+    store = open_store(config)
+    try:
+        return digest_run(store, config).run(now or datetime.now(UTC), frequency, only, dry_run)
+    finally:
+        store.client.close()
+
+
+@main.command()
+@click.option("--frequency", type=click.Choice(["daily", "weekly"]), help="Only this frequency.")
+@click.option("--dry-run", is_flag=True, help="Compose what is due and say so; send nothing.")
+@click.option("--only", "only", metavar="USER_ID", help="Only this user.")
+def digest(frequency: str | None, dry_run: bool, only: str | None) -> None:
+    """Send the email digests that are due now (the scheduler runs this every hour).
+
+    Mail goes where PAPERFEED_SMTP_URL says (default: .eml files in <data dir>/outbox).
+    Each user's period is claimed in Redis first: concurrent or repeated runs never send a
+    digest twice.
+    """
+    from backend.digest.mailer import ConfigurationError
+
+    config = load_config()
+    with redis_url_for(config) as (url, _):
+        config["REDIS_URL"] = url
+        try:
+            report = send_digests(config, frequency, only, dry_run)
+        except ConfigurationError as error:
+            raise click.BadParameter(str(error), param_hint="PAPERFEED_SMTP_URL") from None
+    for user_id, subject in report.would_send:
+        click.echo(f"would send to {user_id}: {subject}")
+    click.echo(("dry run, nothing sent: " if dry_run else "") + report.summary())
+    if report.outcomes.get("error"):
+        sys.exit(1)
 
 
 def _register_recommender_commands() -> None:

@@ -89,7 +89,7 @@ def _rss_mb() -> float:
 
 
 def baseline_fit(user_items, threads: int) -> dict:
-    """The issue's yardstick, "implicit's fit alone": ``AlternatingLeastSquares()`` with
+    """The training target's yardstick, "implicit's fit alone": ``AlternatingLeastSquares()`` with
     implicit's default parameters on the BM25-weighted users x papers matrix (no words, no
     maps, no evaluation), BLAS limited to one thread as in ``paperfeed train``."""
     from implicit.cpu.als import AlternatingLeastSquares
@@ -262,7 +262,7 @@ def main() -> None:
     parser.add_argument("--profile", help="cProfile output file (inproc only)")
     parser.add_argument("--baseline", action="store_true",
                         help="also time implicit's fit alone (its default parameters on the same "
-                             "BM25-weighted matrix), the yardstick of the issue's 60 s target")
+                             "BM25-weighted matrix), the yardstick of the training target (at most 6x)")
     parser.add_argument("--keep-models", type=int, default=2,
                         help="model versions to keep in the models dir (older ones are removed)")
     args = parser.parse_args()
