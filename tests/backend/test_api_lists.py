@@ -92,25 +92,41 @@ D = date(2026, 8, 21)
 def test_trending_is_public_and_empty_without_papers(client):
     response = client.get("/v1/trending")
     assert response.status_code == 200
-    assert response.get_json() == {"items": []}
+    today = datetime.now(UTC).date()
+    assert response.get_json() == {"items": [], "window": {
+        "from": (today - timedelta(days=6)).isoformat(), "until": today.isoformat()}}
 
 
 def test_window_counts_back_from_the_newest_daily_day(client, catalogue):
     catalogue(*(paper(f"2608.{n:05d}", D - timedelta(days=n), upvotes=10) for n in range(12)))
-    assert sorted(ids(trending(client, "?days=7"))) == [f"2608.{n:05d}" for n in range(8)]
-    assert sorted(ids(trending(client, "?days=1"))) == ["2608.00000", "2608.00001"]
+    assert sorted(ids(trending(client, "?days=7"))) == [f"2608.{n:05d}" for n in range(7)]
+    assert ids(trending(client, "?days=1")) == ["2608.00000"]
     assert len(trending(client, "?days=90")) == 12
     # default is 7 days
-    assert len(trending(client)) == 8
+    assert len(trending(client)) == 7
 
 
-def test_event_only_papers_use_the_day_first_seen(client, post, catalogue):
+def test_until_ends_the_window_on_that_day(client, catalogue):
+    catalogue(*(paper(f"2608.{n:05d}", D - timedelta(days=n), upvotes=10) for n in range(12)))
+    body = client.get(f"/v1/trending?days=3&until={D - timedelta(days=4)}").get_json()
+    assert sorted(ids(body["items"])) == ["2608.00004", "2608.00005", "2608.00006"]
+    assert body["window"] == {"from": (D - timedelta(days=6)).isoformat(),
+                              "until": (D - timedelta(days=4)).isoformat()}
+    assert trending(client, "?days=2")[0]["day"] == D.isoformat()  # default: newest day
+
+
+@pytest.mark.parametrize("query", ["until=2026-13-01", "until=yesterday", "until=20260821"])
+def test_a_bad_until_is_422_naming_it(client, query):
+    response = client.get("/v1/trending?" + query)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert [e["field"] for e in response.get_json()["errors"]] == ["until"]
+
+
+def test_papers_first_seen_after_the_window_stay_out(client, post, catalogue):
     catalogue(paper("2608.00001", D, upvotes=5))
     post(event(paper_id="2412.01824"))  # first seen today, after the newest Daily day
-    items = {item["paper_id"]: item for item in trending(client)}
-    assert set(items) == {"2608.00001", "2412.01824"}
-    assert items["2412.01824"]["day"] == now().date().isoformat()
-    assert items["2412.01824"]["title"] is None
+    assert ids(trending(client)) == ["2608.00001"]
 
 
 def test_without_an_import_the_window_ends_today(client, post, redis_client):
@@ -118,7 +134,8 @@ def test_without_an_import_the_window_ends_today(client, post, redis_client):
     # a paper first seen 10 days ago (as the catalogue would hold it) falls out of 7 days
     redis_client.zadd("pf:papers:day", {"2412.00002": (now().date() - date(1970, 1, 1)).days - 10})
     assert ids(trending(client, "?days=7")) == ["2412.00001"]
-    assert sorted(ids(trending(client, "?days=10"))) == ["2412.00001", "2412.00002"]
+    assert ids(trending(client, "?days=10")) == ["2412.00001"]
+    assert sorted(ids(trending(client, "?days=11"))) == ["2412.00001", "2412.00002"]
 
 
 def test_an_imported_day_replaces_the_first_seen_day(client, post, catalogue):
@@ -233,7 +250,8 @@ def test_recommendations_need_auth(client):
     assert response.status_code == 401 and response.mimetype == PROBLEM
 
 
-def test_recommendations_are_trending_minus_saved_and_dismissed(client, post, catalogue, user):
+def test_recommendations_are_the_window_minus_saved_dismissed_and_opened(client, post, catalogue,
+                                                                         user):
     catalogue(*(paper(f"2608.{n:05d}", D, upvotes=10 * n) for n in range(1, 6)))
     post(event(paper_id="2608.00005", type="save"), event(paper_id="2608.00003", type="dismiss"),
          event(paper_id="2608.00004", type="open"))
@@ -241,11 +259,14 @@ def test_recommendations_are_trending_minus_saved_and_dismissed(client, post, ca
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["model_version"] is None
-    # the order may be personalised; the set is the window minus saved and dismissed
-    assert sorted(ids(body["items"])) == ["2608.00001", "2608.00002", "2608.00004"]
+    # the order may be personalised; the set is the window minus saved, dismissed and opened
+    assert sorted(ids(body["items"])) == ["2608.00001", "2608.00002"]
     for item in body["items"]:
         assert {"paper_id", "title", "score", "reason"} <= set(item)
         assert item["reason"]["kind"] and item["reason"]["text"]
+    assert body["window"] == {"from": (D - timedelta(days=6)).isoformat(), "until": D.isoformat()}
+    again = client.get("/v1/recommendations?include_opened=true", headers=user[1]).get_json()
+    assert sorted(ids(again["items"])) == ["2608.00001", "2608.00002", "2608.00004"]
     assert len(trending(client)) == 5  # trending itself still lists them all
 
 
