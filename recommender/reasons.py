@@ -47,9 +47,11 @@ def nearest_similarity(candidates: sp.csr_matrix, papers: sp.csr_matrix) -> np.n
 
 
 class SimilarReaders(Protocol):
-    """Counts, per candidate paper, the other readers resembling a user who read it."""
+    """Counts, per candidate paper, the other readers resembling a user who read it
+    (:class:`recommender.readers.CoReaders`)."""
 
-    def counts(self, user_papers: dict[str, float], paper_ids: Sequence[str]) -> list[int]:
+    def counts(self, user_id: str, papers: Sequence[str], paper_ids: Sequence[str]
+               ) -> list[int]:
         ...
 
 
@@ -81,8 +83,9 @@ class Reasons:
     """
 
     def __init__(self, store, components: dict[str, np.ndarray], blend: dict[str, float],
-                 evidence: Evidence, state, candidate_ids: Sequence[str]):
+                 evidence: Evidence, user_id: str, state, candidate_ids: Sequence[str]):
         self.store = store
+        self.user_id = user_id
         self.evidence = evidence
         self.state = state
         self.candidate_ids = candidate_ids
@@ -112,9 +115,15 @@ class Reasons:
         else:
             self._nearest.update((position, (None, 0.0)) for position in positions)
         if ev.readers is not None and any(c in self.contributions for c in READER_COMPONENTS):
-            counts = ev.readers.counts(self.state.weights,
+            counts = ev.readers.counts(self.user_id, sorted(self.state.saved | self.state.opened),
                                        [self.candidate_ids[p] for p in positions])
             self._readers.update(zip(positions, counts, strict=True))
+
+    def in_topics(self, position: int) -> bool:
+        """Whether the candidate is close to one of the user's papers (a ``topic`` or
+        ``because_you_...`` reason would be true)."""
+        self.prepare([position])
+        return self._nearest[position][1] >= self.evidence.topical
 
     def title_ids(self) -> list[str]:
         """Papers of the user whose titles the prepared reasons may quote (not yet known)."""

@@ -27,7 +27,8 @@ import recommender
 from backend.feeds import Candidate, TrendingRanker, fallback_recommendations
 from backend.store import Store, UserState
 from recommender.contentindex import ContentIndex
-from recommender.reasons import Evidence, Reasons, SimilarReaders, nearest_similarity
+from recommender.readers import CoReaders
+from recommender.reasons import Evidence, Reasons, nearest_similarity
 from recommender.served import UNTRAINED_BLEND, served_scores
 from recommender.textfeatures import TextFeaturizer, paper_texts
 from recommender.training import (
@@ -51,6 +52,8 @@ DISMISSED_WEIGHT = 0.5
 # which a candidate counts as in the user's topics.
 SIMILAR = 0.15
 TOPICAL = 0.08
+# The top this many hold one of the last day's papers in the user's topics, if there is one.
+TODAYS_PICK_WITHIN = 10
 
 
 def serving_blend(loaded: LoadedModel) -> dict[str, float]:
@@ -75,7 +78,7 @@ class LoadedModel:
     ids_by_item: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     additions_mtime: float = 0.0
-    readers: SimilarReaders | None = None
+    readers: CoReaders | None = None
 
     def __post_init__(self) -> None:
         self.index = {paper_id: i for i, paper_id in enumerate(self.paper_ids)}
@@ -106,7 +109,8 @@ def load_version(config: dict[str, Any], version: str) -> LoadedModel:
     model = recommender.load(str(directory / MODEL_SUBDIR))
     if metadata.get("version") != version or len(paper_ids) != model.n_items:
         raise recommender.ArtifactError(f"model version {version}: inconsistent artifact")
-    return LoadedModel(version, model, paper_ids, featurizer, metadata)
+    return LoadedModel(version, model, paper_ids, featurizer, metadata,
+                       readers=CoReaders.load(directory, paper_ids))
 
 
 class PersonalRecommender:
@@ -227,8 +231,8 @@ class PersonalRecommender:
         hidden = state.saved | state.dismissed | exclude
         if not include_opened:
             hidden = hidden | state.opened
-        items = self._recommend(loaded, state, hidden, blend, days=days, limit=limit, now=now,
-                                until=until)
+        items = self._recommend(loaded, user_id, state, hidden, blend, days=days, limit=limit,
+                                now=now, until=until)
         if cached_lists:
             # Stamped with the state the list was made from (never newer than its data).
             self._lists.put(key, (version, state.stamp), items)
@@ -265,7 +269,8 @@ class PersonalRecommender:
         self._lists.put(key, (version, stamp), items, age=max(age, 0.0))
         return items
 
-    def _recommend(self, loaded: LoadedModel | None, state: UserState, hidden: set[str],
+    def _recommend(self, loaded: LoadedModel | None, user_id: str, state: UserState,
+                   hidden: set[str],
                    blend: dict[str, float] | None, *, days: int, limit: int, now: datetime,
                    until: date | None) -> list[dict[str, Any]]:
         window = self.ranker.ranked(days, now, until)
@@ -287,10 +292,12 @@ class PersonalRecommender:
         components["trending"] = np.array([[c.score for c in candidates]], dtype=np.float64)
         blend = {**blend, "dismissed": -DISMISSED_WEIGHT} if state.dismissed else blend
         final = served_scores(components, blend)[0]
-        order = np.argsort(-final, kind="stable")[:limit]
-        chosen = [candidates[i] for i in order]
-        reasons = Reasons(self.store, components, blend, evidence, state,
+        order = np.argsort(-final, kind="stable")
+        reasons = Reasons(self.store, components, blend, evidence, user_id, state,
                           [c.paper_id for c in candidates])
+        order = self._with_todays_pick(order, candidates, reasons, limit,
+                                       self.ranker.window(days, now, until)[1])
+        chosen = [candidates[i] for i in order]
         reasons.prepare(order)
         # One lookup for the list's titles and the titles its reasons quote.
         titles = self.store.titles([c.paper_id for c in chosen] + reasons.title_ids())
@@ -302,6 +309,25 @@ class PersonalRecommender:
                  "upvotes": candidate.upvotes,
                  "reason": reasons(int(i))}
                 for i, candidate in zip(order, chosen, strict=True)]
+
+    @staticmethod
+    def _with_todays_pick(order: np.ndarray, candidates: list[Candidate], reasons: Reasons,
+                          limit: int, last_day: date) -> np.ndarray:
+        """The first ``limit`` of ``order``, making sure the top ``TODAYS_PICK_WITHIN`` hold
+        one paper of the window's last day (the page the user is on) when one of that day's
+        papers is in the user's topics: the best-scored such paper takes the last of those
+        places."""
+        top = order[:limit]
+        within = min(limit, TODAYS_PICK_WITHIN)
+        if any(candidates[i].day == last_day for i in top[:within]):
+            return top
+        todays = [int(i) for i in order[within:] if candidates[i].day == last_day]
+        reasons.prepare(todays)
+        pick = next((i for i in todays if reasons.in_topics(i)), None)
+        if pick is None:
+            return top
+        rest = [int(i) for i in order if i != pick]
+        return np.array(rest[:within - 1] + [pick] + rest[within - 1:limit - 1], dtype=np.int64)
 
     def _model_components(self, loaded: LoadedModel, window: list[Candidate],
                           keep: np.ndarray, weights: dict[str, float], dismissed: set[str],

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 
 import recommender
 from recommender.metrics import ndcg_at_k, recall_at_k
+from recommender.readers import save_readers
 from recommender.textfeatures import TextFeaturizer, paper_texts
 from recommender.threads import available_cpus, thread_map
 
@@ -49,6 +50,7 @@ class TrainingData:
     featurizer: TextFeaturizer
     n_users: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    user_ids: list[str] = field(default_factory=list)  # of each row of user_items
 
 
 def models_dir(config: dict[str, Any]) -> Path:
@@ -77,14 +79,15 @@ def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
     index = {paper_id: i for i, paper_id in enumerate(paper_ids)}
     read_papers = time.perf_counter()
 
-    user_items = _user_matrix(_weights_and_registration(store), index)
+    user_ids: list[str] = []
+    user_items = _user_matrix(_weights_and_registration(store), index, user_ids)
     read_users = time.perf_counter()
 
     featurizer, item_features = TextFeaturizer.fit_transform(texts, max_features=max_features)
     done = time.perf_counter()
     return TrainingData(
         paper_ids=paper_ids, user_items=user_items, item_features=item_features,
-        featurizer=featurizer, n_users=user_items.shape[0],
+        featurizer=featurizer, n_users=user_items.shape[0], user_ids=user_ids,
         timings={"read_catalogue": read_papers - started, "read_interactions": read_users - read_papers,
                  "featurize": done - read_users},
     )
@@ -97,7 +100,7 @@ def _weights_and_registration(store) -> Iterator[tuple[list[tuple[str, dict[str,
 
 
 def _user_matrix(batches: Iterable[tuple[list[tuple[str, dict[str, str]]], list[str]]],
-                 index: dict[str, int]) -> sp.csr_matrix:
+                 index: dict[str, int], user_ids: list[str] | None = None) -> sp.csr_matrix:
     """Users x papers weights of the users with any paper in ``index``, in registration order.
 
     Rows are in registration order, then user id order (users registered in the same
@@ -134,7 +137,10 @@ def _user_matrix(batches: Iterable[tuple[list[tuple[str, dict[str, str]]], list[
     user_items.sort_indices()
     user_items.data[~np.isfinite(user_items.data) | (user_items.data < 0)] = 0
     user_items.eliminate_zeros()
-    return user_items[sorted(range(len(registered)), key=registered.__getitem__)]
+    order = sorted(range(len(registered)), key=registered.__getitem__)
+    if user_ids is not None:
+        user_ids.extend(registered[row][1] for row in order)
+    return user_items[order]
 
 
 def holdout(user_items: sp.csr_matrix, fraction: float = 0.2, seed: int = 0,
@@ -236,6 +242,8 @@ def write_artifact(directory: Path, version: str, model, data: TrainingData,
         with open(temporary / PAPER_IDS_FILE, "w", encoding="utf-8") as handle:
             json.dump(data.paper_ids, handle)
         data.featurizer.save(temporary / VOCABULARY_FILE)
+        if len(data.user_ids) == data.user_items.shape[0]:
+            save_readers(temporary, data.user_ids, data.user_items)
         with open(temporary / METADATA_FILE, "w", encoding="utf-8") as handle:
             json.dump(metadata, handle, indent=2, sort_keys=True)
         for path in temporary.rglob("*"):

@@ -344,3 +344,60 @@ def test_event_title_seeds_but_never_overrides(client, post, catalogue, make_use
     catalogue(paper("2608.00001", D, title="Imported Title"))
     post(event(paper_id="2608.00001", paper={"title": "Late title"}))
     assert client.get("/v1/papers/2608.00001").get_json()["title"] == "Imported Title"
+
+
+# --- recommendations: exclude, include_opened ---------------------------------------------
+
+
+def test_excluded_papers_are_left_out(client, post, catalogue, user):
+    catalogue(*(paper(f"2608.{n:05d}", D, upvotes=n) for n in range(1, 7)))
+    post(event(paper_id="2608.00006", type="save"))
+    response = client.get("/v1/recommendations?exclude=2608.00005v2,%202608.00004",
+                          headers=user[1])
+    assert response.status_code == 200, response.get_json()
+    assert sorted(ids(response.get_json()["items"])) == [
+        "2608.00001", "2608.00002", "2608.00003"]
+    # the same user without exclusions: a list of its own, not the cached one
+    everything = client.get("/v1/recommendations", headers=user[1]).get_json()
+    assert sorted(ids(everything["items"])) == [f"2608.{n:05d}" for n in range(1, 6)]
+
+
+@pytest.mark.parametrize("exclude", [
+    "2608.00001,nonsense", "../etc", ",".join(f"2608.{n:05d}" for n in range(51))])
+def test_a_bad_exclude_is_422_naming_it(client, post, catalogue, user, exclude):
+    catalogue(paper("2608.00001", D))
+    post(event(paper_id="2608.00001", type="save"))
+    before = client.get("/v1/me/export", headers=user[1]).get_json()
+    response = client.get(f"/v1/recommendations?exclude={exclude}", headers=user[1])
+    assert response.status_code == 422
+    assert response.mimetype == PROBLEM
+    assert [e["field"] for e in response.get_json()["errors"]] == ["exclude"]
+    assert client.get("/v1/me/export", headers=user[1]).get_json() == before
+
+
+def test_fifty_excluded_ids_are_accepted(client, user):
+    exclude = ",".join(f"2608.{n:05d}" for n in range(50))
+    assert client.get(f"/v1/recommendations?exclude={exclude}", headers=user[1]).status_code == 200
+
+
+def test_opened_papers_come_back_only_with_include_opened(client, post, catalogue, user):
+    catalogue(*(paper(f"2608.{n:05d}", D, upvotes=n) for n in range(1, 5)))
+    post(event(paper_id="2608.00004", type="save"), event(paper_id="2608.00003"),
+         event(paper_id="2608.00002"))
+    plain = client.get("/v1/recommendations", headers=user[1]).get_json()
+    assert ids(plain["items"]) == ["2608.00001"]
+    opened = client.get("/v1/recommendations?include_opened=1", headers=user[1]).get_json()
+    assert sorted(ids(opened["items"])) == ["2608.00001", "2608.00002", "2608.00003"]
+    response = client.get("/v1/recommendations?include_opened=maybe", headers=user[1])
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["include_opened"]
+
+
+def test_recommendations_follow_until(client, post, catalogue, user):
+    catalogue(*(paper(f"2608.{n:05d}", D - timedelta(days=n), upvotes=10) for n in range(6)))
+    post(event(paper_id="2608.00005", type="save"))
+    body = client.get(f"/v1/recommendations?days=2&until={D - timedelta(days=3)}",
+                      headers=user[1]).get_json()
+    assert sorted(ids(body["items"])) == ["2608.00003", "2608.00004"]
+    assert body["window"] == {"from": (D - timedelta(days=4)).isoformat(),
+                              "until": (D - timedelta(days=3)).isoformat()}
