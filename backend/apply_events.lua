@@ -1,41 +1,38 @@
 -- Apply a batch of one user's events atomically.
 --
 -- Prepended by one of two prologues, which define the user's keys (events, eids, savestate,
--- saved, dismissed, opens, weights: keys.USER_PARTS order after meta, one hash slot) and
+-- saved, dismissed, opens, weights, titles: keys.USER_PARTS order after meta, one hash
+-- slot) and
 -- ARGV_TAIL, the number of ARGV after the events:
---   user_keys_declared.lua  the KEYS are the user's 8 keys;
+--   user_keys_declared.lua  the KEYS are the user's keys (keys.USER_PARTS);
 --   user_keys_of_token.lua  KEYS[1] is a token key and the user is the token's;
 --                           a single Redis only (the user's keys are not declared).
--- ARGV: now_ms, today (ISO date, UTC), then 7 values per event:
+-- ARGV: now_ms (EVENT_HEADER values), then EVENT_FIELDS (7) values per event:
 --       id, type, paper_id, ts_ms, ts_iso, source, title ("" if none), then what the
 --       prologue reads (see there)
 -- Constants (the store's settings, bound before the script by Store; see
 -- backend/store.py, script_constants): WEIGHT_OPEN (and as text, WEIGHT_OPEN_TEXT),
---       OPEN_CAP, WEIGHT_SAVE, TRENDING_WEIGHT_OPEN, TRENDING_WEIGHT_SAVE, HALF_LIFE_S,
---       DEFAULT_EPOCH_S, RETENTION_MS (of the event log), EVENT_ID_MEMORY_MS, and GLOBAL:
---       also update trending and seed the catalogue, in this same atomic script (single
---       Redis, where a script may use keys it does not declare: TRENDING_KEY,
---       TRENDING_EPOCH_KEY, PAPERS_BY_DAY_KEY, PAPER_KEY_PREFIX .. paper id); false: the
---       caller does it (Redis Cluster)
+--       OPEN_CAP, WEIGHT_SAVE, RETENTION_MS (of the event log), EVENT_ID_MEMORY_MS,
+--       EVENT_HEADER, EVENT_FIELDS, and GLOBAL: also count the paper's readers for
+--       trending in this same atomic script (single Redis, where a script may use keys it
+--       does not declare: OPENERS_KEY, SAVERS_KEY); false: the caller does it from the
+--       effects (Redis Cluster)
 -- Returns one effect per event:
 --   "dup"            the event id was applied before: nothing changed
---   "open"           an open was recorded
---   "saved"          the paper went from not saved to saved
---   "unsaved:<ms>"   the save counted at <ms> (its saved_at) was removed
+--   "opened"         the user's first open of the paper was recorded (one more opener)
+--   "open"           a repeated open was recorded
+--   "saved"          the paper went from not saved to saved (one more saver)
+--   "unsaved"        the paper's save was taken back (one saver less)
 --   "kept"           recorded in the log, no change of state (already in that state)
 --   "stale"          recorded in the log, older than the paper's latest save/unsave
 --   "dismissed"      the paper was dismissed
 -- or an error "NOUSER" (declared prologue) when the user no longer exists (deleted
 -- meanwhile), or "NOTOKEN" (token prologue) when the token is unknown.
 
-local HEADER, PER_EVENT = 2, 7
-local n = (#ARGV - HEADER - ARGV_TAIL) / PER_EVENT
+local n = (#ARGV - EVENT_HEADER - ARGV_TAIL) / EVENT_FIELDS
 local now_ms = tonumber(ARGV[1])
-local today_iso = ARGV[2]
 -- whole numbers below 2^53: exact as Lua numbers, printed without exponent by %d
-local today = string.format('%d', math.floor(now_ms / 86400000))  -- days since 1970-01-01
 local stream_min_id = string.format('%d', now_ms - RETENTION_MS)
-local trending_triples = {}
 
 -- The weights hold, for each paper that is not dismissed, min(opens, cap) * WEIGHT_OPEN plus
 -- WEIGHT_SAVE if saved (no field while dismissed or 0). Each branch below writes a weight
@@ -55,40 +52,30 @@ local function set_weight(paper_id, is_saved)
 end
 
 local effects = {}
-local seeded = {}
 for i = 0, n - 1 do
-  local base = HEADER + i * PER_EVENT
+  local base = EVENT_HEADER + i * EVENT_FIELDS
   local event_id, kind, paper_id = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
   -- numbers go to redis.call as the strings they came as (a Lua number is printed again)
   local ts_ms, ts_iso, source = ARGV[base + 4], ARGV[base + 5], ARGV[base + 6]
   local ts = tonumber(ts_ms)
-  if GLOBAL then
-    -- seed the catalogue with papers seen first through events (idempotent): a paper
-    -- without a day yet is new, and its day and first_seen date are today
-    if not seeded[paper_id] then
-      seeded[paper_id] = true
-      if redis.call('ZADD', PAPERS_BY_DAY_KEY, 'NX', today, paper_id) == 1 then
-        redis.call('HSETNX', PAPER_KEY_PREFIX .. paper_id, 'first_seen', today_iso)
-      end
-    end
-    if ARGV[base + 7] ~= '' then
-      redis.call('HSETNX', PAPER_KEY_PREFIX .. paper_id, 'title', ARGV[base + 7])
-    end
-  end
   local effect
   if redis.call('ZADD', eids, 'NX', ts_ms, event_id) == 0 then
     effect = 'dup'
   else
     redis.call('XADD', events, 'MINID', '~', stream_min_id, '*',
       'id', event_id, 'type', kind, 'paper_id', paper_id, 'ts', ts_iso, 'source', source)
+    -- a title from the page is the user's own: only the catalogue (imports) is public
+    if ARGV[base + 7] ~= '' then
+      redis.call('HSET', titles, paper_id, ARGV[base + 7])
+    end
     if kind == 'open' then
       -- an open under the cap adds WEIGHT_OPEN to the weight (0 while dismissed); opens
       -- beyond the cap leave it as it is
-      if redis.call('HINCRBY', opens, paper_id, '1') <= OPEN_CAP
-          and not redis.call('ZSCORE', dismissed, paper_id) then
+      local count = redis.call('HINCRBY', opens, paper_id, '1')
+      if count <= OPEN_CAP and not redis.call('ZSCORE', dismissed, paper_id) then
         redis.call('HINCRBYFLOAT', weights, paper_id, WEIGHT_OPEN_TEXT)
       end
-      effect = 'open'
+      if count == 1 then effect = 'opened' else effect = 'open' end
     elseif kind == 'dismiss' then
       local before = redis.call('ZSCORE', dismissed, paper_id)
       if not before then
@@ -141,7 +128,7 @@ for i = 0, n - 1 do
             if not redis.call('ZSCORE', dismissed, paper_id) then
               set_weight(paper_id, false)
             end
-            effect = 'unsaved:' .. saved_at
+            effect = 'unsaved'
           else
             effect = 'kept'
           end
@@ -151,25 +138,18 @@ for i = 0, n - 1 do
   end
   effects[#effects + 1] = effect
   if GLOBAL then
-    local delta_ts, weight = nil, nil
-    if effect == 'open' then
-      delta_ts, weight = ts, TRENDING_WEIGHT_OPEN
+    -- trending counts readers, not events: one opener per user who ever opened the
+    -- paper, one saver per user who saves it now (see backend/feeds.py)
+    if effect == 'opened' then
+      redis.call('ZINCRBY', OPENERS_KEY, 1, paper_id)
     elseif effect == 'saved' then
-      delta_ts, weight = ts, TRENDING_WEIGHT_SAVE
-    elseif string.sub(effect, 1, 8) == 'unsaved:' then
-      delta_ts, weight = tonumber(string.sub(effect, 9)), -TRENDING_WEIGHT_SAVE
-    end
-    if delta_ts then
-      trending_triples[#trending_triples + 1] = paper_id
-      trending_triples[#trending_triples + 1] = delta_ts / 1000
-      trending_triples[#trending_triples + 1] = weight
+      redis.call('ZINCRBY', SAVERS_KEY, 1, paper_id)
+    elseif effect == 'unsaved' then
+      if tonumber(redis.call('ZINCRBY', SAVERS_KEY, -1, paper_id)) <= 0 then
+        redis.call('ZREM', SAVERS_KEY, paper_id)
+      end
     end
   end
-end
-
-if GLOBAL and #trending_triples > 0 then
-  add_trending(TRENDING_KEY, TRENDING_EPOCH_KEY, HALF_LIFE_S, now_ms / 1000, DEFAULT_EPOCH_S,
-               trending_triples)
 end
 
 redis.call('ZREMRANGEBYSCORE', eids, '-inf',

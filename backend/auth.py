@@ -6,12 +6,13 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import redis
 from flask import g, request
 from flask_smorest import abort
 from werkzeug.exceptions import HTTPException
 
 from backend.extensions import get_store
-from backend.store import RateWindow
+from backend.store import RateLimited, RateWindow
 
 _MISSING = 'Bearer realm="paperfeed"'
 _INVALID = 'Bearer realm="paperfeed", error="invalid_token"'
@@ -94,6 +95,12 @@ def token_checked_on_failure(
             except HTTPException as error:
                 if _client_error(error.code):
                     _count_and_authenticate(windows)
+                raise
+            except (redis.ConnectionError, redis.TimeoutError, RateLimited):
+                raise
+            except Exception:
+                # an unexpected failure (a 500) is not reported to an unknown token either
+                _count_and_authenticate(windows)
                 raise
             if _client_error(getattr(response, "status_code", None)):
                 _count_and_authenticate(windows)

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from backend import importer
 from backend.config import load_config
 from backend.embedded import TUNED_REDIS_SETTINGS, redis_url_for
+from backend.progress import Progress
 from backend.store import Store, connect
 
 IMPORT_CHUNK = 1000
@@ -30,18 +31,33 @@ def demo_catalogue_path() -> Path:
 
 
 def import_parsed(store: Store, parsed: importer.ParsedFile, label: str, quiet: bool) -> tuple[int, int]:
-    """Upsert one parsed file's papers with a progress bar; return (created, updated)."""
+    """Upsert one parsed file's papers, reporting progress; return (created, updated)."""
     created = updated = 0
     papers = parsed.papers
-    with tqdm(total=len(papers), desc=label, unit="paper", disable=quiet or len(papers) < 2000,
-              file=sys.stderr) as bar:
+    with Progress(len(papers), label, unit="paper", enabled=not quiet) as progress:
         for start in range(0, len(papers), IMPORT_CHUNK):
             chunk = papers[start:start + IMPORT_CHUNK]
             result = store.upsert_papers(chunk)
             created += result.created
             updated += result.updated
-            bar.update(len(chunk))
+            progress.update(len(chunk))
     return created, updated
+
+
+def import_source(store: Store, label: str, day: str | None, quiet: bool) -> bool:
+    """Import one file (``day`` None) or one fetched day and print the outcome; False if rejected."""
+    try:
+        parsed = importer.fetch_daily_papers(day) if day else importer.read_papers(label)
+    except (importer.ImportFormatError, importer.ImportFetchError) as error:
+        click.echo(f"{label}: rejected, nothing imported: {error}", err=True)
+        return False
+    created, updated = import_parsed(store, parsed, Path(label).name, quiet)
+    click.echo(f"{label}: {created} new, {updated} updated, {len(parsed.skipped)} skipped")
+    for message in parsed.skipped[:20]:
+        click.echo(f"  skipped {message}", err=True)
+    if len(parsed.skipped) > 20:
+        click.echo(f"  ... and {len(parsed.skipped) - 20} more skipped", err=True)
+    return True
 
 
 def load_demo(store: Store, quiet: bool = False) -> int:
@@ -63,8 +79,15 @@ def main() -> None:
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to bind.")
 @click.option("--workers", type=int, default=None, help="gunicorn workers [PAPERFEED_WORKERS].")
 @click.option("--demo", is_flag=True, help="Import the demo catalogue even into a configured Redis.")
-def serve(host: str, port: int, workers: int | None, demo: bool) -> None:
-    """Run the web service (gunicorn). Without PAPERFEED_REDIS_URL, runs an embedded Redis."""
+@click.option("--allow-volatile-redis", is_flag=True, envvar="PAPERFEED_ALLOW_VOLATILE_REDIS",
+              help="Serve even on a Redis that persists nothing (no AOF, no snapshots) "
+                   "[PAPERFEED_ALLOW_VOLATILE_REDIS].")
+def serve(host: str, port: int, workers: int | None, demo: bool, allow_volatile_redis: bool) -> None:
+    """Run the web service (gunicorn). Without PAPERFEED_REDIS_URL, runs an embedded Redis.
+
+    Refuses a Redis that persists nothing (a restart would lose every user and event)
+    unless --allow-volatile-redis.
+    """
     from backend.server import GunicornServer, gunicorn_options
 
     config = load_config()
@@ -72,6 +95,16 @@ def serve(host: str, port: int, workers: int | None, demo: bool) -> None:
         os.environ["PAPERFEED_REDIS_URL"] = url  # the workers read it
         config["REDIS_URL"] = url
         store = open_store(config)
+        persistence = store.persistence()
+        if persistence == "none" and not allow_volatile_redis:
+            store.client.close()
+            raise click.ClickException(
+                "the Redis at PAPERFEED_REDIS_URL persists nothing (appendonly no, no save "
+                "points): a restart would lose every user and event. Turn on append-only "
+                "persistence (README: Production Redis) or pass --allow-volatile-redis.")
+        if persistence == "none":
+            click.echo("Note: Redis persists nothing; a restart loses all data "
+                       "(--allow-volatile-redis).")
         if demo or (embedded and store.catalogue_size() == 0):
             count = load_demo(store)
             click.echo(f"Imported the demo catalogue: {count} papers.")
@@ -98,7 +131,7 @@ def serve(host: str, port: int, workers: int | None, demo: bool) -> None:
 @click.option("--date", "start", help="Fetch this Daily Papers day (YYYY-MM-DD) from huggingface.co.")
 @click.option("--until", help="With --date: fetch every day up to this one (inclusive).")
 @click.option("--demo", is_flag=True, help="Import the demo catalogue shipped with paperfeed.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", is_flag=True, help="No progress report.")
 def import_command(files: tuple[str, ...], start: str | None, until: str | None,
                    demo: bool, quiet: bool) -> None:
     """Import Daily Papers JSON (API responses or catalogue .jsonl[.gz]) into the catalogue.
@@ -115,7 +148,7 @@ def import_command(files: tuple[str, ...], start: str | None, until: str | None,
     with redis_url_for(config) as (url, _):
         config["REDIS_URL"] = url
         store = open_store(config)
-        sources: list[tuple[str, object]] = [(f, None) for f in files]
+        sources: list[tuple[str, str | None]] = [(f, None) for f in files]
         if start:
             try:
                 sources += [(f"huggingface.co {day}", day) for day in importer.iter_dates(start, until)]
@@ -123,20 +156,10 @@ def import_command(files: tuple[str, ...], start: str | None, until: str | None,
                 raise click.BadParameter(str(error), param_hint="--date/--until") from None
         if demo:
             sources.append((str(demo_catalogue_path()), None))
-        for label, day in sources:
-            try:
-                parsed = importer.fetch_daily_papers(day) if day else importer.read_papers(label)
-            except (importer.ImportFormatError, importer.ImportFetchError) as error:
-                click.echo(f"{label}: rejected, nothing imported: {error}", err=True)
-                failures += 1
-                continue
-            created, updated = import_parsed(store, parsed, Path(label).name, quiet)
-            click.echo(f"{label}: {created} new, {updated} updated, "
-                       f"{len(parsed.skipped)} skipped")
-            for message in parsed.skipped[:20]:
-                click.echo(f"  skipped {message}", err=True)
-            if len(parsed.skipped) > 20:
-                click.echo(f"  ... and {len(parsed.skipped) - 20} more skipped", err=True)
+        with Progress(len(sources), "import", unit="source", enabled=not quiet) as progress:
+            for label, day in sources:
+                failures += not import_source(store, label, day, quiet)
+                progress.update()
         click.echo(f"catalogue: {store.catalogue_size()} papers")
     if failures:
         sys.exit(1)
@@ -208,7 +231,7 @@ def _train_and_report(config, quiet: bool) -> bool:
 
 
 @main.command()
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", is_flag=True, help="No progress report.")
 def train(quiet: bool) -> None:
     """Train the recommender from Redis, evaluate it, and publish it as the current model.
 

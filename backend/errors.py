@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from backend.store import RateLimited
 
 PROBLEM_MIME = "application/problem+json"
+RETRY_AFTER_SECONDS = "5"  # what a 503 (data store unreachable or stalled) asks clients to wait
 log = logging.getLogger(__name__)
 
 
@@ -92,6 +93,8 @@ def handle_http_exception(error: HTTPException) -> Response:
     if "message" in data:
         detail = data["message"]
     headers = dict(data.get("headers") or {})
+    if status == 503:
+        headers.setdefault("Retry-After", RETRY_AFTER_SECONDS)
     if status == 405 and error.get_response().headers.get("Allow"):
         headers["Allow"] = error.get_response().headers["Allow"]
     return problem(status, error.name, detail, errors, headers)
@@ -108,7 +111,7 @@ def register_error_handlers(app: Flask) -> None:
         log.warning("Redis unavailable: %s", error)
         return problem(503, "Service Unavailable",
                        "The data store is unreachable; retry later.",
-                       headers={"Retry-After": "5"})
+                       headers={"Retry-After": RETRY_AFTER_SECONDS})
 
     @app.errorhandler(RateLimited)
     def _rate_limited(error: RateLimited) -> Response:

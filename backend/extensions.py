@@ -19,7 +19,7 @@ def init_app(app: Flask) -> None:
         raise RuntimeError(
             "PAPERFEED_REDIS_URL is not set; `paperfeed serve` sets it after starting "
             "the embedded Redis.")
-    store = Store(connect(url), app.config)
+    store = Store(connect(url, timeout=float(app.config["REDIS_TIMEOUT_SECONDS"])), app.config)
     app.extensions[STORE] = store
     ranker = TrendingRanker(store, app.config)
     app.extensions[RANKER] = ranker

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from dataclasses import dataclass
@@ -23,17 +22,36 @@ class Candidate:
     upvotes: int
 
 
-def trending_score(events: float, upvotes: float | None, age_days: int,
-                   settings: dict[str, Any]) -> float:
-    """Time-decayed events score plus a decayed prior from Hugging Face upvotes.
+def reader_weights(settings: dict[str, Any]) -> tuple[float, float]:
+    """The trending value of one reader's open and one reader's save, in Hugging Face
+    upvotes (``TRENDING_WEIGHT_OPEN``, ``TRENDING_WEIGHT_SAVE``).
 
-    ``events`` is the sum of event weights each decayed to now; the prior is
-    ``TRENDING_UPVOTE_PRIOR * log1p(upvotes)`` halved every half-life of the paper's age
-    relative to the newest Daily Papers day.
+    Raises
+    ------
+    ValueError
+        A value is negative, or together they are worth more than one upvote: a reader
+        must never move a paper by more than one community vote.
+    """
+    open_, save = float(settings["TRENDING_WEIGHT_OPEN"]), float(settings["TRENDING_WEIGHT_SAVE"])
+    if open_ < 0 or save < 0 or open_ + save > 1:
+        raise ValueError("TRENDING_WEIGHT_OPEN and TRENDING_WEIGHT_SAVE must be >= 0 and add "
+                         f"up to at most 1 (one upvote); got {open_} and {save}")
+    return open_, save
+
+
+def trending_score(readers: float, upvotes: float | None, age_days: int,
+                   settings: dict[str, Any]) -> float:
+    """A paper's community votes, halved every ``TRENDING_HALF_LIFE_DAYS`` of its age.
+
+    The votes are its Hugging Face upvotes plus ``readers``: this service's readers in
+    upvotes (each user who opened it counts ``TRENDING_WEIGHT_OPEN``, each who saves it
+    ``TRENDING_WEIGHT_SAVE``, at most one upvote together). ``age_days`` is the paper's day
+    counted back from the window's last day, so a day's papers keep Hugging Face's order
+    unless readers of this service disagree by whole votes.
     """
     half_life = float(settings["TRENDING_HALF_LIFE_DAYS"])
-    prior = float(settings["TRENDING_UPVOTE_PRIOR"]) * math.log1p(max(upvotes or 0.0, 0.0))
-    return events + prior * 2.0 ** (-max(age_days, 0) / half_life)
+    votes = max(upvotes or 0.0, 0.0) + readers
+    return votes * 2.0 ** (-max(age_days, 0) / half_life)
 
 
 def window_days(store: Store, days: int, now: datetime, until: date | None = None
@@ -45,7 +63,8 @@ def window_days(store: Store, days: int, now: datetime, until: date | None = Non
 
 
 class TrendingRanker:
-    """Ranks the papers of a window by trending score, caching each ranking briefly.
+    """Ranks the catalogue papers of a window by trending score, caching each ranking
+    briefly.
 
     The cache is per process and keyed by window length; it is what lets the public
     trending endpoint answer thousands of requests a second without rescoring.
@@ -54,6 +73,7 @@ class TrendingRanker:
     def __init__(self, store: Store, settings: dict[str, Any]):
         self.store = store
         self.settings = settings
+        self.reader_weights = reader_weights(settings)
         self._cache: dict[tuple[int, date | None], tuple[float, list[Candidate]]] = {}
         self._windows: dict[tuple[int, date | None], tuple[date, date]] = {}
         self._items: dict[tuple[int, int, date | None], tuple[float, list[dict[str, Any]]]] = {}
@@ -109,12 +129,15 @@ class TrendingRanker:
         if not rows:
             return []
         ids = [paper_id for paper_id, _ in rows]
-        events, upvotes = self.store.trending_signals(ids, now)
+        openers, savers, upvotes = self.store.reader_counts(ids)
+        per_open, per_save = self.reader_weights
         candidates = [
             Candidate(paper_id, day,
-                      trending_score(total, votes, (reference - day).days, self.settings),
+                      trending_score(per_open * opened + per_save * saving, votes,
+                                     (reference - day).days, self.settings),
                       int(votes or 0))
-            for (paper_id, day), total, votes in zip(rows, events, upvotes, strict=True)
+            for (paper_id, day), opened, saving, votes
+            in zip(rows, openers, savers, upvotes, strict=True)
         ]
         candidates.sort(key=lambda c: (-c.score, -c.upvotes, c.paper_id))
         return candidates

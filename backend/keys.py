@@ -15,8 +15,9 @@ MODEL_POINTER = "pf:model:current"  # string: current model version
 PAPER = "pf:p:{paper_id}"  # hash: catalogue entry
 PAPERS_BY_DAY = "pf:papers:day"  # zset paper id -> day number (days since 1970-01-01)
 PAPERS_UPVOTES = "pf:papers:upvotes"  # zset paper id -> Hugging Face upvotes
-TRENDING = "pf:{trending}:scores"  # zset paper id -> sum of w * 2^((t - epoch) / half-life)
-TRENDING_EPOCH = "pf:{trending}:epoch"  # unix seconds of that epoch (same slot as the scores)
+# Trending's readers (backend/feeds.py), counted per user and paper once, whatever they send:
+TRENDING_OPENERS = "pf:{trending}:openers"  # zset paper id -> users who ever opened it
+TRENDING_SAVERS = "pf:{trending}:savers"  # zset paper id -> users who save it now
 LOCK = "pf:lock:{name}"  # string: a named lock (training, ...)
 # Rate limits (backend/limits.py): the `limits` library's counters are under this prefix,
 # and so are the event-posting windows that the event script counts itself (single Redis).
@@ -34,6 +35,7 @@ USER_PARTS = (
     "dismissed",  # zset paper id -> dismissed at (ms)
     "opens",  # hash paper id -> number of opens
     "weights",  # hash paper id -> interaction weight the recommender trains from
+    "titles",  # hash paper id -> title an event of this user supplied (shown to them only)
 )
 # Per-user caches (expiring; never read by the event script).
 USER_CACHE_PARTS = (

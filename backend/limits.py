@@ -1,7 +1,8 @@
 """Rate limits on registration and event posting, stored in paperfeed's Redis.
 
-Limits are counted per client IP for ``POST /v1/users`` and per token and per IP for
-``POST /v1/events``, in fixed windows, with the ``limits`` library (the counting engine of
+Limits are counted per client IP for ``POST /v1/users`` (requests) and per token and per IP
+for ``POST /v1/events`` (events: a batch of 100 counts 100; a request rejected before its
+events are read counts 1), in fixed windows, with the ``limits`` library (the counting engine of
 Flask-Limiter, used directly: Flask-Limiter's request hooks ran on every request of every
 route and cost more than half of a cached ``GET /v1/trending``; docs/performance.md). On a
 single Redis that also holds the counters (the default) the event-posting windows are
@@ -16,10 +17,12 @@ user once the user is deleted, and the keys expire with their window anyway. Set
 
 ``RATELIMIT_ENABLED``          false disables every limit.
 ``RATELIMIT_REGISTER``         per IP on POST /v1/users (default ``20/hour``).
-``RATELIMIT_EVENTS``           per token on POST /v1/events (default ``600/minute``).
-``RATELIMIT_EVENTS_PER_IP``    per IP on POST /v1/events (default ``6000/minute``).
+``RATELIMIT_EVENTS``           events per token on POST /v1/events (default ``600/minute``).
+``RATELIMIT_EVENTS_PER_IP``    events per IP on POST /v1/events (default ``6000/minute``).
 ``RATELIMIT_STORAGE_URI``      default: the Redis of ``REDIS_URL``; any ``limits`` storage.
-``RATELIMIT_SWALLOW_ERRORS``   true (default): when the storage is down, let requests through.
+``RATELIMIT_SWALLOW_ERRORS``   true (default): when a separate ``RATELIMIT_STORAGE_URI`` is
+                               down, let requests through (on the store's own Redis the
+                               request is a 503 at once, as the store would answer).
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from backend import keys
 from backend.auth import request_bearer_token
@@ -87,15 +92,23 @@ class RateLimits:
 
     def __init__(self, config: Any, store_counts_windows: bool):
         configured_uri = config.get("RATELIMIT_STORAGE_URI")
-        options = {"key_prefix": KEY_PREFIX, "socket_connect_timeout": 2, "socket_timeout": 2,
-                   "wrap_exceptions": True, **(config.get("RATELIMIT_STORAGE_OPTIONS") or {})}
+        timeout = float(config.get("REDIS_TIMEOUT_SECONDS") or 1.0)
+        # as the store's client (backend.store.connect): a stalled storage fails fast
+        options = {"key_prefix": KEY_PREFIX, "socket_connect_timeout": timeout,
+                   "socket_timeout": timeout, "wrap_exceptions": True,
+                   **(config.get("RATELIMIT_STORAGE_OPTIONS") or {})}
         uri = configured_uri or storage_uri_for(config["REDIS_URL"])
+        if uri.startswith(("redis", "unix")):
+            options.setdefault("retry", Retry(NoBackoff(), 0))
         self.limiter = FixedWindowRateLimiter(storage_from_string(uri, **options))
         self.events_in_store = not configured_uri and store_counts_windows
-        self.swallow_errors = bool(config.get("RATELIMIT_SWALLOW_ERRORS", True))
+        # On the store's own Redis an unreachable storage means the store cannot answer
+        # either: fail at once (503) instead of waiting for the store to time out too.
+        self.swallow_errors = bool(configured_uri) and bool(
+            config.get("RATELIMIT_SWALLOW_ERRORS", True))
 
-    def hit(self, scope: str, spec: str, who: str) -> None:
-        """Count one hit of ``who`` in each window of ``spec`` (up to the first exceeded).
+    def hit(self, scope: str, spec: str, who: str, cost: int = 1) -> None:
+        """Count ``cost`` hits of ``who`` in each window of ``spec`` (up to the first exceeded).
 
         Raises
         ------
@@ -104,7 +117,7 @@ class RateLimits:
         """
         for item in _items(spec):
             try:
-                if self.limiter.hit(item, scope, who):
+                if self.limiter.hit(item, scope, who, cost=cost):
                     continue
                 reset_at = self.limiter.get_window_stats(item, scope, who).reset_time
             except StorageError as error:
@@ -180,6 +193,25 @@ def event_windows(token: str) -> list[RateWindow]:
         return []
     return [*_windows("events-token", config["RATELIMIT_EVENTS"], _token_digest(token)),
             *_windows("events-ip", config["RATELIMIT_EVENTS_PER_IP"], client_ip())]
+
+
+def count_batch_events(token: str, events: int) -> None:
+    """Where :func:`limited` counts the event-posting windows (not the store), count a valid
+    batch's ``events`` beyond the one hit its request already counted: the windows count
+    events, not requests.
+
+    Raises
+    ------
+    RateLimited
+        A window was exceeded: the batch must not be applied.
+    """
+    app = current_app._get_current_object()
+    config = app.config
+    rate_limits: RateLimits = app.extensions[RATE_LIMITS]
+    if not config["RATELIMIT_ENABLED"] or rate_limits.events_in_store or events <= 1:
+        return
+    rate_limits.hit("events-token", config["RATELIMIT_EVENTS"], _token_digest(token), events - 1)
+    rate_limits.hit("events-ip", config["RATELIMIT_EVENTS_PER_IP"], client_ip(), events - 1)
 
 
 def rate_limited_response(error: RateLimited) -> Response:

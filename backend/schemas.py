@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from backend.ids import normalize_paper_id
+from backend import ids
 
 EVENT_TYPES = ("open", "save", "unsave", "dismiss")
 EVENT_SOURCES = ("list", "paper_page", "sidebar", "popup")
@@ -19,16 +20,53 @@ MAX_AGE = timedelta(days=30)
 
 
 class PaperId(fields.String):
-    """An arXiv id (new or old style); a version suffix is dropped."""
+    """An arXiv id (new or old style, ASCII, see :mod:`backend.ids`); a version suffix is
+    dropped."""
 
     default_error_messages = {"invalid_id": "Not an arXiv id (e.g. 2412.01824 or hep-th/9901001)."}
+
+    def __init__(self, **kwargs: Any):
+        metadata = {"pattern": ids.PATTERN, "maxLength": ids.MAX_LENGTH,
+                    "description": "An arXiv id: YYMM.NNNNN, or archive[.Class]/YYMMNNN with an "
+                                   "arXiv archive name; a version suffix (v2) is dropped.",
+                    **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            return normalize_paper_id(text)
+            return ids.normalize_paper_id(text)
         except ValueError:
             raise self.make_error("invalid_id") from None
+
+
+# Bidirectional embeddings, overrides and isolates (U+202A-202E, U+2066-2069) can make a
+# title read differently from what it is; they are removed. Control characters (C0, DEL,
+# C1) and lone surrogates (which are not Unicode text and cannot be stored) are refused.
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+
+
+class Text(fields.String):
+    """Text shown to people: no control characters or lone surrogates (422); bidirectional
+    overrides and isolates are stripped before the length is checked."""
+
+    default_error_messages = {"control": "Contains a control character.",
+                              "surrogate": "Contains a lone surrogate (not valid Unicode)."}
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(metadata={"pattern": TEXT_PATTERN, **kwargs.pop("metadata", {})},
+                         **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _SURROGATE.search(text):
+            raise self.make_error("surrogate")
+        if _CONTROL.search(text):
+            raise self.make_error("control")
+        return text.translate(_BIDI_CONTROLS)
 
 
 class RecentTime(fields.AwareDateTime):
@@ -74,8 +112,10 @@ class QuerySchema(ma.Schema):
 
 
 class PaperSeedSchema(StrictSchema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=300),
-                          metadata={"description": "Title, to seed a paper not in the catalogue."})
+    title = Text(required=True, validate=validate.Length(min=1, max=300), metadata={
+        "description": "Title, to seed a paper not in the catalogue. Control characters and "
+                       "lone surrogates are refused; bidirectional overrides and isolates "
+                       "(U+202A-202E, U+2066-2069) are removed."})
 
 
 class EventSchema(StrictSchema):
@@ -123,13 +163,13 @@ class PaperIdList(fields.String):
         parts = [part.strip() for part in text.split(",") if part.strip()]
         if len(parts) > self.max_ids:
             raise self.make_error("too_many", max=self.max_ids)
-        ids = set()
+        found = set()
         for part in parts:
             try:
-                ids.add(normalize_paper_id(part))
+                found.add(ids.normalize_paper_id(part))
             except ValueError:
                 raise self.make_error("invalid_id", value=part[:40]) from None
-        return frozenset(ids)
+        return frozenset(found)
 
 
 class ListQuerySchema(QuerySchema):
@@ -234,12 +274,16 @@ class ExportSchema(ma.Schema):
     dismissed = fields.List(fields.Nested(DismissedItemSchema))
     opens = fields.Dict(keys=fields.String(), values=fields.Integer())
     interaction_weights = fields.Dict(keys=fields.String(), values=fields.Float())
+    titles = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "Titles your events supplied (seen by you only)."})
 
 
 class HealthSchema(ma.Schema):
     status = fields.String(required=True)
     model_version = fields.String(allow_none=True)
     catalogue_size = fields.Integer()
+    persistence = fields.String(validate=validate.OneOf(("aof", "rdb", "none", "unknown")),
+                                metadata={"description": "How Redis keeps data across a restart."})
 
 
 class FieldErrorSchema(ma.Schema):

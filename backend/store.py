@@ -21,13 +21,13 @@ from importlib import resources
 from typing import Any, NamedTuple
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from backend import keys
 
 DAY = timedelta(days=1)
 EPOCH_DAY = date(1970, 1, 1)
-# Initial reference time of the stored trending scores (see trending.lua).
-TRENDING_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 # Event ids are remembered this long: older events are refused by validation anyway.
 EVENT_ID_MEMORY = timedelta(days=31)
 
@@ -36,6 +36,8 @@ PAPER_INT_FIELDS = ("upvotes", "num_comments")
 
 
 NO_EVENTS = "0-0"  # the state stamp of a user without events
+# The event script's ARGV: EVENT_HEADER values (now in ms), then EVENT_FIELDS per event.
+EVENT_HEADER, EVENT_FIELDS = 1, 7
 
 
 def _token_owner(record: str | None, token_hash: str) -> str | None:
@@ -84,20 +86,32 @@ def _rate_limited(error: redis.ResponseError, windows: Sequence[RateWindow]) -> 
 CLUSTER_SCHEME = "redis+cluster://"
 
 
-def connect(url: str) -> redis.Redis:
+def connect(url: str, timeout: float | None = None) -> redis.Redis:
     """Open a client for ``url`` that returns ``str`` values.
 
     ``redis+cluster://host:port`` (any one node of a Redis Cluster) returns a
     ``redis.RedisCluster``; ``redis://``, ``rediss://`` and ``unix://`` a ``redis.Redis``.
+
+    With ``timeout`` (seconds; the web service's ``REDIS_TIMEOUT_SECONDS``) a command that
+    gets no answer in that time raises ``redis.TimeoutError`` at once, never retried, so a
+    stalled Redis becomes a quick 503; a broken connection (Redis restarted) is retried once
+    on a fresh one. Without it (batch commands: import, train) commands may wait 10 s and
+    are retried, as redis-py does by default.
     """
     if url.startswith(CLUSTER_SCHEME):
         return redis.RedisCluster.from_url(
             "redis://" + url[len(CLUSTER_SCHEME):], decode_responses=True,
-            socket_timeout=10, socket_connect_timeout=5,
+            socket_timeout=timeout or 10, socket_connect_timeout=timeout or 5,
+        )
+    if timeout is None:
+        return redis.Redis.from_url(
+            url, decode_responses=True, health_check_interval=30, socket_timeout=10,
+            socket_connect_timeout=5, retry_on_timeout=True,
         )
     return redis.Redis.from_url(
-        url, decode_responses=True, health_check_interval=30, socket_timeout=10,
-        socket_connect_timeout=5, retry_on_timeout=True,
+        url, decode_responses=True, health_check_interval=30, socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
     )
 
 
@@ -189,11 +203,6 @@ def _lua_literal(value: Any) -> str:
     raise ValueError(f"cannot bind {value!r} in a script")
 
 
-def half_life_seconds(settings: dict[str, Any]) -> float:
-    """The trending scores' half-life in seconds."""
-    return float(settings["TRENDING_HALF_LIFE_DAYS"]) * 86400.0
-
-
 def script_constants(settings: dict[str, Any], global_in_script: bool) -> str:
     """The Lua preamble of the event scripts: the settings and key layout they work with,
     bound once when the script is loaded instead of sent with every call (see
@@ -203,18 +212,14 @@ def script_constants(settings: dict[str, Any], global_in_script: bool) -> str:
         "WEIGHT_OPEN_TEXT": repr(float(settings["WEIGHT_OPEN"])),
         "OPEN_CAP": int(settings["WEIGHT_OPEN_CAP"]),
         "WEIGHT_SAVE": float(settings["WEIGHT_SAVE"]),
-        "TRENDING_WEIGHT_OPEN": float(settings["TRENDING_WEIGHT_OPEN"]),
-        "TRENDING_WEIGHT_SAVE": float(settings["TRENDING_WEIGHT_SAVE"]),
-        "HALF_LIFE_S": half_life_seconds(settings),
-        "DEFAULT_EPOCH_S": TRENDING_EPOCH.timestamp(),
         "RETENTION_MS": round(float(settings["EVENT_RETENTION_DAYS"]) * 86_400_000),
         "EVENT_ID_MEMORY_MS": round(EVENT_ID_MEMORY.total_seconds() * 1000),
+        "EVENT_HEADER": EVENT_HEADER,
+        "EVENT_FIELDS": EVENT_FIELDS,
         "GLOBAL": global_in_script,
         # the global keys (single Redis only, where the script may use undeclared keys)
-        "TRENDING_KEY": keys.TRENDING,
-        "TRENDING_EPOCH_KEY": keys.TRENDING_EPOCH,
-        "PAPERS_BY_DAY_KEY": keys.PAPERS_BY_DAY,
-        "PAPER_KEY_PREFIX": keys.paper_prefix(),
+        "OPENERS_KEY": keys.TRENDING_OPENERS,
+        "SAVERS_KEY": keys.TRENDING_SAVERS,
         # a user's key is USER_KEY_PREFIX .. user id .. its part's suffix (keys.USER_PARTS)
         "USER_KEY_PREFIX": keys.user_template(keys.USER_PARTS[0])[0],
         "USER_KEY_SUFFIXES": [keys.user_template(part)[1] for part in keys.USER_PARTS],
@@ -238,17 +243,17 @@ class Store:
         self.client = client
         self.settings = settings
         package = resources.files("backend")
-        library = package.joinpath("trending_lib.lua").read_text()
         # On a single Redis one script applies everything atomically; a cluster script
         # may only touch one hash slot, so the global part follows in a pipeline there.
         self._global_in_script = not isinstance(client, redis.RedisCluster)
         apply_body = package.joinpath("apply_events.lua").read_text()
         constants = script_constants(settings, self._global_in_script)
         self._apply_events = client.register_script(
-            constants + library + package.joinpath("user_keys_declared.lua").read_text()
-            + apply_body)
-        self._add_trending = client.register_script(
-            library + package.joinpath("trending.lua").read_text())
+            constants + package.joinpath("user_keys_declared.lua").read_text() + apply_body)
+        self._share_list = client.register_script(
+            package.joinpath("share_list.lua").read_text())
+        self._delete_user_keys = client.register_script(
+            package.joinpath("delete_user.lua").read_text())
         # Where scripts may use keys of any slot (a single Redis), authentication shares the
         # round trip of what follows it: reading the user's state stamp, applying events.
         self._session = self._apply_events_of_token = self._hit_rate_windows = None
@@ -256,8 +261,7 @@ class Store:
             windows = package.joinpath("rate_windows.lua").read_text()
             self._session = client.register_script(package.joinpath("session.lua").read_text())
             self._apply_events_of_token = client.register_script(
-                constants + library + windows
-                + package.joinpath("user_keys_of_token.lua").read_text() + apply_body)
+                constants + windows + package.joinpath("user_keys_of_token.lua").read_text() + apply_body)
             self._hit_rate_windows = client.register_script(
                 windows + package.joinpath("rate_limit.lua").read_text())
         # How session.lua builds a user's events key from the user id (keys.user_template).
@@ -310,12 +314,25 @@ class Store:
         return newest[0][0] if newest else NO_EVENTS
 
     def delete_user(self, user_id: str) -> None:
-        """Delete everything held about a user; their token stops working at once."""
+        """Delete everything held about a user; their token stops working at once, and what
+        they counted for in trending is taken back."""
         token_hash = self.client.hget(keys.user(user_id, "meta"), "token_hash")
         if token_hash:
             self.client.delete(keys.token(token_hash))
-        self.client.delete(*keys.user_keys(user_id))
+        opened, saved = self._delete_user_keys(
+            keys=keys.user_keys(user_id),
+            args=[keys.ALL_USER_PARTS.index("opens") + 1, keys.ALL_USER_PARTS.index("saved") + 1])
         self.client.srem(keys.USERS, user_id)
+        # the user's readings leave trending with them
+        pipe = self.client.pipeline(transaction=False)
+        for paper_id in opened:
+            pipe.zincrby(keys.TRENDING_OPENERS, -1, paper_id)
+        for paper_id in saved:
+            pipe.zincrby(keys.TRENDING_SAVERS, -1, paper_id)
+        if len(pipe):  # no count of 0 stays: nothing names a paper only this user read
+            pipe.zremrangebyscore(keys.TRENDING_OPENERS, "-inf", 0)
+            pipe.zremrangebyscore(keys.TRENDING_SAVERS, "-inf", 0)
+            pipe.execute()
 
     def iter_user_ids(self, batch: int = 1000) -> Iterator[str]:
         """Every registered user id."""
@@ -338,7 +355,7 @@ class Store:
                 raise UserGone(user_id) from None
             raise
         if not self._global_in_script:
-            self._update_aggregates(events, effects, now)
+            self._update_aggregates(events, effects)
         return _event_result(effects)
 
     @property
@@ -418,55 +435,34 @@ class Store:
 
     @staticmethod
     def _event_args(events: Sequence[Event], now: datetime) -> list[Any]:
-        """ARGV of apply_events.lua (its header, then 7 values per event)."""
-        # today is a UTC day, as the script's day number of now_ms
-        args: list[Any] = [to_ms(now), now.astimezone(UTC).date().isoformat()]
+        """ARGV of apply_events.lua (its header, then EVENT_FIELDS values per event)."""
+        args: list[Any] = [to_ms(now)]
         for event in events:
             args += [event.id, event.type, event.paper_id, to_ms(event.ts),
                      event.ts.isoformat(), event.source or "", event.title or ""]
         return args
 
-    def _update_aggregates(self, events: Sequence[Event], effects: Sequence[str],
-                           now: datetime) -> None:
+    def _update_aggregates(self, events: Sequence[Event], effects: Sequence[str]) -> None:
         """The global part of applying events, on Redis Cluster (see apply_events.lua)."""
-        s = self.settings
         pipe = self.client.pipeline(transaction=False)
-        today_utc = now.astimezone(UTC).date()  # as in the script path
-        today = day_number(today_utc)
-        trending: list[Any] = []
-        # Seed the catalogue with papers seen first through events (idempotent): a paper
-        # without a day yet is new, and its day and first_seen date are today.
-        papers = list(dict.fromkeys(event.paper_id for event in events))
-        for paper_id in papers:
-            pipe.zadd(keys.PAPERS_BY_DAY, {paper_id: today}, nx=True)
         for event, effect in zip(events, effects, strict=True):
-            if event.title:
-                pipe.hsetnx(keys.paper(event.paper_id), "title", event.title)
-            if effect == "open":
-                trending += [event.paper_id, event.ts.timestamp(), s["TRENDING_WEIGHT_OPEN"]]
+            if effect == "opened":
+                pipe.zincrby(keys.TRENDING_OPENERS, 1, event.paper_id)
             elif effect == "saved":
-                trending += [event.paper_id, event.ts.timestamp(), s["TRENDING_WEIGHT_SAVE"]]
-            elif effect.startswith("unsaved:"):
-                saved_at = float(effect.split(":", 1)[1]) / 1000.0
-                trending += [event.paper_id, saved_at, -float(s["TRENDING_WEIGHT_SAVE"])]
-        trending_args = [half_life_seconds(self.settings), now.timestamp(),
-                         TRENDING_EPOCH.timestamp(), *trending]
-        added = pipe.execute()[:len(papers)]
-        new_papers = [paper_id for paper_id, n in zip(papers, added, strict=True) if n]
-        if new_papers:
-            pipe = self.client.pipeline(transaction=False)
-            for paper_id in new_papers:
-                pipe.hsetnx(keys.paper(paper_id), "first_seen", today_utc.isoformat())
+                pipe.zincrby(keys.TRENDING_SAVERS, 1, event.paper_id)
+            elif effect == "unsaved":
+                pipe.zincrby(keys.TRENDING_SAVERS, -1, event.paper_id)
+                pipe.zremrangebyscore(keys.TRENDING_SAVERS, "-inf", 0)
+        if len(pipe):
             pipe.execute()
-        if trending:  # scripts cannot run inside a cluster pipeline
-            self._add_trending(keys=[keys.TRENDING, keys.TRENDING_EPOCH], args=trending_args)
 
     # -- a user's lists ----------------------------------------------------------------
 
     def saved(self, user_id: str) -> list[dict[str, Any]]:
-        """The user's saved papers, newest ``saved_at`` first."""
+        """The user's saved papers, newest ``saved_at`` first, with the catalogue's titles
+        (or, for papers no import has confirmed, the title the user's events supplied)."""
         rows = self.client.zrevrange(keys.user(user_id, "saved"), 0, -1, withscores=True)
-        titles = self.titles([paper_id for paper_id, _ in rows])
+        titles = self.titles_for_user(user_id, [paper_id for paper_id, _ in rows])
         return [{"paper_id": paper_id, "title": titles.get(paper_id),
                  "saved_at": from_ms(score).isoformat()} for paper_id, score in rows]
 
@@ -496,12 +492,11 @@ class Store:
 
     def share_list(self, user_id: str, name: str, value: str, ttl_seconds: float) -> None:
         """Store a finished list for the user's other requests, whichever worker serves them;
-        the user's lists expire together ``ttl_seconds`` after the latest one was stored."""
-        key = keys.user(user_id, "lists")
-        pipe = self.client.pipeline(transaction=False)
-        pipe.hset(key, name, value)
-        pipe.expire(key, max(1, int(ttl_seconds)))
-        pipe.execute()
+        the user's lists expire together ``ttl_seconds`` after the latest one was stored.
+        Nothing is stored once the user is deleted (a request in flight during
+        :meth:`delete_user`)."""
+        self._share_list(keys=[keys.user(user_id, "meta"), keys.user(user_id, "lists")],
+                         args=[name, value, max(1, int(ttl_seconds))])
 
     def dismissed(self, user_id: str) -> set[str]:
         """Papers the user dismissed."""
@@ -546,7 +541,8 @@ class Store:
         pipe.zrange(keys.user(user_id, "dismissed"), 0, -1, withscores=True)
         pipe.hgetall(keys.user(user_id, "opens"))
         pipe.hgetall(keys.user(user_id, "weights"))
-        meta, events, dismissed, opens, weights = pipe.execute()
+        pipe.hgetall(keys.user(user_id, "titles"))
+        meta, events, dismissed, opens, weights, titles = pipe.execute()
         return {
             "user_id": user_id,
             "created_at": meta.get("created_at"),
@@ -562,6 +558,7 @@ class Store:
                           for paper_id, score in dismissed],
             "opens": {paper_id: int(count) for paper_id, count in opens.items()},
             "interaction_weights": {paper_id: float(w) for paper_id, w in weights.items()},
+            "titles": titles,
         }
 
     # -- catalogue ---------------------------------------------------------------------
@@ -630,6 +627,16 @@ class Store:
             pipe.hget(keys.paper(paper_id), "title")
         return dict(zip(paper_ids, pipe.execute(), strict=True))
 
+    def titles_for_user(self, user_id: str, paper_ids: Sequence[str]) -> dict[str, str | None]:
+        """Titles of papers as the user sees them: the catalogue's, else the one the user's
+        own events supplied (never another user's), else None."""
+        titles = self.titles(paper_ids)
+        missing = [paper_id for paper_id, title in titles.items() if title is None]
+        if missing:
+            own = self.client.hmget(keys.user(user_id, "titles"), missing)
+            titles.update(zip(missing, own, strict=True))
+        return titles
+
     def catalogue_size(self) -> int:
         """Number of papers in the catalogue."""
         return int(self.client.zcard(keys.PAPERS_BY_DAY))
@@ -660,26 +667,19 @@ class Store:
 
     # -- trending ----------------------------------------------------------------------
 
-    def trending_signals(self, paper_ids: Sequence[str], now: datetime
-                         ) -> tuple[list[float], list[float | None]]:
-        """Trending event scores decayed to ``now``, and upvotes, of papers in order."""
+    def reader_counts(self, paper_ids: Sequence[str]
+                      ) -> tuple[list[int], list[int], list[float | None]]:
+        """Of papers in order: how many users opened each (ever), how many save it now,
+        and its Hugging Face upvotes (None if not imported)."""
         if not paper_ids:
-            return [], []
+            return [], [], []
         pipe = self.client.pipeline(transaction=False)
-        pipe.get(keys.TRENDING_EPOCH)
-        pipe.zmscore(keys.TRENDING, list(paper_ids))
+        pipe.zmscore(keys.TRENDING_OPENERS, list(paper_ids))
+        pipe.zmscore(keys.TRENDING_SAVERS, list(paper_ids))
         pipe.zmscore(keys.PAPERS_UPVOTES, list(paper_ids))
-        epoch, sums, upvotes = pipe.execute()
-        epoch = float(epoch) if epoch is not None else TRENDING_EPOCH.timestamp()
-        # 2^-x underflows gracefully to 0.0 (scores long decayed); it never overflows
-        decay = 2.0 ** (-(now.timestamp() - epoch) / half_life_seconds(self.settings))
-        return [(total or 0.0) * decay for total in sums], upvotes
-
-    def trending_scale(self, now: datetime) -> float:
-        """Divide a stored trending score by this to decay it to ``now`` (for bulk loaders)."""
-        epoch = self.client.get(keys.TRENDING_EPOCH)
-        epoch = float(epoch) if epoch is not None else TRENDING_EPOCH.timestamp()
-        return 2.0 ** min((now.timestamp() - epoch) / half_life_seconds(self.settings), 1000.0)
+        openers, savers, upvotes = pipe.execute()
+        return ([max(0, int(n or 0)) for n in openers], [max(0, int(n or 0)) for n in savers],
+                upvotes)
 
     # -- models ------------------------------------------------------------------------
 
@@ -696,6 +696,24 @@ class Store:
     def ping(self) -> bool:
         """True when Redis answers."""
         return bool(self.client.ping())
+
+    def persistence(self) -> str:
+        """How the server keeps its data across a restart: ``"aof"`` (append-only file, with
+        or without snapshots), ``"rdb"`` (snapshots only), ``"none"`` (everything is lost on
+        restart), or ``"unknown"`` where the server does not say (CONFIG not allowed, as on
+        some managed services, or a cluster)."""
+        if isinstance(self.client, redis.RedisCluster):
+            return "unknown"
+        pipe = self.client.pipeline(transaction=False)
+        pipe.config_get("appendonly")
+        pipe.config_get("save")
+        try:
+            appendonly, save = pipe.execute()
+        except redis.ResponseError:
+            return "unknown"
+        if appendonly.get("appendonly") == "yes":
+            return "aof"
+        return "rdb" if (save.get("save") or "").strip() else "none"
 
     def settings_differing_from(self, wanted: dict[str, str]) -> dict[str, str]:
         """The Redis settings among ``wanted`` that the server has another value for (name

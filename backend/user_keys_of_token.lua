@@ -6,12 +6,13 @@
 -- KEYS[1]: the token key; KEYS[2 .. W + 1]: the W rate-limit windows' counters.
 -- The last ARGV (after the events): the token's hash, then amount and seconds of each
 -- window (ARGV_TAIL values in all). The record "<user id>:<token hash>" was found by the
--- hash; it must carry the same hash. The windows are counted first, whether the token is
--- known or not.
+-- hash; it must carry the same hash. The windows are counted first, one hit per event,
+-- whether the token is known or not.
 local W = #KEYS - 1
 local ARGV_TAIL = 1 + 2 * W
 local token_hash_at = #ARGV - 2 * W
-local exceeded = hit_windows(KEYS, 2, W, ARGV, token_hash_at + 1)
+local exceeded = hit_windows(KEYS, 2, W, ARGV, token_hash_at + 1,
+  (token_hash_at - 1 - EVENT_HEADER) / EVENT_FIELDS)
 if exceeded then
   return redis.error_reply(exceeded)
 end
@@ -24,8 +25,8 @@ end
 -- record found here belongs to a user whose keys are all there.
 local user_prefix = USER_KEY_PREFIX .. string.sub(record, 1, sep - 1)
 -- (meta is not needed here: the record proves the user)
-local events, eids, savestate, saved, dismissed, opens, weights =
+local events, eids, savestate, saved, dismissed, opens, weights, titles =
   user_prefix .. USER_KEY_SUFFIXES[2], user_prefix .. USER_KEY_SUFFIXES[3],
   user_prefix .. USER_KEY_SUFFIXES[4], user_prefix .. USER_KEY_SUFFIXES[5],
   user_prefix .. USER_KEY_SUFFIXES[6], user_prefix .. USER_KEY_SUFFIXES[7],
-  user_prefix .. USER_KEY_SUFFIXES[8]
+  user_prefix .. USER_KEY_SUFFIXES[8], user_prefix .. USER_KEY_SUFFIXES[9]

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import http
-from fnmatch import fnmatchcase
+import re
+from importlib import resources
 from typing import Any
 
-import swagger_ui_bundle
 from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 from backend import api as api_package
-from backend import limits
+from backend import home, limits
 from backend.errors import PROBLEM_MIME, register_error_handlers
 from backend.schemas import ProblemSchema
 
@@ -23,13 +23,16 @@ OPENAPI_SETTINGS = {
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "docs",
-    # Swagger UI is served from the installed swagger-ui-bundle package, not a CDN.
+    # Swagger UI 5 (reads OpenAPI 3.1) is served from the installed flask-swagger-ui package's
+    # files, not a CDN; no validator badge, which would call validator.swagger.io.
     "OPENAPI_SWAGGER_UI_URL": "/docs/static/",
+    "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
     "API_SPEC_OPTIONS": {
         "info": {"description": "Personalised Hugging Face Daily Papers. Errors are "
                                 "RFC 9457 application/problem+json."},
     },
 }
+SWAGGER_UI_FILES = str(resources.files("flask_swagger_ui") / "dist")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -70,10 +73,11 @@ def init_app(app: Flask) -> None:
     register_error_handlers(app)
     limits.init_app(app)
 
+    app.register_blueprint(home.blp)
+
     @app.get("/docs/static/<path:filename>")
     def swagger_static(filename: str) -> Response:
-        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename,
-                                   max_age=86400)
+        return send_from_directory(SWAGGER_UI_FILES, filename, max_age=86400)
 
     app.wsgi_app = ResponseHeaders(app.wsgi_app, app.config)  # type: ignore[method-assign]
 
@@ -93,7 +97,7 @@ class ResponseHeaders:
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            add_response_headers(environ, headers, self.config["CORS_ORIGINS"])
+            add_response_headers(environ, headers, self.config, int(status[:3]))
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
@@ -103,23 +107,45 @@ _SECURITY_HEADERS = [(name.lower(), name, value) for name, value in SECURITY_HEA
 _CORS_PREFLIGHT = [("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS"),
                    ("Access-Control-Allow-Headers", "Authorization, Content-Type"),
                    ("Access-Control-Max-Age", "600")]
+# The origins browsers give extensions: Chromium's 32 letters a-p, Firefox's per-install UUID.
+_EXTENSION_ORIGIN = re.compile(
+    r"chrome-extension://([a-p]{32})"
+    r"|moz-extension://([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",
+    re.ASCII)
 
 
-def add_response_headers(environ: dict, headers: list[tuple[str, str]],
-                         cors_origins: list[str]) -> None:
-    """Add to ``headers`` (a WSGI header list) what every response carries: security
-    headers, a Content-Security-Policy, Cache-Control for the API, ``Vary: Origin``, and
-    CORS headers for an allowed origin (``cors_origins``: shell-style patterns)."""
+def cors_allows(origin: str, config: Any) -> bool:
+    """Whether ``origin`` may read the API's responses: an extension origin of the right
+    shape whose id is in ``CORS_EXTENSION_IDS`` (any id when that list is empty), or one of
+    the exact origins of ``CORS_ORIGINS``."""
+    if origin in (config.get("CORS_ORIGINS") or ()):
+        return True
+    match = _EXTENSION_ORIGIN.fullmatch(origin)
+    if match is None:
+        return False
+    allowed = config.get("CORS_EXTENSION_IDS") or ()
+    return not allowed or (match.group(1) or match.group(2)) in allowed
+
+
+def add_response_headers(environ: dict, headers: list[tuple[str, str]], config: Any,
+                         status: int = 200) -> None:
+    """Add to ``headers`` (a WSGI header list of a ``status`` response) what every response
+    carries: security headers, a Content-Security-Policy, Cache-Control (only a successful
+    trending list may be cached publicly; errors never), ``Vary: Origin``, CORS headers for
+    an allowed origin (see :func:`cors_allows`); a 204 or 304 loses its Content-Type."""
     present = {name.lower(): i for i, (name, _) in enumerate(headers)}
+    if status in (204, 304) and "content-type" in present:
+        del headers[present["content-type"]]
+        present = {name.lower(): i for i, (name, _) in enumerate(headers)}
     headers += [(name, value) for lower, name, value in _SECURITY_HEADERS
                 if lower not in present]
     path = environ.get("PATH_INFO", "")
     if "content-security-policy" not in present:
         is_docs = path == "/docs" or path.startswith("/docs/")
         headers.append(("Content-Security-Policy", DOCS_CSP if is_docs else API_CSP))
-    if path.startswith("/v1/") and "cache-control" not in present:
+    if "cache-control" not in present and (status >= 400 or path.startswith("/v1/")):
         headers.append(("Cache-Control", "public, max-age=5"
-                        if path.startswith("/v1/trending") else "no-store"))
+                        if status == 200 and path.startswith("/v1/trending") else "no-store"))
     vary_at = present.get("vary")
     if vary_at is None:
         headers.append(("Vary", "Origin"))
@@ -129,7 +155,7 @@ def add_response_headers(environ: dict, headers: list[tuple[str, str]],
         if not varies & {"origin", "*"}:
             headers[vary_at] = (name, f"{value}, Origin" if value.strip() else "Origin")
     origin = environ.get("HTTP_ORIGIN")
-    if origin and any(fnmatchcase(origin, pattern) for pattern in cors_origins):
+    if origin and cors_allows(origin, config):
         headers.append(("Access-Control-Allow-Origin", origin))
         if environ.get("REQUEST_METHOD") == "OPTIONS":
             headers += _CORS_PREFLIGHT

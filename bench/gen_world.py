@@ -4,7 +4,8 @@ Writes, with the same key helpers the product uses (backend.keys):
 
 * N papers ``pf:p:<id>`` (title, abstract, daily_date, upvotes) whose text is drawn from
   per-topic vocabularies (so TF-IDF content features mean something), ``pf:papers:day``,
-  ``pf:papers:upvotes``, ``pf:trending`` and ``pf:meta`` newest_daily_date = today; the
+  ``pf:papers:upvotes``, trending's reader counts (``keys.TRENDING_OPENERS`` and
+  ``keys.TRENDING_SAVERS``, from the interactions) and ``pf:meta`` newest_daily_date = today; the
   newest ``--window-days`` days (+ the start day, as ``days=7`` queries them) hold
   ``--window-papers`` papers;
 * users with power-law activity (Pareto counts rescaled to ``--interactions``), each with a
@@ -287,16 +288,16 @@ def write_world(client: redis.Redis, store: Store, args: argparse.Namespace) -> 
                                     topic, args.topics, args.topic_bias)
     timings["gen_interactions"] = time.perf_counter() - t0
 
-    # Trending: recent activity on the window's papers, stored as the store does
-    # (sum of weight * 2^((t - epoch) / half-life)), so it decays to ~ the count now.
+    # Trending's reader counts, as the store keeps them: per paper, the users who opened it
+    # (weights 1-3 and 6-8) and the users who save it (weights 5-8).
     now = datetime.now(UTC)
-    growth = store.trending_scale(now)
+    opened = (w % 5) != 0
+    for key, mask in ((keys.TRENDING_OPENERS, opened), (keys.TRENDING_SAVERS, w >= 5)):
+        counts = np.bincount(p[mask], minlength=args.papers)
+        nonzero = np.flatnonzero(counts)
+        for start in range(0, len(nonzero), 10_000):
+            client.zadd(key, {ids[i]: int(counts[i]) for i in nonzero[start:start + 10_000]})
     in_window = age <= args.window_days
-    activity = np.bincount(p, minlength=args.papers)
-    trending = {ids[i]: float(activity[i] * rng.random() * growth)
-                for i in np.flatnonzero(in_window) if activity[i]}
-    if trending:
-        client.zadd(keys.TRENDING, trending)
 
     # Real users with tokens: the last token_users user indices.
     t0 = time.perf_counter()

@@ -102,7 +102,7 @@ def serve(port: int, workers: int, env: dict[str, str], threads: int | None):
     extra = {"PAPERFEED_THREADS": str(threads)} if threads else {}
     process = subprocess.Popen(
         ["paperfeed", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers)],
+         "--workers", str(workers), "--allow-volatile-redis"],
         env={**os.environ, **env, **extra}, stdout=subprocess.DEVNULL, stderr=sys.stderr,
         start_new_session=True)
     try:

@@ -289,7 +289,9 @@ class PersonalRecommender:
             components, evidence = self._model_components(loaded, window, keep, weights,
                                                           state.dismissed, blend)
             blend = blend or serving_blend(loaded)
-        components["trending"] = np.array([[c.score for c in candidates]], dtype=np.float64)
+        # trending scores are decayed vote counts, heavy-tailed: blended on a log scale
+        components["trending"] = np.log1p(np.array([[c.score for c in candidates]],
+                                                   dtype=np.float64))
         blend = {**blend, "dismissed": -DISMISSED_WEIGHT} if state.dismissed else blend
         final = served_scores(components, blend)[0]
         order = np.argsort(-final, kind="stable")
@@ -319,12 +321,10 @@ class PersonalRecommender:
         places."""
         top = order[:limit]
         within = min(limit, TODAYS_PICK_WITHIN)
-        if any(candidates[i].day == last_day for i in top[:within]):
-            return top
-        todays = [int(i) for i in order[within:] if candidates[i].day == last_day]
+        todays = [int(i) for i in order if candidates[i].day == last_day]
         reasons.prepare(todays)
         pick = next((i for i in todays if reasons.in_topics(i)), None)
-        if pick is None:
+        if pick is None or pick in top[:within]:
             return top
         rest = [int(i) for i in order if i != pick]
         return np.array(rest[:within - 1] + [pick] + rest[within - 1:limit - 1], dtype=np.int64)

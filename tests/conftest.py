@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,10 @@ from tests.redis_server import (
     running_redis,
     running_redis_cluster,
 )
+
+# The tests' own Redis servers persist nothing (they are thrown away): let every
+# `paperfeed serve` the tests start use them (tests of the refusal unset this).
+os.environ.setdefault("PAPERFEED_ALLOW_VOLATILE_REDIS", "1")
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from backend.api.common import (
 )
 from backend.auth import token_checked_on_failure, unknown_token
 from backend.extensions import get_store
-from backend.limits import client_ip, event_windows, limited, token_key
+from backend.limits import client_ip, count_batch_events, event_windows, limited, token_key
 from backend.schemas import EventBatchResultSchema, EventBatchSchema
 from backend.store import Event, RateWindow
 
@@ -23,7 +23,8 @@ blp = Blueprint("events", __name__, url_prefix="/v1", description="Events")
 
 
 @blp.route("/events", methods=["POST"])
-# Counted here only where the event script cannot count them (see backend/limits.py).
+# Counted here (one per request, the rest of a batch's events below) only where the event
+# script cannot count them (see backend/limits.py).
 @limited(("events-token", "RATELIMIT_EVENTS", token_key),
          ("events-ip", "RATELIMIT_EVENTS_PER_IP", client_ip), unless_events_in_store=True)
 @token_checked_on_failure(rate_windows=event_windows)
@@ -38,6 +39,7 @@ def post_events(token: str, windows: list[RateWindow], batch: dict):
               source=e.get("source", ""), title=(e.get("paper") or {}).get("title"))
         for e in batch["events"]
     ]
+    count_batch_events(token, len(events))  # where the store does not count them
     # Rate limits, authentication and the batch share one round trip (see
     # token_checked_on_failure and backend/limits.py).
     result = get_store().apply_events_of_token(token, events, utcnow(), windows)

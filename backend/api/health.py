@@ -22,10 +22,13 @@ def healthz():
 @blp.response(200, HealthSchema)
 @blp.alt_response(503, description="Redis unreachable")
 def readyz():
-    """Ready to serve: Redis answers. Reports the model version in use."""
+    """Ready to serve: Redis answers. Reports the model version in use and how Redis
+    persists its data (`none`: a Redis restart loses everything)."""
+    store = get_store()
     try:
-        size = get_store().catalogue_size()
+        size = store.catalogue_size()
+        persistence = store.persistence()
     except (redis.ConnectionError, redis.TimeoutError) as error:
         abort(503, message=f"Redis is unreachable: {type(error).__name__}.")
     return {"status": "ready", "model_version": get_recommender().model_version(),
-            "catalogue_size": size}
+            "catalogue_size": size, "persistence": persistence}

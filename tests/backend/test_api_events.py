@@ -85,7 +85,6 @@ def test_a_hundred_events_are_accepted(post):
 def test_version_suffix_is_dropped(client, post, user):
     assert post(event(paper_id="2412.01824v2")).status_code == 202
     assert saved_ids(client, user[1]) == ["2412.01824"]
-    assert client.get("/v1/papers/2412.01824").status_code == 200
 
 
 @pytest.mark.parametrize("paper_id", ["hep-th/9901001", "math.AG/0601001", "hep-th/9901001v3",
@@ -94,7 +93,6 @@ def test_old_and_new_style_ids_are_valid(client, post, user, paper_id):
     assert post(event(paper_id=paper_id)).status_code == 202
     canonical = paper_id.split("v")[0] if paper_id[-2] == "v" else paper_id
     assert saved_ids(client, user[1]) == [canonical]
-    assert client.get(f"/v1/papers/{canonical}").get_json()["paper_id"] == canonical
 
 
 def test_events_within_the_allowed_time_range_are_accepted(post):
@@ -118,7 +116,7 @@ def test_a_retried_batch_changes_nothing(client, post, user, redis_client):
     assert post(*batch).get_json() == {"accepted": 5, "duplicates": 0}
     export = client.get("/v1/me/export", headers=user[1]).get_json()
     trending = client.get("/v1/trending").get_json()
-    stored_trending = redis_client.zrange(keys.TRENDING, 0, -1, withscores=True)
+    stored_trending = trending_counts(redis_client)
     saved = client.get("/v1/saved", headers=user[1]).get_json()
 
     assert post(*batch).get_json() == {"accepted": 0, "duplicates": 5}
@@ -128,12 +126,16 @@ def test_a_retried_batch_changes_nothing(client, post, user, redis_client):
     assert export["interaction_weights"] == {"2412.01824": 7.0, "2412.00001": 1.0}
     assert export["opens"] == {"2412.01824": 2, "2412.00001": 1}
     assert len(export["events"]) == 5
-    # trending scores are aggregate counters: they must not move either (the served
-    # scores decay with the clock, so compare the stored sums and the served order)
-    assert redis_client.zrange(keys.TRENDING, 0, -1, withscores=True) == stored_trending
+    # trending's reader counts are aggregates: they must not move either
+    assert trending_counts(redis_client) == stored_trending
     client.application.extensions["paperfeed.ranker"].invalidate()
     again = client.get("/v1/trending").get_json()
     assert [i["paper_id"] for i in again["items"]] == [i["paper_id"] for i in trending["items"]]
+
+
+def trending_counts(client) -> list[list[tuple[str, float]]]:
+    return [client.zrange(key, 0, -1, withscores=True)
+            for key in (keys.TRENDING_OPENERS, keys.TRENDING_SAVERS)]
 
 
 def test_a_partial_retry_counts_duplicates(post):
@@ -282,7 +284,7 @@ def test_body_over_256_kib_is_413(client, user, redis_client):
     big["padding"] = "p" * (260 * 1024)
     response = client.post("/v1/events", json=big, headers=user[1])
     assert_problem(response, 413)
-    assert redis_client.exists(keys.TRENDING) == 0
+    assert redis_client.exists(keys.TRENDING_OPENERS) == 0
 
 
 # --- the saved list ---------------------------------------------------------------------
@@ -336,7 +338,7 @@ def test_save_after_unsave_saves_again(client, post, user):
     assert saved_ids(client, user[1]) == ["2412.01824"]
 
 
-def test_saved_titles_come_from_the_catalogue(client, post, user):
+def test_saved_titles_are_the_users_own_until_imported(client, post, user):
     post(event(paper_id="2412.00001", paper={"title": "Seeded title"}),
          event(paper_id="2412.00002"))
     titles = {i["paper_id"]: i["title"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -84,142 +83,9 @@ def ids(items: list[dict[str, Any]]) -> list[str]:
     return [item["paper_id"] for item in items]
 
 
-# --- trending: window -------------------------------------------------------------------
+# --- trending (tests/backend/test_api_trending.py) ---------------------------------------
 
 D = date(2026, 8, 21)
-
-
-def test_trending_is_public_and_empty_without_papers(client):
-    response = client.get("/v1/trending")
-    assert response.status_code == 200
-    today = datetime.now(UTC).date()
-    assert response.get_json() == {"items": [], "window": {
-        "from": (today - timedelta(days=6)).isoformat(), "until": today.isoformat()}}
-
-
-def test_window_counts_back_from_the_newest_daily_day(client, catalogue):
-    catalogue(*(paper(f"2608.{n:05d}", D - timedelta(days=n), upvotes=10) for n in range(12)))
-    assert sorted(ids(trending(client, "?days=7"))) == [f"2608.{n:05d}" for n in range(7)]
-    assert ids(trending(client, "?days=1")) == ["2608.00000"]
-    assert len(trending(client, "?days=90")) == 12
-    # default is 7 days
-    assert len(trending(client)) == 7
-
-
-def test_until_ends_the_window_on_that_day(client, catalogue):
-    catalogue(*(paper(f"2608.{n:05d}", D - timedelta(days=n), upvotes=10) for n in range(12)))
-    body = client.get(f"/v1/trending?days=3&until={D - timedelta(days=4)}").get_json()
-    assert sorted(ids(body["items"])) == ["2608.00004", "2608.00005", "2608.00006"]
-    assert body["window"] == {"from": (D - timedelta(days=6)).isoformat(),
-                              "until": (D - timedelta(days=4)).isoformat()}
-    assert trending(client, "?days=2")[0]["day"] == D.isoformat()  # default: newest day
-
-
-@pytest.mark.parametrize("query", ["until=2026-13-01", "until=yesterday", "until=20260821"])
-def test_a_bad_until_is_422_naming_it(client, query):
-    response = client.get("/v1/trending?" + query)
-    assert response.status_code == 422
-    assert response.mimetype == "application/problem+json"
-    assert [e["field"] for e in response.get_json()["errors"]] == ["until"]
-
-
-def test_papers_first_seen_after_the_window_stay_out(client, post, catalogue):
-    catalogue(paper("2608.00001", D, upvotes=5))
-    post(event(paper_id="2412.01824"))  # first seen today, after the newest Daily day
-    assert ids(trending(client)) == ["2608.00001"]
-
-
-def test_without_an_import_the_window_ends_today(client, post, redis_client):
-    post(event(paper_id="2412.00001"))
-    # a paper first seen 10 days ago (as the catalogue would hold it) falls out of 7 days
-    redis_client.zadd("pf:papers:day", {"2412.00002": (now().date() - date(1970, 1, 1)).days - 10})
-    assert ids(trending(client, "?days=7")) == ["2412.00001"]
-    assert ids(trending(client, "?days=10")) == ["2412.00001"]
-    assert sorted(ids(trending(client, "?days=11"))) == ["2412.00001", "2412.00002"]
-
-
-def test_an_imported_day_replaces_the_first_seen_day(client, post, catalogue):
-    post(event(paper_id="2608.00009"))
-    catalogue(paper("2608.00009", D - timedelta(days=20), upvotes=1), paper("2608.00001", D))
-    assert ids(trending(client, "?days=7")) == ["2608.00001"]
-    assert "2608.00009" in ids(trending(client, "?days=30"))
-
-
-# --- trending: ranking ------------------------------------------------------------------
-
-
-def test_upvotes_prior_ranks_a_quiet_window(client, catalogue):
-    catalogue(paper("2608.00001", D, upvotes=3), paper("2608.00002", D, upvotes=300),
-              paper("2608.00003", D, upvotes=30))
-    items = trending(client)
-    assert ids(items) == ["2608.00002", "2608.00003", "2608.00001"]
-    assert items[0]["score"] == pytest.approx(math.log1p(300), rel=1e-4)
-    assert items[0]["upvotes"] == 300 and items[0]["title"] == "Paper 2608.00002"
-
-
-def test_the_upvotes_prior_decays_with_the_papers_age(client, catalogue):
-    catalogue(paper("2608.00001", D, upvotes=100), paper("2608.00002", D - timedelta(days=3),
-                                                         upvotes=100))
-    scores = {item["paper_id"]: item["score"] for item in trending(client)}
-    assert scores["2608.00002"] == pytest.approx(scores["2608.00001"] / 2, rel=1e-4)
-
-
-def test_events_outrank_upvotes_and_save_weighs_more_than_open(client, post, catalogue):
-    catalogue(paper("2608.00001", D), paper("2608.00002", D), paper("2608.00003", D, upvotes=1))
-    post(event(paper_id="2608.00001", type="open"), event(paper_id="2608.00002", type="save"))
-    items = trending(client)
-    assert ids(items) == ["2608.00002", "2608.00001", "2608.00003"]
-    scores = [item["score"] for item in items]
-    assert scores[0] == pytest.approx(4 * scores[1], rel=1e-3)  # save weight 4, open weight 1
-
-
-def test_events_decay_with_the_configured_half_life(client, post):
-    post(event(paper_id="2412.00001", ts=ago(days=3)), event(paper_id="2412.00002"))
-    scores = {item["paper_id"]: item["score"] for item in trending(client)}
-    assert scores["2412.00002"] == pytest.approx(1.0, rel=1e-3)
-    assert scores["2412.00001"] == pytest.approx(0.5, rel=1e-3)
-
-
-def test_half_life_is_configurable(redis_url, redis_client, tmp_path, make_user):
-    app = make_app(redis_url, tmp_path, TRENDING_HALF_LIFE_DAYS=6)
-    client = app.test_client()
-    token = client.post("/v1/users").get_json()["token"]
-    client.post("/v1/events", json={"events": [event(paper_id="2412.00001", ts=ago(days=3))]},
-                headers={"Authorization": f"Bearer {token}"})
-    [item] = client.get("/v1/trending").get_json()["items"]
-    assert item["score"] == pytest.approx(2 ** -0.5, rel=1e-3)
-
-
-def test_unsave_takes_the_save_back_out_of_trending(client, post):
-    post(event(type="save", ts=ago(hours=2)), event(type="unsave", ts=ago(hours=1)))
-    [item] = trending(client)
-    assert item["score"] == pytest.approx(0.0, abs=1e-6)
-
-
-def test_save_save_unsave_leaves_no_trending_residue(client, post):
-    post(event(type="save", ts=ago(days=2)))
-    post(event(type="save", ts=ago(days=1)))
-    post(event(type="unsave", ts=ago(hours=1)))
-    [item] = trending(client)
-    assert item["score"] == pytest.approx(0.0, abs=1e-6)
-
-
-def test_a_short_half_life_does_not_overflow(redis_url, redis_client, tmp_path):
-    app = make_app(redis_url, tmp_path, TRENDING_HALF_LIFE_DAYS=0.5)
-    client = app.test_client()
-    token = client.post("/v1/users").get_json()["token"]
-    response = client.post("/v1/events", json={"events": [event()]},
-                           headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 202
-    assert client.get("/v1/trending").status_code == 200
-
-
-def test_limit_truncates_the_ranking(client, catalogue):
-    catalogue(*(paper(f"2608.{n:05d}", D, upvotes=n) for n in range(1, 31)))
-    assert len(trending(client)) == 20  # default limit
-    top5 = trending(client, "?limit=5")
-    assert ids(top5) == [f"2608.{n:05d}" for n in range(30, 25, -1)]
-    assert len(trending(client, "?limit=100")) == 30
 
 
 @pytest.mark.parametrize("query,field", [
@@ -327,23 +193,34 @@ def test_unknown_paper_is_404_problem(client, paper_id):
     assert {"type", "title", "status", "detail"} <= set(response.get_json())
 
 
-def test_event_without_title_seeds_a_null_title_until_imported(client, post, catalogue):
-    post(event(paper_id="2608.00001"))
-    body = client.get("/v1/papers/2608.00001").get_json()
-    assert body["title"] is None and body["first_seen"] == now().date().isoformat()
-    catalogue(paper("2608.00001", D, title="Imported Title"))
-    assert client.get("/v1/papers/2608.00001").get_json()["title"] == "Imported Title"
+# --- the window: until --------------------------------------------------------------------
 
 
-def test_event_title_seeds_but_never_overrides(client, post, catalogue, make_user):
-    post(event(paper_id="2608.00001", paper={"title": "From the page"}))
-    assert client.get("/v1/papers/2608.00001").get_json()["title"] == "From the page"
-    _, other = make_user()
-    post(event(paper_id="2608.00001", paper={"title": "Another title"}), headers=other)
-    assert client.get("/v1/papers/2608.00001").get_json()["title"] == "From the page"
-    catalogue(paper("2608.00001", D, title="Imported Title"))
-    post(event(paper_id="2608.00001", paper={"title": "Late title"}))
-    assert client.get("/v1/papers/2608.00001").get_json()["title"] == "Imported Title"
+def test_until_ends_the_trending_window_on_that_day(client, catalogue):
+    catalogue(*(paper(f"2608.{n:05d}", D - timedelta(days=n), upvotes=10) for n in range(12)))
+    assert sorted(ids(trending(client, "?days=7"))) == [f"2608.{n:05d}" for n in range(7)]
+    body = client.get(f"/v1/trending?days=3&until={D - timedelta(days=4)}").get_json()
+    assert sorted(ids(body["items"])) == ["2608.00004", "2608.00005", "2608.00006"]
+    assert body["window"] == {"from": (D - timedelta(days=6)).isoformat(),
+                              "until": (D - timedelta(days=4)).isoformat()}
+    default = client.get("/v1/trending?days=2").get_json()
+    assert default["window"] == {"from": (D - timedelta(days=1)).isoformat(),
+                                 "until": D.isoformat()}
+
+
+def test_without_papers_the_window_ends_today(client):
+    today = datetime.now(UTC).date()
+    assert client.get("/v1/trending").get_json() == {"items": [], "window": {
+        "from": (today - timedelta(days=6)).isoformat(), "until": today.isoformat()}}
+
+
+@pytest.mark.parametrize("path", ["/v1/trending", "/v1/recommendations"])
+@pytest.mark.parametrize("query", ["until=2026-13-01", "until=yesterday", "until=20260821"])
+def test_a_bad_until_is_422_naming_it(client, user, path, query):
+    response = client.get(f"{path}?{query}", headers=user[1])
+    assert response.status_code == 422
+    assert response.mimetype == PROBLEM
+    assert [e["field"] for e in response.get_json()["errors"]] == ["until"]
 
 
 # --- recommendations: exclude, include_opened ---------------------------------------------

@@ -230,6 +230,7 @@ def test_export_holds_everything_about_the_user(client, make_user):
     assert [d["paper_id"] for d in body["dismissed"]] == ["2412.00002"]
     assert body["opens"] == {"2412.00001": 2}
     assert body["interaction_weights"] == {"2412.00001": 7.0}
+    assert body["titles"] == {"2412.00001": "T"}
 
 
 def test_export_of_a_new_user_is_empty(client, make_user):
@@ -260,8 +261,11 @@ def test_delete_me_removes_every_trace(client, make_user, redis_client):
     for secret in (user_id, token, token_hash):
         assert secret not in dump
     assert not list(redis_client.scan_iter(match=f"*{user_id}*"))
-    # aggregates may stay: the catalogue and trending still know the papers
-    assert redis_client.exists(keys.TRENDING) and redis_client.exists("pf:p:2412.00001")
+    # the papers were never imported: the catalogue does not know them, and the user's
+    # readings left trending with the user
+    assert not redis_client.exists("pf:p:2412.00001")
+    assert not redis_client.exists(keys.TRENDING_OPENERS)
+    assert not redis_client.exists(keys.TRENDING_SAVERS)
 
 
 @pytest.mark.parametrize("method,path", AUTH_ROUTES)

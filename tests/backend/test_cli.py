@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from backend import progress
 from backend.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hf"
@@ -34,12 +35,6 @@ def run(redis_url, redis_client, tmp_path, monkeypatch):
         return result
 
     return invoke
-
-
-def test_fixtures_exist():
-    assert sorted(p.name for p in RAW.glob("*.json")) == sorted(RAW_COUNTS)
-    assert len(list(QUIRKY.glob("*.json"))) >= 2
-    assert DEMO.exists()
 
 
 @pytest.mark.parametrize("name,count", RAW_COUNTS.items())
@@ -83,7 +78,7 @@ def test_reimport_updates_upvotes(run, redis_client, tmp_path):
     assert redis_client.zcard("pf:papers:day") == 25
 
 
-def test_import_gives_event_seeded_papers_their_title(run, redis_client, app, make_user):
+def test_import_confirms_papers_known_from_events(run, redis_client, app, make_user):
     import uuid
     from datetime import UTC, datetime
 
@@ -92,7 +87,7 @@ def test_import_gives_event_seeded_papers_their_title(run, redis_client, app, ma
     client.post("/v1/events", headers=headers, json={"events": [
         {"id": str(uuid.uuid4()), "type": "save", "paper_id": "2412.01824",
          "ts": datetime.now(UTC).isoformat()}]})
-    assert client.get("/v1/papers/2412.01824").get_json()["title"] is None
+    assert client.get("/v1/papers/2412.01824").status_code == 404  # events never add papers
     assert run("import", "--quiet", str(RAW / "2024-12-03.json")).exit_code == 0
     paper = client.get("/v1/papers/2412.01824").get_json()
     assert paper["title"] and paper["daily_date"] == "2024-12-03" and paper["upvotes"] == 35
@@ -182,3 +177,18 @@ def test_until_needs_date(run):
 def test_bad_date_is_a_usage_error(run):
     result = run("import", "--date", "yesterday")
     assert result.exit_code == 2
+
+
+def test_import_reports_progress_with_an_eta_off_a_terminal(run, monkeypatch):
+    monkeypatch.setattr(progress, "INTERVAL", 0.0)  # a line at every step: the fixtures are small
+    result = run("import", str(RAW / "2024-05-27.json"), str(RAW / "2024-12-03.json"))
+    assert result.exit_code == 0, result.output
+    assert "2024-05-27.json: 100% 13/13 [00:00<00:00," in result.stderr
+    assert "import:  50% 1/2 [" in result.stderr and "import: 100% 2/2 [" in result.stderr
+    assert "%" not in result.stdout
+
+
+def test_quiet_import_reports_no_progress(run, monkeypatch):
+    monkeypatch.setattr(progress, "INTERVAL", 0.0)
+    result = run("import", "--quiet", str(RAW / "2024-05-27.json"))
+    assert result.exit_code == 0 and "%" not in result.output

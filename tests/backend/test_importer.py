@@ -7,22 +7,20 @@ import gzip
 import io
 import json
 import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from backend import importer
 from backend.ids import is_paper_id
 from backend.importer import (
     ImportFetchError,
     ImportFormatError,
     ParsedFile,
     clean_abstract,
-    count_entries,
     fetch_daily_papers,
     iter_dates,
-    iter_paper_chunks,
     parse_daily_papers,
     read_papers,
     write_demo_catalogue,
@@ -283,13 +281,6 @@ def test_wrapper_file_is_rejected() -> None:
         read_papers(QUIRKY / "2025-01-10.json")
 
 
-@pytest.mark.parametrize("name", ["2024-12-11.json", "2025-01-10.json"])
-def test_quirky_files_are_rejected_before_any_chunk(name: str) -> None:
-    chunks = iter_paper_chunks(QUIRKY / name, size=5)
-    with pytest.raises(ImportFormatError):
-        next(chunks)
-
-
 def test_a_few_repr_entries_among_good_ones_are_skipped() -> None:
     quirky = json.loads((QUIRKY / "2024-12-11.json").read_text(encoding="utf-8"))
     parsed = parse_daily_papers(load_raw("2024-12-03.json") + quirky[:2], date="2024-12-03")
@@ -321,8 +312,6 @@ def test_unreadable_files_are_rejected(tmp_path: Path) -> None:
     truncated.write_bytes(SAMPLE.read_bytes()[: SAMPLE.stat().st_size // 2])
     with pytest.raises(ImportFormatError, match="cannot read"):
         read_papers(truncated)
-    with pytest.raises(ImportFormatError, match="cannot read"):
-        next(iter_paper_chunks(truncated, size=5))
 
 
 # --- JSON lines ----------------------------------------------------------------------------------
@@ -422,34 +411,6 @@ def test_all_bad_jsonl_is_rejected(tmp_path: Path) -> None:
     path.write_text((RAW / "2024-05-27.json").read_text(encoding="utf-8"), encoding="utf-8")
     with pytest.raises(ImportFormatError, match="none of its .* lines is usable"):
         read_papers(path)
-    with pytest.raises(ImportFormatError):
-        next(iter_paper_chunks(path))
-
-
-# --- streaming -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("path", [SAMPLE, RAW / "2024-12-03.json"], ids=["jsonl.gz", "api"])
-def test_chunks_add_up_to_the_whole_file(path: Path) -> None:
-    chunks = list(iter_paper_chunks(path, size=7))
-    assert all(len(chunk.papers) <= 7 for chunk in chunks)
-    assert [paper for chunk in chunks for paper in chunk.papers] == read_papers(path).papers
-    assert count_entries(path) == len(read_papers(path).papers)
-
-
-def test_chunks_carry_skipped_lines(tmp_path: Path) -> None:
-    path = tmp_path / "mixed.jsonl"
-    good = [json.dumps(paper) for paper in read_papers(SAMPLE).papers[:4]]
-    path.write_text("\n".join([good[0], "oops", *good[1:]]) + "\n", encoding="utf-8")
-    chunks = list(iter_paper_chunks(path, size=2))
-    assert [len(chunk.papers) for chunk in chunks] == [2, 2]
-    assert chunks[0].skipped == ["line 2: invalid JSON (Expecting value at column 1)"]
-    assert count_entries(path) == 5
-
-
-def test_chunk_size_must_be_positive() -> None:
-    with pytest.raises(ValueError):
-        next(iter_paper_chunks(SAMPLE, size=0))
 
 
 # --- dates and the live endpoint -----------------------------------------------------------------
@@ -478,7 +439,7 @@ def test_fetch_parses_the_response(monkeypatch: pytest.MonkeyPatch) -> None:
         seen["url"], seen["timeout"] = request.full_url, timeout
         return _Response((RAW / "2024-05-27.json").read_bytes())
 
-    monkeypatch.setattr(importer.urllib.request, "urlopen", fake_urlopen)
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
     parsed = fetch_daily_papers("2024-05-27", timeout=5)
     assert seen == {"url": "https://huggingface.co/api/daily_papers?date=2024-05-27", "timeout": 5}
     assert parsed.source == seen["url"]
@@ -499,15 +460,13 @@ def test_fetch_network_errors(
     def fake_urlopen(request: Any, timeout: float) -> _Response:
         raise error
 
-    monkeypatch.setattr(importer.urllib.request, "urlopen", fake_urlopen)
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
     with pytest.raises(ImportFetchError, match=match):
         fetch_daily_papers("2024-05-27")
 
 
 def test_fetch_bad_body_and_bad_date(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        importer.urllib.request, "urlopen", lambda request, timeout: _Response(b"<html>")
-    )
+    monkeypatch.setattr(urllib.request, "urlopen", lambda request, timeout: _Response(b"<html>"))
     with pytest.raises(ImportFormatError, match="not valid JSON"):
         fetch_daily_papers("2024-05-27")
     with pytest.raises(ValueError):

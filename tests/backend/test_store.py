@@ -203,21 +203,6 @@ def test_weights_always_match_the_users_state(store, uid, redis_client, seed):
     assert store.interaction_weights(uid) == expected
 
 
-def test_only_papers_new_to_the_catalogue_get_a_first_seen_date(store, uid):
-    store.upsert_papers([{"paper_id": "2412.00001", "title": "Imported",
-                          "daily_date": "2024-12-02", "upvotes": 3}])
-    store.apply_events(uid, [ev("open", "2412.00001"), ev("open", "2412.00002")], NOW)
-    assert "first_seen" not in store.paper("2412.00001")
-    assert store.paper("2412.00002")["first_seen"] == NOW.date().isoformat()
-
-
-def test_repeated_papers_in_a_batch_add_up_in_trending(store, uid):
-    store.apply_events(uid, [ev("open", "2412.00001"), ev("open", "2412.00001"),
-                             ev("save", "2412.00001")], NOW)
-    scores, _ = store.trending_signals(["2412.00001"], NOW)
-    assert scores[0] == pytest.approx(1.0 + 1.0 + 4.0, rel=1e-6)
-
-
 def test_old_events_leave_the_log_and_the_id_memory(store, uid, redis_client):
     store.apply_events(uid, [ev("open")], NOW)
     later = NOW + timedelta(days=100)
@@ -227,26 +212,14 @@ def test_old_events_leave_the_log_and_the_id_memory(store, uid, redis_client):
     assert redis_client.zcard(keys.user(uid, "eids")) == 1
 
 
-def test_events_seed_the_catalogue(store, uid):
-    store.apply_events(uid, [ev("open", "2412.00001", title="Seeded"), ev("open", "2412.00002")],
-                       NOW)
-    assert store.paper("2412.00001")["title"] == "Seeded"
-    assert store.paper("2412.00002") == {"paper_id": "2412.00002", "title": None,
-                                         "first_seen": NOW.date().isoformat()}
-    assert dict(store.papers_since(NOW.date())) == {"2412.00001": NOW.date(),
-                                                    "2412.00002": NOW.date()}
-
-
-def test_trending_signals_follow_effects(store, uid):
+def test_reader_counts_follow_effects(store, uid):
     store.apply_events(uid, [ev("open", "2412.00001"), ev("save", "2412.00002"),
                              ev("dismiss", "2412.00003")], NOW)
-    scores, upvotes = store.trending_signals(["2412.00001", "2412.00002", "2412.00003", "x"],
-                                             NOW)
-    assert scores[0] == pytest.approx(1.0, rel=1e-6)  # open weight, decayed to now
-    assert scores[1] == pytest.approx(4.0, rel=1e-6)  # save weight
-    assert not scores[2] and not scores[3]
+    openers, savers, upvotes = store.reader_counts(["2412.00001", "2412.00002", "2412.00003",
+                                                    "2412.99999"])
+    assert openers == [1, 0, 0, 0] and savers == [0, 1, 0, 0]
     assert upvotes == [None, None, None, None]
-    assert store.trending_signals([], NOW) == ([], [])
+    assert store.reader_counts([]) == ([], [], [])
 
 
 # --- catalogue --------------------------------------------------------------------------

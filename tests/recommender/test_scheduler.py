@@ -14,35 +14,42 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 
+from backend import keys
 from backend.config import load_config
 from backend.embedded import redis_url_for
 from backend.store import Event, Store, connect
 from recommender.scheduler import Scheduler, TrainingLock, run_locked
 
 
-def test_two_schedulers_never_train_at_once(redis_client):
-    running = []
-    overlaps = []
-    ran = []
+def wait_for(predicate, timeout: float = 10.0) -> None:
+    """Poll ``predicate`` until it holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.02)
 
-    def job():
-        running.append(1)
-        if len(running) > 1:
-            overlaps.append(1)
-        time.sleep(0.3)
-        running.pop()
-        ran.append(1)
+
+def test_two_schedulers_never_train_at_once(redis_client):
+    inside, finish = threading.Event(), threading.Event()
+    ran, results = [], []
+
+    def first_job():
+        ran.append("first")
+        inside.set()
+        assert finish.wait(10)
 
     clients = [redis.Redis(connection_pool=redis_client.connection_pool) for _ in range(2)]
-    results = []
-    threads = [threading.Thread(target=lambda c=c: results.append(run_locked(c, job)))
-               for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == [False, True]
-    assert ran == [1] and not overlaps
+    first = threading.Thread(target=lambda: results.append(run_locked(clients[0], first_job)))
+    first.start()
+    try:
+        assert inside.wait(10)  # the first training runs and holds the lock
+        assert run_locked(clients[1], lambda: ran.append("second")) is False
+    finally:
+        finish.set()
+        first.join()
+    assert results == [True] and ran == ["first"]
+    assert run_locked(clients[1], lambda: ran.append("second")) is True  # free again
+    assert ran == ["first", "second"]
 
 
 def test_the_lock_expires_when_its_holder_dies(redis_client):
@@ -51,34 +58,58 @@ def test_the_lock_expires_when_its_holder_dies(redis_client):
     holder._stop.set()  # the holder "dies": no more renewals, never releases
     other = TrainingLock(redis_client, timeout=1)
     assert not other.acquire()
-    time.sleep(1.3)
-    assert other.acquire()
+    assert 0 < redis_client.pttl(keys.lock("train")) <= 1000
+    wait_for(other.acquire)  # the key expires by itself
     other.release()
 
 
-def test_the_lock_is_renewed_while_held(redis_client):
-    lock = TrainingLock(redis_client, timeout=0.6)
+def test_the_lock_is_renewed_while_held(redis_client, monkeypatch):
+    lock = TrainingLock(redis_client, timeout=1.5)
+    key = keys.lock("train")
+    renewed = threading.Event()
+    expiries = []
+    reacquire = lock._lock.reacquire
+
+    def observed_reacquire():
+        before = redis_client.pttl(key)
+        reacquire()
+        expiries.append((before, redis_client.pttl(key)))
+        renewed.set()
+
+    monkeypatch.setattr(lock._lock, "reacquire", observed_reacquire)
     assert lock.acquire()
-    time.sleep(1.0)  # longer than the timeout: renewals keep it
-    assert not TrainingLock(redis_client, timeout=0.6).acquire()
-    lock.release()
-    assert TrainingLock(redis_client, timeout=0.6).acquire()
+    try:
+        assert renewed.wait(10)
+        before, after = expiries[0]
+        assert after > before  # the renewal pushed the expiry back
+        assert not TrainingLock(redis_client, timeout=1.5).acquire()
+    finally:
+        lock.release()
+    assert redis_client.exists(key) == 0
+    assert TrainingLock(redis_client, timeout=1.5).acquire()
+
+
+class VirtualTime(threading.Event):
+    """The scheduler's stop event, whose waits move a fake clock instead of sleeping."""
+
+    def __init__(self, clock: dict) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.clock["now"] += timedelta(seconds=timeout or 0)
+        return self.is_set()
 
 
 def test_scheduler_runs_jobs_when_their_cron_time_comes():
-    clock = {"now": datetime(2026, 11, 30, 2, 59, 59, 900000, tzinfo=UTC)}
+    clock = {"now": datetime(2026, 11, 30, 2, 58, 30, tzinfo=UTC)}
     ran = []
     loop = Scheduler({"train": ("0 3 * * 1", lambda: (ran.append(clock["now"]), loop.stop()))},
                      now=lambda: clock["now"])
     assert loop.next_runs()["train"] == datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
-
-    def advance():
-        time.sleep(0.05)
-        clock["now"] += timedelta(seconds=1)
-
-    threading.Thread(target=advance).start()
+    loop._stop = VirtualTime(clock)
     loop.run_forever()
-    assert len(ran) == 1
+    assert ran == [datetime(2026, 11, 30, 3, 0, tzinfo=UTC)]
 
 
 def test_invalid_cron_is_refused():
@@ -109,6 +140,7 @@ def _seed_interactions(url: str) -> None:
     store.client.close()
 
 
+@pytest.mark.slow
 def test_train_and_scheduler_work_against_the_embedded_redis(embedded_env, tmp_path):
     imported = _cli(embedded_env, "import", "--demo", "--quiet")
     assert imported.returncode == 0, imported.stderr

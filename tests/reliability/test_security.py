@@ -130,8 +130,11 @@ def test_the_user_comes_from_the_token_never_from_the_request(client, make_user)
 
 # -- CORS ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("origin", ["chrome-extension://abcdefghijklmnop",
-                                    "moz-extension://0a1b2c3d-uuid"])
+CHROME_ORIGIN = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
+FIREFOX_ORIGIN = "moz-extension://0a1b2c3d-1111-2222-3333-444455556666"
+
+
+@pytest.mark.parametrize("origin", [CHROME_ORIGIN, FIREFOX_ORIGIN])
 def test_cors_allows_extension_origins(client, origin):
     response = client.options("/v1/events", headers={
         "Origin": origin, "Access-Control-Request-Method": "POST",
@@ -141,9 +144,17 @@ def test_cors_allows_extension_origins(client, origin):
     assert "Access-Control-Allow-Credentials" not in response.headers
 
 
-@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://127.0.0.1:5000",
-                                    "https://huggingface.co", "chrome-extension:/x",
-                                    "https://chrome-extension.evil.example"])
+@pytest.mark.parametrize("origin", [
+    "https://evil.example", "null", "http://127.0.0.1:5000", "https://huggingface.co",
+    "chrome-extension:/x", "https://chrome-extension.evil.example",
+    "chrome-extension://a/../b", "chrome-extension://", "moz-extension://",
+    "chrome-extension://abcdefghijklmnopabcdefghijklmno",  # 31 letters
+    "chrome-extension://abcdefghijklmnopabcdefghijklmnoq",  # q is not an id letter
+    "chrome-extension://ABCDEFGHIJKLMNOPABCDEFGHIJKLMNOP",
+    CHROME_ORIGIN + "/", CHROME_ORIGIN + ".evil.example", CHROME_ORIGIN + ":80",
+    "moz-extension://0a1b2c3d-uuid", "moz-extension://0a1b2c3d-1111-2222-3333-44445555666",
+    FIREFOX_ORIGIN + "/../x", "moz-extension://" + "0" * 36,
+])
 def test_cors_refuses_other_origins(client, make_user, origin):
     _, headers = make_user()
     for response in (
@@ -154,6 +165,39 @@ def test_cors_refuses_other_origins(client, make_user, origin):
     ):
         assert "Access-Control-Allow-Origin" not in response.headers
         assert "Origin" in response.headers.get("Vary", "")
+
+
+def test_cors_in_production_allows_only_the_listed_extension_ids(redis_url, redis_client,
+                                                                  tmp_path):
+    from backend import create_app
+
+    listed = "ponmlkjihgfedcbaponmlkjihgfedcba"
+    app = create_app({"TESTING": True, "REDIS_URL": redis_url, "DATA_DIR": str(tmp_path),
+                      "CORS_EXTENSION_IDS": [listed, FIREFOX_ORIGIN.rpartition("/")[2]]})
+    client = app.test_client()
+    for origin, allowed in ((f"chrome-extension://{listed}", True), (FIREFOX_ORIGIN, True),
+                            (CHROME_ORIGIN, False),
+                            ("moz-extension://11111111-2222-3333-4444-555555555555", False)):
+        response = client.get("/v1/trending", headers={"Origin": origin})
+        assert (response.headers.get("Access-Control-Allow-Origin") == origin) is allowed, origin
+
+
+def test_a_204_carries_no_content_type(client, make_user):
+    _, headers = make_user()
+    response = client.delete("/v1/me", headers=headers)
+    assert response.status_code == 204
+    assert "Content-Type" not in response.headers
+    assert response.get_data() == b""
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("PUT", "/v1/trending"), ("GET", "/v1/trending?limit=0"), ("GET", "/v1/trending?days=x"),
+    ("POST", "/v1/trending"), ("GET", "/nope"), ("DELETE", "/healthz"),
+])
+def test_errors_are_never_publicly_cached(client, method, path):
+    response = client.open(path, method=method)
+    assert response.status_code >= 400
+    assert response.headers["Cache-Control"] == "no-store", (path, response.status_code)
 
 
 # -- security headers ------------------------------------------------------------------
@@ -307,12 +351,18 @@ def test_rate_limits_can_be_disabled_and_configured_from_the_environment(
     assert {client.post("/v1/users").status_code for _ in range(5)} == {201}
 
 
-def test_generous_defaults():
-    from backend.config import DEFAULTS
+def test_default_limits_let_heavy_use_through_and_stop_a_flood(redis_url, redis_client, tmp_path):
+    from backend import create_app
 
-    assert DEFAULTS["RATELIMIT_ENABLED"] is True
-    assert DEFAULTS["RATELIMIT_REGISTER"] == "20/hour"
-    assert DEFAULTS["RATELIMIT_EVENTS"] == "600/minute"
+    app = create_app({"TESTING": True, "REDIS_URL": redis_url, "DATA_DIR": str(tmp_path)})
+    client = app.test_client()
+    # Twenty people behind one address register within the hour; the next registration waits.
+    tokens = [client.post("/v1/users").get_json()["token"] for _ in range(20)]
+    assert_problem(client.post("/v1/users"), 429)
+    # A reader whose extension sends each event on its own, 100 in a row, is never refused.
+    headers = {"Authorization": f"Bearer {tokens[0]}"}
+    for _ in range(100):
+        assert client.post("/v1/events", headers=headers, json={"events": [event()]}).status_code == 202
 
 
 def test_rate_limit_window_resets(limited_app, monkeypatch):

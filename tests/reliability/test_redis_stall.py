@@ -1,0 +1,83 @@
+"""Promise 3: a stalled Redis (SIGSTOP) is a quick 503 on every route, and the service
+recovers by itself when Redis resumes (SIGCONT)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+import redis
+
+from tests.redis_server import running_redis
+from tests.reliability.conftest import assert_problem
+from tests.reliability.helpers import event
+
+pytestmark = pytest.mark.slow
+
+# Every route that reads or writes Redis, with parameters no cache has answered yet.
+ROUTES = [
+    ("POST", "/v1/events", "events"),
+    ("GET", "/v1/recommendations?days=11&limit=7", None),
+    ("GET", "/v1/trending?days=13&limit=9", None),
+    ("GET", "/v1/saved", None),
+    ("GET", "/v1/me/export", None),
+    ("GET", "/v1/papers/2412.01824", None),
+    ("POST", "/v1/users", None),
+    ("GET", "/readyz", None),
+]
+STALL_ANSWER_SECONDS = 2.0
+
+
+@pytest.fixture
+def stoppable_redis():
+    """A private redis-server and its pid; resumed at the end whatever happened."""
+    with running_redis() as url:
+        client = redis.Redis.from_url(url)
+        pid = int(client.info("server")["process_id"])
+        client.close()
+        try:
+            yield url, pid
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+
+def test_a_stalled_redis_is_a_quick_503_everywhere_and_the_service_recovers(
+        stoppable_redis, tmp_path):
+    from backend import create_app
+
+    url, pid = stoppable_redis
+    app = create_app({"TESTING": True, "REDIS_URL": url, "DATA_DIR": str(tmp_path),
+                      "RATELIMIT_ENABLED": True})
+    client = app.test_client()
+    with app.app_context():  # an imported paper, so /v1/papers/<id> answers 200 before the stall
+        from backend.extensions import get_store
+
+        get_store().upsert_papers([{"paper_id": "2412.01824", "title": "A title",
+                                    "daily_date": "2024-12-03"}])
+    token = client.post("/v1/users").get_json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def call(method: str, path: str, body: str | None):
+        json_body = {"events": [event("save", "2412.01824", title="A title")]} if body else None
+        started = time.monotonic()
+        response = client.open(path, method=method, headers=headers, json=json_body)
+        return response, time.monotonic() - started
+
+    for method, path, body in ROUTES:  # everything works, and each route has connected
+        assert call(method, path, body)[0].status_code < 300, path
+
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        for method, path, body in ROUTES:
+            response, elapsed = call(method, path, body)
+            assert_problem(response, 503)
+            assert int(response.headers["Retry-After"]) > 0, path
+            assert elapsed < STALL_ANSWER_SECONDS, (path, elapsed)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+    for method, path, body in ROUTES:  # recovered by itself: no restart, no reconnect call
+        response, _ = call(method, path, body)
+        assert response.status_code < 300, (path, response.status_code, response.get_data()[:200])
