@@ -213,6 +213,7 @@ class Figures:
     today_share: list[float] = field(default_factory=list)
     today_hit: list[bool] = field(default_factory=list)
     reasons: Counter = field(default_factory=Counter)
+    blends: dict[str, list[float]] = field(default_factory=dict)
 
     def summary(self) -> dict:
         def avg(values):
@@ -222,7 +223,8 @@ class Figures:
                 "content": avg(self.content), "trending": avg(self.trending),
                 "ceiling": avg(self.ceiling), "today_share": avg(self.today_share),
                 "today_hit": f"{sum(self.today_hit)}/{len(self.today_hit)}",
-                "reasons": dict(self.reasons)}
+                "reasons": dict(self.reasons),
+                "blends": {name: avg(values) for name, values in self.blends.items()}}
 
 
 def share(ids: list[str], wanted: set[str]) -> float:
@@ -230,7 +232,8 @@ def share(ids: list[str], wanted: set[str]) -> float:
 
 
 def measure(api: Api, service, cat: Catalogue, readers: list[Reader], rng: random.Random,
-            now: datetime) -> tuple[Figures, list[tuple[Reader, dict]]]:
+            now: datetime, blends: dict[str, dict[str, float]]
+            ) -> tuple[Figures, list[tuple[Reader, dict]]]:
     """Each reader saves their papers and asks for their lists."""
     figures = Figures()
     sessions = []
@@ -248,6 +251,11 @@ def measure(api: Api, service, cat: Catalogue, readers: list[Reader], rng: rando
         _, content = service.recommend(user_id, days=DAYS, limit=TOP, now=now,
                                        until=reader.until, blend={"content": 1.0})
         figures.content.append(share([item["paper_id"] for item in content], on_topic))
+        for name, weights in blends.items():
+            _, other = service.recommend(user_id, days=DAYS, limit=TOP, now=now,
+                                         until=reader.until, blend=weights)
+            figures.blends.setdefault(name, []).append(
+                share([item["paper_id"] for item in other], on_topic))
         trending = [pid for pid in api.trending(reader.until, TOP + len(own)) if pid not in own]
         figures.trending.append(share(trending, on_topic))
         figures.ceiling.append(min(len(on_topic), TOP) / TOP)
@@ -300,7 +308,8 @@ def train(redis_url: str, data_dir: str) -> dict:
             "output": lines[-3:]}
 
 
-def run(n_users: int, seed: int, catalogue: Catalogue, per_topic: int) -> dict:
+def run(n_users: int, seed: int, catalogue: Catalogue, per_topic: int,
+        blends: dict[str, dict[str, float]]) -> dict:
     from backend import create_app
 
     rng = random.Random(seed)
@@ -319,12 +328,12 @@ def run(n_users: int, seed: int, catalogue: Catalogue, per_topic: int) -> dict:
         community_seconds = time.monotonic() - started
         readers = new_readers(catalogue, rng, per_topic)
         service = app.extensions["paperfeed.recommender"]
-        untrained, sessions = measure(api, service, catalogue, readers, rng, now)
+        untrained, sessions = measure(api, service, catalogue, readers, rng, now, {})
         for _, headers in sessions:
             api.delete(headers)
         trained_run = train(url, data_dir)
         version = service.model_version()
-        trained, sessions = measure(api, service, catalogue, readers, rng, now)
+        trained, sessions = measure(api, service, catalogue, readers, rng, now, blends)
         dismissals = dismissal_check(api, catalogue, sessions, rng, now)
     return {"users": n_users, "seed": seed, "events": dict(kinds),
             "community_seconds": round(community_seconds, 1), "train": trained_run,
@@ -352,6 +361,8 @@ def print_table(results: list[dict]) -> None:
               f"after three dismissals {d['after']} ({d['readers']} readers)")
         print(f"{'':>6} events {result['events']}; train exit {result['train']['exit_code']} "
               f"in {result['train']['seconds']} s; trained reasons {result['trained']['reasons']}")
+        for name, value in result["trained"]["blends"].items():
+            print(f"{'':>6} trained model served with {name}: on-topic share {value}")
 
 
 def main() -> None:
@@ -362,14 +373,18 @@ def main() -> None:
     parser.add_argument("--readers-per-topic", type=int, default=NEW_READERS_PER_TOPIC)
     parser.add_argument("--catalogue", type=Path, default=None)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--blend", action="append", default=[], metavar="JSON",
+                        help='also measure the trained model with these serving weights, e.g. '
+                             '\'{"content": 1, "readers": 1, "trending": 0.3}\' (repeatable)')
     args = parser.parse_args()
+    blends = {text: json.loads(text) for text in args.blend}
     path = args.catalogue or (CATALOGUE if CATALOGUE.exists() else FALLBACK_CATALOGUE)
     from backend import importer
 
     catalogue = Catalogue(importer.read_papers(path).papers)
     results = []
     for n_users in (int(n) for n in args.users.split(",")):
-        results.append(run(n_users, args.seed, catalogue, args.readers_per_topic))
+        results.append(run(n_users, args.seed, catalogue, args.readers_per_topic, blends))
     print_table(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -30,7 +30,7 @@ TITLE_LENGTH = 80
 # At least this many other resembling readers must have read a paper to say so.
 MIN_SIMILAR_READERS = 2
 PAPER_COMPONENTS = ("content", "nearest")
-READER_COMPONENTS = ("als",)
+READER_COMPONENTS = ("als", "readers")
 
 
 def short_title(title: str, limit: int = TITLE_LENGTH) -> str:

@@ -286,8 +286,9 @@ class PersonalRecommender:
                 [c.paper_id for c in window], keep, weights, state.dismissed)
             blend = blend or dict(UNTRAINED_BLEND)
         else:
-            components, evidence = self._model_components(loaded, window, keep, weights,
-                                                          state.dismissed, blend)
+            components, evidence = self._model_components(
+                loaded, user_id, state.saved | state.opened, window, keep, weights,
+                state.dismissed, blend)
             blend = blend or serving_blend(loaded)
         # trending scores are decayed vote counts, heavy-tailed: blended on a log scale
         components["trending"] = np.log1p(np.array([[c.score for c in candidates]],
@@ -329,11 +330,13 @@ class PersonalRecommender:
         rest = [int(i) for i in order if i != pick]
         return np.array(rest[:within - 1] + [pick] + rest[within - 1:limit - 1], dtype=np.int64)
 
-    def _model_components(self, loaded: LoadedModel, window: list[Candidate],
-                          keep: np.ndarray, weights: dict[str, float], dismissed: set[str],
-                          blend: dict[str, float] | None):
+    def _model_components(self, loaded: LoadedModel, user_id: str, read: set[str],
+                          window: list[Candidate], keep: np.ndarray, weights: dict[str, float],
+                          dismissed: set[str], blend: dict[str, float] | None):
         """The model's raw component scores of the window's papers where ``keep``, the
         similarity of each to the user's dismissed papers, and the evidence reasons check.
+        When the blend weighs ``"readers"``: how many readers resembling the user (see
+        :mod:`recommender.readers`) read each paper.
 
         The whole window is scored (its item ids and content rows are then the same for
         every user until the trending ranking is refreshed) and the kept columns taken: the
@@ -351,6 +354,10 @@ class PersonalRecommender:
         wanted = blend or serving_blend(loaded)
         components = {name: raw[:, keep] for name, raw in model.component_scores(
             user_row, window_items, nearest=bool(wanted.get("nearest"))).items()}
+        if wanted.get("readers") and loaded.readers is not None:
+            components["readers"] = np.array([loaded.readers.counts(
+                user_id, sorted(read), [loaded.paper_of(int(i)) for i in window_items[keep]])],
+                dtype=np.float64)
         vectors = model.item_vectors() if model.has_content else None
         candidate_rows = window_items[keep]
         user_papers = [loaded.paper_of(int(i)) for i in user_row.indices]
