@@ -181,7 +181,7 @@ class ListQuerySchema(QuerySchema):
 
 
 class RecommendationsQuerySchema(ListQuerySchema):
-    exclude = PaperIdList(MAX_EXCLUDED, load_default=frozenset(), metadata={
+    exclude = PaperIdList(MAX_EXCLUDED, load_default=frozenset, metadata={
         "description": f"Comma-separated arXiv ids to leave out (at most {MAX_EXCLUDED}), "
                        "e.g. the paper being viewed.", "example": "2412.01824,2412.01825"})
     include_opened = fields.Boolean(load_default=False, metadata={

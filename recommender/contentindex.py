@@ -1,8 +1,8 @@
 """Content-only ranking for when no model has been trained yet.
 
 TF-IDF is fitted on the papers of the requested window (cached per worker until the set of
-papers changes); a user's profile is the weighted mean of the TF-IDF vectors of the papers
-they opened or saved.
+papers changes); a user's profile is built from the TF-IDF vectors of the papers they opened
+or saved (:func:`shared_terms_profile`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,16 @@ CACHE_SIZE = 4
 # a candidate counts as in the user's topics.
 MIN_SIMILARITY = 0.08
 TOPICAL = 0.04
+
+
+def shared_terms_profile(vectors: sp.csr_matrix, weights: np.ndarray) -> np.ndarray:
+    """A user's profile (1 x terms, unit length): the weighted mean of their papers' vectors,
+    each term scaled by the weighted share of their papers that use it, so what the papers
+    have in common (their topic) counts more than what one of them says alone."""
+    total = float(weights.sum()) or 1.0
+    mean = np.asarray(vectors.multiply(weights[:, None]).sum(axis=0)).ravel() / total
+    share = np.asarray((vectors > 0).multiply(weights[:, None]).sum(axis=0)).ravel() / total
+    return normalize((mean * share)[None, :])
 
 
 class ContentIndex:
@@ -67,8 +77,8 @@ class ContentIndex:
                     Evidence([], None, None, None, None, MIN_SIMILARITY, TOPICAL))
         user_ids = list(weights)
         user_matrix = self._vectors(vectorizer, row_of, matrix, user_ids)
-        weight = np.array([weights[p] for p in user_ids], dtype=np.float32)
-        profile = normalize(user_matrix.multiply(weight[:, None]).sum(axis=0).A)
+        profile = shared_terms_profile(user_matrix,
+                                       np.array([weights[p] for p in user_ids], dtype=np.float32))
         rows = np.array([row_of[p] for p, kept in zip(window, keep, strict=True) if kept],
                         dtype=np.int64)
         candidates = matrix[rows]
