@@ -20,10 +20,8 @@ from recommender.reasons import Evidence, nearest_similarity
 from recommender.textfeatures import TOKEN_PATTERN, paper_texts
 
 CACHE_SIZE = 4
-# Cosines (window TF-IDF) from which a user's paper is named in a reason, and from which
-# a candidate counts as in the user's topics.
-MIN_SIMILARITY = 0.08
-TOPICAL = 0.04
+# Cosine (window TF-IDF) from which a user's paper is named in a reason.
+MIN_SIMILARITY = 0.10
 
 
 def shared_terms_profile(vectors: sp.csr_matrix, weights: np.ndarray) -> np.ndarray:
@@ -74,7 +72,7 @@ class ContentIndex:
         n = int(keep.sum())
         if vectorizer is None:
             return ({"content": np.zeros((1, n))},
-                    Evidence([], None, None, None, None, MIN_SIMILARITY, TOPICAL))
+                    Evidence([], None, None, None, None, MIN_SIMILARITY))
         user_ids = list(weights)
         user_matrix = self._vectors(vectorizer, row_of, matrix, user_ids)
         profile = shared_terms_profile(user_matrix,
@@ -86,8 +84,8 @@ class ContentIndex:
         if dismissed:
             rejected = self._vectors(vectorizer, row_of, matrix, sorted(dismissed))
             components["dismissed"] = nearest_similarity(candidates, rejected)[None, :]
-        return components, Evidence(user_ids, user_matrix, matrix, rows, None, MIN_SIMILARITY,
-                                    TOPICAL)
+        return components, Evidence(user_ids, user_matrix, matrix, rows, None,
+                                    MIN_SIMILARITY)
 
     def _vectors(self, vectorizer, row_of: dict[str, int], matrix, paper_ids: list[str]):
         """L2-normalised TF-IDF rows of papers, in or outside the window."""

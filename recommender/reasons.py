@@ -5,8 +5,8 @@ candidates (what :func:`recommender.served.served_scores` sums). Going from the 
 contribution down, the first one whose claim holds names the reason:
 
 - ``content`` / ``nearest``: the user's paper closest in content, if close enough, is named
-  (``because_you_saved`` or ``because_you_opened``); a paper less close but still near the
-  user's papers is ``topic``;
+  (``because_you_saved`` or ``because_you_opened``); a paper among the window's closest to the
+  user's papers as a whole is ``topic``;
 - ``als``: ``similar_readers`` only when at least two other readers who resemble the user
   read the paper (checked by a :class:`SimilarReaders`, from the model's training data);
 - otherwise ``trending``.
@@ -30,6 +30,9 @@ TITLE_LENGTH = 80
 # At least this many other resembling readers must have read a paper to say so.
 MIN_SIMILAR_READERS = 2
 PAPER_COMPONENTS = ("content", "nearest")
+# A candidate is in the user's topics when its content (or nearest-paper) score is this many
+# standard deviations above the window's mean: the closest sixth or so of the window.
+TOPIC_Z = 1.0
 READER_COMPONENTS = ("als", "readers")
 
 
@@ -61,8 +64,7 @@ class Evidence:
 
     ``user_papers`` are the user's papers, one per row of ``user_vectors``; candidate ``i``'s
     content row is ``vectors[candidate_rows[i]]`` (both L2-normalised TF-IDF, None without
-    content). A user's paper at cosine ``similar`` or more is named; at ``topical`` or more
-    the candidate is in the user's topics.
+    content). A user's paper at cosine ``similar`` or more is named.
     """
 
     user_papers: list[str]
@@ -71,7 +73,6 @@ class Evidence:
     candidate_rows: np.ndarray | None
     readers: SimilarReaders | None
     similar: float
-    topical: float
 
 
 class Reasons:
@@ -92,6 +93,11 @@ class Reasons:
         self.contributions = {name: float(weight) * zscore(components[name])[0]
                               for name, weight in blend.items()
                               if weight > 0 and name in components}
+        # how close each candidate is to the user's papers, relative to the other candidates
+        closeness = [zscore(components[name])[0] for name in PAPER_COMPONENTS
+                     if name in components]
+        self._closeness = (np.max(closeness, axis=0) if closeness
+                           else np.zeros(len(candidate_ids)))
         # the papers a reason may name: the user's saved or opened ones
         self._nameable = np.array([p in state.saved or p in state.opened
                                    for p in evidence.user_papers], dtype=bool)
@@ -120,10 +126,9 @@ class Reasons:
             self._readers.update(zip(positions, counts, strict=True))
 
     def in_topics(self, position: int) -> bool:
-        """Whether the candidate is close to one of the user's papers (a ``topic`` or
-        ``because_you_...`` reason would be true)."""
-        self.prepare([position])
-        return self._nearest[position][1] >= self.evidence.topical
+        """Whether the candidate is among the papers closest to the user's (a ``topic``
+        reason would be true)."""
+        return bool(self._closeness[position] >= TOPIC_Z)
 
     def title_ids(self) -> list[str]:
         """Papers of the user whose titles the prepared reasons may quote (not yet known)."""
@@ -153,9 +158,7 @@ class Reasons:
 
     def _paper_reason(self, position: int) -> dict[str, str] | None:
         paper, similarity = self._nearest.get(position, (None, 0.0))
-        if paper is None:
-            return None
-        if similarity >= self.evidence.similar:
+        if paper is not None and similarity >= self.evidence.similar:
             if paper not in self._titles:
                 self._titles.update(self.store.titles(self.title_ids()))
             title = self._titles.get(paper)
@@ -165,6 +168,6 @@ class Reasons:
                             "text": f"Because you saved “{short_title(title)}”"}
                 return {"kind": "because_you_opened",
                         "text": f"Because you opened “{short_title(title)}”"}
-        if similarity >= self.evidence.topical:
+        if self.in_topics(position):
             return dict(TOPIC)
         return None

@@ -48,10 +48,8 @@ LEGACY_TRENDING = 0.35
 # Weight of the similarity to the user's dismissed papers (subtracted): a dismissal pushes
 # down the papers like it, not only itself.
 DISMISSED_WEIGHT = 0.5
-# Cosines (model TF-IDF) from which one of the user's papers is named in a reason, and from
-# which a candidate counts as in the user's topics.
+# Cosine (model TF-IDF) from which one of the user's papers is named in a reason.
 SIMILAR = 0.15
-TOPICAL = 0.08
 # The top this many hold one of the last day's papers in the user's topics, if there is one.
 TODAYS_PICK_WITHIN = 10
 
@@ -322,9 +320,8 @@ class PersonalRecommender:
         places."""
         top = order[:limit]
         within = min(limit, TODAYS_PICK_WITHIN)
-        todays = [int(i) for i in order if candidates[i].day == last_day]
-        reasons.prepare(todays)
-        pick = next((i for i in todays if reasons.in_topics(i)), None)
+        pick = next((int(i) for i in order
+                     if candidates[i].day == last_day and reasons.in_topics(int(i))), None)
         if pick is None or pick in top[:within]:
             return top
         rest = [int(i) for i in order if i != pick]
@@ -363,13 +360,13 @@ class PersonalRecommender:
         user_papers = [loaded.paper_of(int(i)) for i in user_row.indices]
         if vectors is None:
             return components, Evidence(user_papers, None, None, candidate_rows, loaded.readers,
-                                        SIMILAR, TOPICAL)
+                                        SIMILAR)
         user_vectors = vectors[user_row.indices]
         rejected = [loaded.index[p] for p in dismissed if p in loaded.index]
         components["dismissed"] = nearest_similarity(vectors[candidate_rows],
                                                      vectors[rejected])[None, :]
         return components, Evidence(user_papers, user_vectors, vectors, candidate_rows,
-                                    loaded.readers, SIMILAR, TOPICAL)
+                                    loaded.readers, SIMILAR)
 
     def _window_items(self, loaded: LoadedModel, window: list[Candidate]) -> np.ndarray:
         """Model item ids of the window's papers (featurising new ones), kept while the
