@@ -144,7 +144,8 @@ class EventSchema(StrictSchema):
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
     paper_id = PaperId(required=True, metadata={"example": "2412.01824"})
     ts = RecentTime(required=True, metadata={
-        "description": "ISO-8601 time with zone; at most 5 minutes ahead, at most 30 days old."})
+        "description": "RFC 3339 date-time with zone; at most 5 minutes ahead, at most 30 days "
+                       "old."})
     source = fields.String(validate=validate.OneOf(EVENT_SOURCES))
     paper = fields.Nested(PaperSeedSchema)
 
