@@ -18,6 +18,11 @@ PAPERS_UPVOTES = "pf:papers:upvotes"  # zset paper id -> Hugging Face upvotes
 # Trending's readers (backend/feeds.py), counted per user and paper once, whatever they send:
 TRENDING_OPENERS = "pf:{trending}:openers"  # zset paper id -> users who ever opened it
 TRENDING_SAVERS = "pf:{trending}:savers"  # zset paper id -> users who save it now
+# Event-weighted trending scores of an older layout: their presence tells Store.upgrade_data
+# that the store predates reader counts and the import-only catalogue.
+OLDER_TRENDING_KEYS = ("pf:{trending}:scores", "pf:{trending}:epoch")
+DIGEST_ACTIVE = "pf:digest:active"  # set of user ids with an active subscription
+DIGEST_ADDRESS = "pf:digest:address:{digest}"  # string -> the user id an address is active for
 LOCK = "pf:lock:{name}"  # string: a named lock (training, ...)
 # Rate limits (backend/limits.py): the `limits` library's counters are under this prefix,
 # and so are the event-posting windows that the event script counts itself (single Redis).
@@ -25,7 +30,7 @@ RATE_LIMIT_PREFIX = "pf:rl"
 RATE_WINDOW = RATE_LIMIT_PREFIX + ":{scope}:{who}:{limit}"  # string: hits in a fixed window
 
 # Per-user keys, in the order of the event script's KEYS (apply_events.lua); every part
-# here and in USER_CACHE_PARTS is deleted with the user.
+# here, in USER_CACHE_PARTS and in USER_DIGEST_PARTS is deleted with the user.
 USER_PARTS = (
     "meta",  # hash: created_at, token_hash
     "events",  # stream: the raw event log, trimmed by age
@@ -41,7 +46,13 @@ USER_PARTS = (
 USER_CACHE_PARTS = (
     "lists",  # hash "<days>:<limit>" -> JSON of a finished recommendation list, shared by workers
 )
-ALL_USER_PARTS = USER_PARTS + USER_CACHE_PARTS
+# Per-user parts of the email digest (backend/digest/subscriptions.py).
+USER_DIGEST_PARTS = (
+    "subscription",  # hash: email, frequency, hour_utc, weekday, status, sid, failures, ...
+    "mailtokens",  # hash token nonce -> JSON {purpose, email, expires_ms}: single-use tokens
+    "digests",  # hash period -> "<claimed|sending|sent|empty|failed>|<run id>|<ms>" (claim.lua)
+)
+ALL_USER_PARTS = USER_PARTS + USER_CACHE_PARTS + USER_DIGEST_PARTS
 
 
 def token(token_hash: str) -> str:
@@ -87,6 +98,12 @@ def paper(paper_id: str) -> str:
 def paper_prefix() -> str:
     """``prefix`` with ``prefix + paper_id == paper(paper_id)`` (for scripts)."""
     return paper("\0").partition("\0")[0]
+
+
+def digest_address(digest: str) -> str:
+    """Key naming the one user an email address is active for (``digest``: a keyed hash of the
+    normalised address, never the address)."""
+    return DIGEST_ADDRESS.format(digest=digest)
 
 
 def lock(name: str) -> str:

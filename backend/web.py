@@ -120,7 +120,7 @@ class ResponseHeaders:
 
 
 _SECURITY_HEADERS = [(name.lower(), name, value) for name, value in SECURITY_HEADERS.items()]
-_CORS_PREFLIGHT = [("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS"),
+_CORS_PREFLIGHT = [("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS"),
                    ("Access-Control-Allow-Headers", "Authorization, Content-Type"),
                    ("Access-Control-Max-Age", "600")]
 # The origins browsers give extensions: Chromium's 32 letters a-p, Firefox's per-install UUID.

@@ -1,4 +1,5 @@
-"""``paperfeed scheduler``: retrain on a cron schedule, refresh new papers hourly.
+"""``paperfeed scheduler``: retrain on a cron schedule, refresh new papers and send the email
+digests hourly.
 
 Any number of schedulers may run (on several machines); a Redis lock with an expiry
 guarantees one training at a time, and expires if its holder dies. The lock is renewed
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TRAIN_CRON = "0 3 * * 1"  # Mondays 03:00 UTC
 DEFAULT_REFRESH_CRON = "0 * * * *"  # hourly
+DEFAULT_DIGEST_CRON = "5 * * * *"  # hourly: the email digests due (paperfeed digest)
 LOCK_TIMEOUT = 300  # seconds; renewed every LOCK_TIMEOUT / 3 while held
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from backend.api import events, health, lists, me, papers, users
+from backend.api import events, health, lists, me, papers, subscription, users
 
-BLUEPRINTS = (users.blp, events.blp, lists.blp, papers.blp, me.blp, health.blp)
+BLUEPRINTS = (users.blp, events.blp, lists.blp, papers.blp, me.blp, subscription.blp,
+              health.blp)
 
 
 def register(api: Api) -> None:

@@ -1,0 +1,49 @@
+-- One user's claim on one digest period. A run claims the period before building the digest,
+-- advances it to "sending" right before the SMTP transaction and to "sent", "empty" or
+-- "failed" after it, or releases it (deletes it) when the server surely did not take the
+-- message, so that a later run tries again. States are "<kind>|<run id>|<ms>"; for "claimed"
+-- the ms is when the lease ends (an abandoned claim is free again after it).
+--
+-- KEYS[1]  the user's digests hash (keys.user(uid, "digests")): period -> state
+-- ARGV[1]  operation: "claim", "advance" or "release"
+-- ARGV[2]  period, e.g. "daily:2026-12-03"
+-- ARGV[3]  run id
+-- ARGV[4]  now, ms since the epoch
+-- ARGV[5]  claim: lease in ms; advance: the new kind ("sending", "sent", "empty", "failed")
+-- ARGV[6]  claim: periods whose date part sorts before this are pruned (e.g. "2026-11-03")
+-- Returns 1 if done, 0 if the period is someone else's or finished.
+
+local current = redis.call('HGET', KEYS[1], ARGV[2])
+local kind, run, ms = nil, nil, nil
+if current then
+  kind, run, ms = string.match(current, '^(%a+)|([^|]*)|(%d+)$')
+end
+local now = tonumber(ARGV[4])
+local ours = run == ARGV[3] and (kind == 'claimed' or kind == 'sending')
+
+if ARGV[1] == 'claim' then
+  if current and not (kind == 'claimed' and tonumber(ms) < now) then
+    return 0
+  end
+  redis.call('HSET', KEYS[1], ARGV[2], 'claimed|' .. ARGV[3] .. '|' .. (now + tonumber(ARGV[5])))
+  if redis.call('HLEN', KEYS[1]) > 40 then
+    for _, period in ipairs(redis.call('HKEYS', KEYS[1])) do
+      local day = string.match(period, ':(.*)$')
+      if day and day < ARGV[6] then
+        redis.call('HDEL', KEYS[1], period)
+      end
+    end
+  end
+  return 1
+end
+if not ours then
+  return 0
+end
+if ARGV[1] == 'advance' then
+  redis.call('HSET', KEYS[1], ARGV[2], ARGV[5] .. '|' .. ARGV[3] .. '|' .. now)
+elseif ARGV[1] == 'release' then
+  redis.call('HDEL', KEYS[1], ARGV[2])
+else
+  return redis.error_reply('unknown operation ' .. tostring(ARGV[1]))
+end
+return 1

@@ -1,0 +1,202 @@
+"""Digest runs against a real Redis and a real SMTP server on loopback: content, one-click
+unsubscribe, retries and suppression."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from backend.digest.run import digest_run, period_of
+from backend.digest.subscriptions import Subscription
+from backend.extensions import get_store
+from tests.digest.conftest import NEWEST, NEWEST_PAPERS, event, local_path
+
+NOW = datetime.now(UTC).replace(minute=30)
+
+
+@pytest.fixture
+def run(app):
+    """Run the digests due at ``now`` in process; returns the report."""
+    sleeps: list[float] = []
+
+    def go(now: datetime = NOW, **options):
+        with app.app_context():
+            digest = digest_run(get_store(), app.config, sleep=sleeps.append)
+            return digest.run(now, **options)
+
+    go.sleeps = sleeps
+    return go
+
+
+def status(client, headers) -> dict:
+    return client.get("/v1/me/subscription", headers=headers).get_json()
+
+
+def digest_to(handler, address: str):
+    return [m for m in handler.to(address) if m["Subject"] != "Confirm your paperfeed digest"]
+
+
+def test_digest_content_against_the_store(client, make_user, subscribe, catalogue, smtp, run):
+    handler, _ = smtp
+    _, headers = make_user()
+    saved, dismissed, opened = (p["paper_id"] for p in NEWEST_PAPERS[:3])
+    response = client.post("/v1/events", headers=headers, json={"events": [
+        event("save", saved), event("dismiss", dismissed), event("open", opened)]})
+    assert response.status_code == 202
+    subscribe(headers, "reader@example.com")
+
+    report = run()
+    assert report.outcomes["sent"] == 1
+    [message] = digest_to(handler, "reader@example.com")
+    assert message["Subject"] == f"Your trending papers · {NEWEST:%a}, {NEWEST:%b} {NEWEST.day}"
+    assert message.get_content_type() == "multipart/alternative"
+    html = message.get_body(preferencelist=("html",)).get_content()
+    text = message.get_body(preferencelist=("plain",)).get_content()
+
+    expected = client.get("/v1/recommendations?days=1&limit=20", headers=headers).get_json()["items"]
+    top = [item for item in expected if item["paper_id"] not in {opened}][:10]
+    links = re.findall(r'href="https://huggingface.co/papers/([^"]+)"', html)
+    assert links[:10] == [item["paper_id"] for item in top]
+    for item in top:
+        assert f"https://huggingface.co/papers/{item['paper_id']}" in text
+        assert item["reason"]["text"] in text
+    for left_out in (saved, dismissed, opened):
+        assert left_out not in links[:10]
+    # then the three most upvoted other papers of the day, the user's own left out too
+    shown = set(links[:10]) | {saved, dismissed, opened}
+    popular = sorted((p for p in NEWEST_PAPERS if p["paper_id"] not in shown),
+                     key=lambda p: -p["upvotes"])[:3]
+    assert links[10:] == [p["paper_id"] for p in popular]
+    assert "Most upvoted" in html and "MOST UPVOTED" in text
+    first = next(p for p in NEWEST_PAPERS if p["paper_id"] == top[0]["paper_id"])
+    assert "We study question" in text and "A third sentence" not in text
+    assert f"{first['authors'][0]}, {first['authors'][1]}, {first['authors'][2]} et al." in html
+    assert "Ranked for you" in text
+    assert "<img" not in html and "src=" not in html  # no remote images, no pixels
+    assert set(re.findall(r'href="([^"]+)"', html)) <= {
+        *(f"https://huggingface.co/papers/{p}" for p in links),
+        message["List-Unsubscribe"].strip("<>").replace("&", "&amp;")}
+    assert status(client, headers)["last_sent_at"]
+
+    assert run().outcomes["sent"] == 0  # a rerun sends nothing more
+    assert len(digest_to(handler, "reader@example.com")) == 1
+
+
+def test_a_user_without_events_gets_the_community_ranking(client, make_user, subscribe, catalogue,
+                                                          smtp, run):
+    _, headers = make_user()
+    subscribe(headers, "new@example.com")
+    run()
+    [message] = digest_to(smtp[0], "new@example.com")
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "this is the community ranking" in text
+    assert "Trending on Daily Papers" in text
+
+
+def test_weekly_digest_covers_seven_days(client, make_user, subscribe, catalogue, smtp, run):
+    _, headers = make_user()
+    subscribe(headers, "weekly@example.com", frequency="weekly", weekday=NOW.weekday())
+    run(frequency="daily")
+    assert digest_to(smtp[0], "weekly@example.com") == []
+    run(frequency="weekly")
+    [message] = digest_to(smtp[0], "weekly@example.com")
+    assert message["Subject"].startswith("Your week in papers · ")
+    first = NEWEST - timedelta(days=6)
+    assert f"{first:%b} {first.day}-" in message["Subject"]
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "https://huggingface.co/papers/2412.10054" in html  # a paper of an earlier day
+
+
+def test_no_new_papers_no_digest(client, make_user, subscribe, catalogue, smtp, run):
+    _, headers = make_user()
+    subscribe(headers, "reader@example.com")
+    assert run().outcomes["sent"] == 1
+    report = run(NOW + timedelta(days=1))  # the next day, but no newer Daily Papers day
+    assert report.outcomes == {"empty": 1}
+    assert len(digest_to(smtp[0], "reader@example.com")) == 1
+
+
+def test_one_click_unsubscribe(client, make_user, subscribe, catalogue, smtp, run):
+    _, headers = make_user()
+    subscribe(headers, "reader@example.com")
+    run()
+    [message] = digest_to(smtp[0], "reader@example.com")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = message["List-Unsubscribe"].strip("<>")
+
+    page = client.get(local_path(url))
+    assert page.status_code == 200
+    assert '<form method="post"' in page.get_data(as_text=True)
+    assert status(client, headers)["status"] == "active"  # a GET changes nothing
+
+    response = client.post(local_path(url), data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert status(client, headers)["status"] == "none"
+    assert client.post(local_path(url), data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert client.post(local_path(url) + "x").status_code == 400
+
+
+def test_transient_failures_are_retried_with_backoff(client, make_user, subscribe, catalogue,
+                                                     smtp, run):
+    handler, _ = smtp
+    _, headers = make_user()
+    subscribe(headers, "flaky@example.com")
+    handler.refuse["flaky@example.com"] = [451]
+    report = run()
+    assert report.outcomes == {"sent": 1}
+    assert run.sleeps == [0.0]
+    assert [code for _, code in handler.refused] == [451]
+    assert len(digest_to(handler, "flaky@example.com")) == 1
+
+    # failing on every attempt of a run, the period stays open for the next run
+    subscribe(make_user()[1], "down@example.com")
+    handler.refuse["down@example.com"] = [451, 451, 451]
+    assert run().outcomes == {"deferred": 1}
+    assert run().outcomes == {"sent": 1}
+    assert len(digest_to(handler, "down@example.com")) == 1
+
+
+def test_three_permanent_failures_in_a_row_suppress(client, make_user, subscribe, catalogue,
+                                                    smtp, run):
+    handler, _ = smtp
+    _, headers = make_user()
+    subscribe(headers, "bounce@example.com")
+    handler.refuse["bounce@example.com"] = [550, 550, 550]
+    for day in range(3):
+        outcome = run(NOW + timedelta(days=day)).outcomes
+        assert outcome == ({"suppressed": 1} if day == 2 else {"failed": 1}), day
+    assert status(client, headers)["status"] == "suppressed"
+    assert run(NOW + timedelta(days=3)).due == 0
+    assert handler.to("bounce@example.com")[1:] == []  # only the confirmation got through
+    # subscribing again asks for a new confirmation
+    response = client.put("/v1/me/subscription", headers=headers,
+                          json={"email": "bounce@example.com", "frequency": "daily"})
+    assert response.get_json() == {"status": "pending"}
+
+
+def test_an_abandoned_claim_is_taken_again_after_its_lease(app, make_user, subscribe, catalogue,
+                                                           smtp, run):
+    user_id, headers = make_user()
+    subscribe(headers, "reader@example.com")
+    with app.app_context():
+        digest = digest_run(get_store(), app.config)
+        subscription = digest.subscriptions.get(user_id)
+        assert digest.subscriptions.claim(user_id, period_of(subscription, NOW), "dead-run", NOW)
+    assert run().outcomes == {"skipped": 1}
+    assert digest_to(smtp[0], "reader@example.com") == []
+    assert run(NOW + timedelta(minutes=31)).outcomes == {"sent": 1}
+
+
+@pytest.mark.parametrize("frequency, weekday, hour, now, period", [
+    ("daily", 0, 7, datetime(2026, 12, 3, 6, 59, tzinfo=UTC), None),
+    ("daily", 0, 7, datetime(2026, 12, 3, 7, 0, tzinfo=UTC), "daily:2026-12-03"),
+    ("daily", 0, 7, datetime(2026, 12, 3, 23, 0, tzinfo=UTC), "daily:2026-12-03"),
+    ("weekly", 3, 7, datetime(2026, 12, 3, 8, 0, tzinfo=UTC), "weekly:2026-12-03"),
+    ("weekly", 4, 7, datetime(2026, 12, 3, 8, 0, tzinfo=UTC), None),
+    ("weekly", 0, 7, datetime(2026, 12, 6, 8, 0, tzinfo=UTC), "weekly:2026-11-30"),
+])
+def test_period_of(frequency, weekday, hour, now, period):
+    subscription = Subscription("u", "a@example.com", frequency, hour, weekday, "active", "s")
+    assert period_of(subscription, now) == period
