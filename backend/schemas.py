@@ -69,6 +69,21 @@ class Text(fields.String):
         return text.translate(_BIDI_CONTROLS)
 
 
+_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
+                      r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+class CanonicalUUID(fields.UUID):
+    """A UUID in its canonical 8-4-4-4-12 text form only (JSON Schema format ``uuid``), not
+    the other spellings Python's ``uuid.UUID`` takes (no dashes, braces, ``urn:uuid:``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str) or _UUID.fullmatch(value) is None:
+            raise self.make_error("invalid_uuid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class RecentTime(fields.AwareDateTime):
     """An ISO-8601 time with zone, at most 5 minutes ahead and at most 30 days old.
 
@@ -78,11 +93,17 @@ class RecentTime(fields.AwareDateTime):
     """
 
     default_error_messages = {"future": "More than 5 minutes in the future.",
-                              "too_old": "Older than 30 days."}
+                              "too_old": "Older than 30 days.",
+                              "not_rfc3339": "Not an RFC 3339 date-time with zone "
+                                             "(e.g. 2026-11-26T08:15:00Z)."}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         moment = None
         if isinstance(value, str):
+            # only the documented format (JSON Schema "date-time"), not all that
+            # fromisoformat takes (week dates, basic format, a space for the T)
+            if _RFC3339.fullmatch(value) is None:
+                raise self.make_error("not_rfc3339")
             try:
                 moment = datetime.fromisoformat(value)
             except ValueError:
@@ -119,11 +140,13 @@ class PaperSeedSchema(StrictSchema):
 
 
 class EventSchema(StrictSchema):
-    id = fields.UUID(required=True, metadata={"description": "Chosen by the client; makes retries idempotent."})
+    id = CanonicalUUID(required=True, metadata={
+        "description": "Chosen by the client; makes retries idempotent."})
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
     paper_id = PaperId(required=True, metadata={"example": "2412.01824"})
     ts = RecentTime(required=True, metadata={
-        "description": "ISO-8601 time with zone; at most 5 minutes ahead, at most 30 days old."})
+        "description": "RFC 3339 date-time with zone; at most 5 minutes ahead, at most 30 days "
+                       "old."})
     source = fields.String(validate=validate.OneOf(EVENT_SOURCES))
     paper = fields.Nested(PaperSeedSchema)
 
