@@ -10,7 +10,12 @@
 -- ARGV[3]  run id
 -- ARGV[4]  now, ms since the epoch
 -- ARGV[5]  claim: lease in ms; advance: the new kind ("sending", "sent", "empty", "failed")
--- ARGV[6]  claim: periods whose date part sorts before this are pruned (e.g. "2026-11-03")
+-- ARGV[6]  claim: periods whose date part sorts before this are pruned (e.g. "2026-11-03");
+--          advance to "sent": the subscription id the digest went to
+-- ARGV[7]  advance to "sent": the last day the digest covered (ISO date)
+-- ARGV[8]  advance to "sent": when it was sent (ISO time)
+-- KEYS[2]  advance to "sent": the user's subscription hash; if it is still the subscription
+--          of ARGV[6], it records last_sent_at, last_until and no failures
 -- Returns 1 if done, 0 if the period is someone else's or finished.
 
 local current = redis.call('HGET', KEYS[1], ARGV[2])
@@ -41,6 +46,9 @@ if not ours then
 end
 if ARGV[1] == 'advance' then
   redis.call('HSET', KEYS[1], ARGV[2], ARGV[5] .. '|' .. ARGV[3] .. '|' .. now)
+  if KEYS[2] and redis.call('HGET', KEYS[2], 'sid') == ARGV[6] then
+    redis.call('HSET', KEYS[2], 'last_sent_at', ARGV[8], 'last_until', ARGV[7], 'failures', 0)
+  end
 elseif ARGV[1] == 'release' then
   redis.call('HDEL', KEYS[1], ARGV[2])
 else

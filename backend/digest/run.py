@@ -175,8 +175,8 @@ class DigestRun:
             subscriptions.advance(user_id, period, self.run_id, "failed", now)
             status = subscriptions.record_permanent_failure(subscription)
             return "suppressed" if status == "suppressed" else "failed"
-        subscriptions.advance(user_id, period, self.run_id, "sent", now)
-        subscriptions.record_sent(subscription, now, digest.last_day.isoformat())
+        subscriptions.record_sent(subscription, period, self.run_id, now,
+                                  digest.last_day.isoformat())
         return "sent"
 
 

@@ -285,12 +285,15 @@ class Subscriptions:
         return bool(self._claim(keys=[keys.user(user_id, "digests")],
                                 args=["release", period, run_id, to_ms(now)]))
 
-    def record_sent(self, subscription: Subscription, now: datetime, until: str) -> None:
-        """A digest was accepted: remember when and up to which day it covered."""
-        key = keys.user(subscription.user_id, "subscription")
-        if self.client.hget(key, "sid") == subscription.sid:
-            self.client.hset(key, mapping={"last_sent_at": now.isoformat(), "last_until": until,
-                                           "failures": 0})
+    def record_sent(self, subscription: Subscription, period: str, run_id: str, now: datetime,
+                    until: str) -> bool:
+        """Mark this run's period ``sent`` and, if the subscription is still the same,
+        remember when and up to which day the digest covered (one round trip)."""
+        return bool(self._claim(
+            keys=[keys.user(subscription.user_id, "digests"),
+                  keys.user(subscription.user_id, "subscription")],
+            args=["advance", period, run_id, to_ms(now), "sent", subscription.sid, until,
+                  now.isoformat()]))
 
     def record_permanent_failure(self, subscription: Subscription) -> str:
         """The recipient was refused (5xx); after 3 in a row the subscription is suppressed.
