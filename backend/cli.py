@@ -49,7 +49,7 @@ def import_source(store: Store, label: str, day: str | None, quiet: bool) -> boo
     """Import one file (``day`` None) or one fetched day and print the outcome; False if rejected."""
     try:
         parsed = importer.fetch_daily_papers(day) if day else importer.read_papers(label)
-    except (importer.ImportFormatError, importer.ImportFetchError) as error:
+    except importer.ImporterError as error:  # unreadable, not Daily Papers, or unreachable
         click.echo(f"{label}: rejected, nothing imported: {error}", err=True)
         return False
     created, updated = import_parsed(store, parsed, Path(label).name, quiet)
@@ -106,6 +106,9 @@ def serve(host: str, port: int, workers: int | None, demo: bool, allow_volatile_
         if persistence == "none":
             click.echo("Note: Redis persists nothing; a restart loses all data "
                        "(--allow-volatile-redis).")
+        upgraded = store.upgrade_data()
+        if upgraded:
+            click.echo(f"Upgraded the store: {upgraded}.")
         if demo or (embedded and store.catalogue_size() == 0):
             count = load_demo(store)
             click.echo(f"Imported the demo catalogue: {count} papers.")
@@ -172,7 +175,11 @@ def _limit_training_threads() -> None:
         os.environ.setdefault(name, "1")
 
 
-def run_training(config, quiet: bool = False) -> dict:
+#: Exit code of ``paperfeed train`` when the new model does not pass the publishing gate.
+EXIT_REFUSED = 3
+
+
+def run_training(config, quiet: bool = False, force: bool = False) -> dict:
     """Train from the store and publish; shared by ``train`` and ``scheduler``."""
     from recommender.serving import load_version
     from recommender.training import train_from_store
@@ -196,75 +203,106 @@ def run_training(config, quiet: bool = False) -> dict:
                 click.echo(f"current model {version} not comparable: {error}", err=True)
                 return None
 
+        def log(message: str) -> None:
+            if not quiet:
+                bar.write(message, file=sys.stderr)
+
         return train_from_store(store, config, params=config.get("RECOMMENDER_PARAMS") or None,
-                                progress=progress, load_current=load_current)
+                                progress=progress, load_current=load_current, force=force,
+                                log=log)
 
 
-def _print_training(metadata: dict) -> None:
-    metrics = metadata.get("metrics", {})
-    click.echo(f"model {metadata['version']}: {metadata['n_users']} users x "
-               f"{metadata['n_items']} papers, {metadata['n_interactions']} interactions, "
-               f"{metadata['timings']['total']:.1f} s")
-    if metrics:
-        click.echo(f"held-out evaluation ({metrics['model']['users']} users):")
-        click.echo("  model        nDCG@10   R@50")
-        for name in ("model", "current", "popularity"):
-            if name in metrics:
-                m = metrics[name]
-                label = {"model": "new", "current": "current", "popularity": "popularity"}[name]
-                click.echo(f"  {label:<12} {m['nDCG@10']:.4f}    {m['R@50']:.4f}")
-    else:
-        click.echo("held-out evaluation skipped: no user has 2 or more interactions yet")
+def _print_training(metadata: dict, published: bool = True) -> None:
+    p = metadata["params"]
+    title = f"model {metadata['version']}" if published else "the new model (not published)"
+    click.echo(f"{title}: {metadata['n_users']} users x {metadata['n_items']} papers, "
+               f"{metadata['n_interactions']} interactions, {metadata['timings']['total']:.1f} s")
+    validation = metadata.get("validation")
+    if not validation:
+        return
+    click.echo(f"ALS: {p.get('factors')} factors, regularisation {p.get('regularization')}, "
+               f"alpha {p.get('alpha')}; blend " + ", ".join(
+                   f"{name} {weight:g}" for name, weight in metadata["blend"].items()))
+    click.echo(f"validation: papers of {validation['days'][0]} .. {validation['days'][1]}, "
+               f"{validation['held_out']} interactions held out; windows of "
+               f"{validation['window']} papers; chosen on {validation['users']['choose']} "
+               f"readers, checked on {validation['users']['check']}:")
+    click.echo("  served list       nDCG@10   R@50")
+    for name in ("hybrid", "current", "content", "trending", "als", "nearest", "untrained"):
+        if name in validation["check"]:
+            m = validation["check"][name]
+            label = {"hybrid": "new model", "current": "serving model"}.get(name, name + " only")
+            if name == "untrained":
+                label = "untrained blend"
+            click.echo(f"  {label:<16}  {m['nDCG@10']:.4f}    {m['R@50']:.4f}")
+    gate = validation["gate"]
+    if gate["forced"]:
+        click.echo("published with --force although: " + "; ".join(gate["reasons"]))
 
 
-def _train_and_report(config, quiet: bool) -> bool:
-    """Train and print the result; on failure say the current model stays, return False."""
+def _train_and_report(config, quiet: bool, force: bool = False) -> int:
+    """Train and print the result; return the exit code (0 published, 1 failed, 3 refused)."""
     import recommender
-    from recommender.training import TrainingError
+    from recommender.training import ModelRefused, TrainingError
 
     try:
-        metadata = run_training(config, quiet)
+        metadata = run_training(config, quiet, force)
+    except ModelRefused as refusal:
+        _print_training(refusal.metadata, published=False)
+        click.echo("not published, the current model stays in place: "
+                   + "; ".join(refusal.reasons), err=True)
+        return EXIT_REFUSED
     except (TrainingError, recommender.RecommenderError) as error:
         click.echo(f"training failed, the current model stays in place: {error}", err=True)
-        return False
+        return 1
     _print_training(metadata)
-    return True
+    return 0
 
 
 @main.command()
 @click.option("--quiet", is_flag=True, help="No progress report.")
-def train(quiet: bool) -> None:
-    """Train the recommender from Redis, evaluate it, and publish it as the current model.
+@click.option("--force", is_flag=True, help="Publish even a model the gate refuses.")
+def train(quiet: bool, force: bool) -> None:
+    """Train the recommender from Redis, check it, and publish it as the current model.
 
-    A failed or NaN training leaves the current model in place and exits non-zero. It takes
-    the scheduler's training lock: while another training runs it exits non-zero at once.
+    ALS settings and the blend are chosen on the latest interactions (a validation slice);
+    the model is published only if, there, it beats content only and trending only and is
+    not worse than the serving model by more than 2 %. Exit codes: 0 published, 1 failed
+    (or another training is running), 3 refused by that gate (the current model stays;
+    --force publishes it anyway). It takes the scheduler's training lock.
     """
     from recommender.scheduler import run_locked
 
     _limit_training_threads()
     config = load_config()
-    outcome: list[bool] = []
+    outcome: list[int] = []
     with redis_url_for(config) as (url, _):
         config["REDIS_URL"] = url
         store = open_store(config)
-        ran = run_locked(store.client, lambda: outcome.append(_train_and_report(config, quiet)))
+        ran = run_locked(store.client,
+                         lambda: outcome.append(_train_and_report(config, quiet, force)))
         store.client.close()
     if not ran:
         click.echo("another training is running (the scheduler or another `paperfeed train`); "
                    "the current model stays in place", err=True)
-    if not (ran and outcome[0]):
         sys.exit(1)
+    if outcome[0]:
+        sys.exit(outcome[0])
 
 
 @main.command()
 @click.option("--train-cron", help="When to retrain (cron, UTC) [PAPERFEED_TRAIN_CRON; weekly].")
-@click.option("--refresh-cron", help="When to map new papers (cron, UTC) [PAPERFEED_REFRESH_CRON; hourly].")
+@click.option("--refresh-cron", help="When to import the newest Daily Papers and map new papers "
+              "into the model (cron, UTC) [PAPERFEED_REFRESH_CRON; hourly].")
 @click.option("--now", "run_now", is_flag=True, help="Also train once at start.")
 def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -> None:
-    """Long-running: retrain on a schedule, refresh new papers and send the email digests
-    hourly; one training at a time."""
+    """Long-running: retrain on a schedule; hourly (and at start) import the newest Daily
+    Papers from PAPERFEED_HF_API_URL, map new papers into the model and send the email
+    digests that are due; one training at a time."""
     import signal
+    from datetime import UTC, datetime
 
+    from backend.daily import import_newest_days
     from recommender.scheduler import DEFAULT_DIGEST_CRON, Scheduler, run_locked
     from recommender.training import refresh_additions
 
@@ -278,6 +316,12 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
             _train_and_report(config, quiet=True)
 
         def refresh() -> None:
+            upgraded = store.upgrade_data()
+            if upgraded:
+                click.echo(f"upgraded the store: {upgraded}")
+            # a failed import is logged and tried again next hour; mapping goes on anyway
+            imported = import_newest_days(store, config["HF_API_URL"], datetime.now(UTC).date())
+            click.echo(imported.summary())
             count = refresh_additions(store, config)
             click.echo(f"refreshed: {count} papers mapped into the current model")
 
@@ -297,6 +341,10 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
         signal.signal(signal.SIGTERM, lambda *_: loop.stop())
         for name, when in loop.next_runs().items():
             click.echo(f"next {name}: {when.isoformat()}")
+        try:  # a fresh catalogue from the start; failures are the scheduled runs' to retry
+            jobs["refresh"][1]()
+        except Exception:
+            logging.getLogger(__name__).exception("refresh at start failed")
         if run_now:
             jobs["train"][1]()
         try:

@@ -43,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     # exact origins.
     "CORS_EXTENSION_IDS": [],
     "CORS_ORIGINS": [],
+    # Reverse proxies in front (deploy/nginx: 1) whose X-Forwarded-For/-Proto are trusted.
+    "TRUSTED_PROXIES": 0,
     # gunicorn
     "WORKERS": 2,
     "THREADS": 8,
@@ -58,9 +60,11 @@ DEFAULTS: dict[str, Any] = {
     "RECOMMENDER_BLEND": {"model": 1.0, "trending": 0.35},
     # Model hyper-parameters passed to recommender.train (empty: its tuned defaults).
     "RECOMMENDER_PARAMS": {},
-    # paperfeed scheduler (cron expressions, UTC)
+    # paperfeed scheduler (cron expressions, UTC); the refresh imports the newest Daily
+    # Papers days from HF_API_URL, then maps new papers into the current model.
     "TRAIN_CRON": "0 3 * * 1",
     "REFRESH_CRON": "0 * * * *",
+    "HF_API_URL": "https://huggingface.co/api/daily_papers",
     # Rate limits (backend/limits.py).
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_REGISTER": "20/hour",  # per IP on POST /v1/users

@@ -46,9 +46,11 @@ _VERSION = r"(?:v[1-9][0-9]{0,2})?"
 _NEW_STYLE = re.compile(rf"([0-9]{{2}}{_MONTH}\.[0-9]{{4,5}}){_VERSION}", re.ASCII)
 _OLD_STYLE = re.compile(rf"([a-z][a-zA-Z.\-]{{1,24}})/([0-9]{{2}}{_MONTH}[0-9]{{3}}){_VERSION}",
                         re.ASCII)
-PATTERN = (r"^(?:[0-9]{2}(?:0[1-9]|1[0-2])\.[0-9]{4,5}"
-           r"|[a-z][a-zA-Z.\-]{1,24}/[0-9]{2}(?:0[1-9]|1[0-2])[0-9]{3})(?:v[1-9][0-9]{0,2})?$")
-"""The shape of an id as a JSON Schema / ECMAScript pattern (the archive list is checked too)."""
+SHAPE = (r"(?:[0-9]{2}(?:0[1-9]|1[0-2])\.[0-9]{4,5}"
+         r"|[a-z][a-zA-Z.\-]{1,24}/[0-9]{2}(?:0[1-9]|1[0-2])[0-9]{3})(?:v[1-9][0-9]{0,2})?")
+"""The shape of an id as a regular expression (the archive list is checked too)."""
+PATTERN = f"^{SHAPE}$"
+""":data:`SHAPE` as a JSON Schema / ECMAScript pattern."""
 
 
 def normalize_paper_id(value: str) -> str:

@@ -18,6 +18,9 @@ PAPERS_UPVOTES = "pf:papers:upvotes"  # zset paper id -> Hugging Face upvotes
 # Trending's readers (backend/feeds.py), counted per user and paper once, whatever they send:
 TRENDING_OPENERS = "pf:{trending}:openers"  # zset paper id -> users who ever opened it
 TRENDING_SAVERS = "pf:{trending}:savers"  # zset paper id -> users who save it now
+# Event-weighted trending scores of an older layout: their presence tells Store.upgrade_data
+# that the store predates reader counts and the import-only catalogue.
+OLDER_TRENDING_KEYS = ("pf:{trending}:scores", "pf:{trending}:epoch")
 DIGEST_ACTIVE = "pf:digest:active"  # set of user ids with an active subscription
 DIGEST_ADDRESS = "pf:digest:address:{digest}"  # string -> the user id an address is active for
 LOCK = "pf:lock:{name}"  # string: a named lock (training, ...)

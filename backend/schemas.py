@@ -159,7 +159,7 @@ class ListItemSchema(ma.Schema):
     paper_id = fields.String(required=True)
     title = fields.String(allow_none=True, required=True)
     score = fields.Float(required=True)
-    day = fields.String(metadata={"format": "date", "description": "Daily Papers day (or first seen)."})
+    day = fields.String(metadata={"format": "date", "description": "Daily Papers day."})
     upvotes = fields.Integer()
 
 
@@ -193,7 +193,6 @@ class PaperSchema(ma.Schema):
     authors = fields.List(fields.String())
     published_at = fields.String()
     daily_date = fields.String()
-    first_seen = fields.String()
     upvotes = fields.Integer()
     num_comments = fields.Integer()
     github_repo = fields.String()
@@ -230,6 +229,8 @@ class HealthSchema(ma.Schema):
     status = fields.String(required=True)
     model_version = fields.String(allow_none=True)
     catalogue_size = fields.Integer()
+    newest_daily_date = fields.String(allow_none=True, metadata={
+        "format": "date", "description": "The newest Daily Papers day imported (null: none)."})
     persistence = fields.String(validate=validate.OneOf(("aof", "rdb", "none", "unknown")),
                                 metadata={"description": "How Redis keeps data across a restart."})
 

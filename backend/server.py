@@ -49,4 +49,10 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
         "errorlog": "-",
         "loglevel": "warning",
         "proc_name": "paperfeed",
+        # gunicorn's largest limits: the front proxy's (deploy/nginx) are smaller, so an
+        # oversized request is refused there with a problem+json, never by gunicorn's own
+        # text/html error pages
+        "limit_request_line": 8190,
+        "limit_request_fields": 32768,
+        "limit_request_field_size": 8190,
     }

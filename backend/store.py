@@ -2,8 +2,9 @@
 
 Key names come from :mod:`backend.keys`. Views and commands call :class:`Store`; nothing
 else uses a Redis client directly. Per-user changes run in one Lua script on keys of one
-hash slot; cross-user aggregates (trending, catalogue) are updated in a pipeline right
-after, so the layout works on Redis Cluster.
+hash slot; on Redis Cluster the cross-user aggregate they feed (trending's reader counts)
+is updated in a pipeline right after. Events never write the catalogue: only imports do
+(:meth:`Store.upsert_papers`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import math
 import re
 import secrets
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -629,6 +631,14 @@ class Store:
         """Number of papers in the catalogue."""
         return int(self.client.zcard(keys.PAPERS_BY_DAY))
 
+    def catalogue_status(self) -> tuple[int, date | None]:
+        """In one round trip: the catalogue's size and its newest Daily Papers day."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zcard(keys.PAPERS_BY_DAY)
+        pipe.hget(keys.META, "newest_daily_date")
+        size, newest = pipe.execute()
+        return int(size), date.fromisoformat(newest) if newest else None
+
     def newest_daily_date(self) -> date | None:
         """The newest Daily Papers day imported, if any."""
         value = self.client.hget(keys.META, "newest_daily_date")
@@ -665,6 +675,73 @@ class Store:
         openers, savers, upvotes = pipe.execute()
         return ([max(0, int(n or 0)) for n in openers], [max(0, int(n or 0)) for n in savers],
                 upvotes)
+
+    # -- upgrades ----------------------------------------------------------------------
+
+    def upgrade_data(self) -> dict[str, int] | None:
+        """Bring a store written by an older paperfeed (event-weighted trending scores,
+        papers added to the catalogue by events) up to date; None when there is nothing to
+        do (one EXISTS). Papers no import confirmed leave the catalogue (they stay in their
+        readers' own lists) and the reader counts are rebuilt from every user's state;
+        events applied while the counts are rebuilt may be off by one each. Returns how many
+        papers left and how many users were counted."""
+        if not self.client.exists(keys.OLDER_TRENDING_KEYS[0]):
+            return None
+        forgotten = self._forget_unimported_papers()
+        users = self._rebuild_reader_counts()
+        self.client.delete(*keys.OLDER_TRENDING_KEYS)
+        return {"papers_forgotten": forgotten, "users_counted": users}
+
+    def _forget_unimported_papers(self) -> int:
+        unimported: list[str] = []
+        for chunk in self.iter_paper_ids():
+            pipe = self.client.pipeline(transaction=False)
+            for paper_id in chunk:
+                pipe.hmget(keys.paper(paper_id), ["daily_date", "published_at"])
+            for paper_id, dates in zip(chunk, pipe.execute(), strict=True):
+                if not any(dates):
+                    unimported.append(paper_id)
+        for start in range(0, len(unimported), 1000):
+            chunk = unimported[start:start + 1000]
+            pipe = self.client.pipeline(transaction=False)
+            pipe.zrem(keys.PAPERS_BY_DAY, *chunk)
+            pipe.zrem(keys.PAPERS_UPVOTES, *chunk)
+            for paper_id in chunk:
+                pipe.delete(keys.paper(paper_id))
+            pipe.execute()
+        for chunk in self.iter_paper_ids():  # the day an event first named a paper
+            pipe = self.client.pipeline(transaction=False)
+            for paper_id in chunk:
+                pipe.hdel(keys.paper(paper_id), "first_seen")
+            pipe.execute()
+        return len(unimported)
+
+    def _rebuild_reader_counts(self) -> int:
+        openers: Counter[str] = Counter()
+        savers: Counter[str] = Counter()
+        users = 0
+        pending = list(self.iter_user_ids())
+        for start in range(0, len(pending), 500):
+            pipe = self.client.pipeline(transaction=False)
+            for user_id in pending[start:start + 500]:
+                pipe.hkeys(keys.user(user_id, "opens"))
+                pipe.zrange(keys.user(user_id, "saved"), 0, -1)
+            replies = pipe.execute()
+            for opened, saved in zip(replies[::2], replies[1::2], strict=True):
+                openers.update(opened)
+                savers.update(saved)
+                users += 1
+        for key, counts in ((keys.TRENDING_OPENERS, openers), (keys.TRENDING_SAVERS, savers)):
+            rebuilt = key + ":rebuilt"  # same hash slot: RENAME works on a cluster too
+            self.client.delete(rebuilt)
+            items = list(counts.items())
+            for start in range(0, len(items), 5000):
+                self.client.zadd(rebuilt, dict(items[start:start + 5000]))
+            if items:
+                self.client.rename(rebuilt, key)
+            else:
+                self.client.delete(key)
+        return users
 
     # -- models ------------------------------------------------------------------------
 

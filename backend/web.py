@@ -10,9 +10,11 @@ from typing import Any
 from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import BaseConverter
 
 from backend import api as api_package
-from backend import home, limits
+from backend import home, ids, limits
 from backend.errors import PROBLEM_MIME, register_error_handlers
 from backend.schemas import ProblemSchema
 
@@ -66,9 +68,20 @@ class ProblemApi(Api):
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
+class ArxivIdConverter(BaseConverter):
+    """URL converter ``<arxiv_id:name>``: a path segment (or two, for old-style ids) shaped
+    like an arXiv id (:data:`backend.ids.SHAPE`); anything else does not match the route."""
+
+    regex = ids.SHAPE
+    part_isolating = False  # old-style ids contain a "/"
+
+
 def init_app(app: Flask) -> None:
     """Register the API, docs, error handlers and response hooks."""
     api = ProblemApi(app)
+    app.url_map.converters["arxiv_id"] = ArxivIdConverter
+    api.register_converter(ArxivIdConverter, lambda _: {
+        "type": "string", "pattern": ids.PATTERN, "maxLength": ids.MAX_LENGTH})
     api_package.register(api)
     register_error_handlers(app)
     limits.init_app(app)
@@ -79,6 +92,9 @@ def init_app(app: Flask) -> None:
     def swagger_static(filename: str) -> Response:
         return send_from_directory(SWAGGER_UI_FILES, filename, max_age=86400)
 
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:  # behind deploy/nginx: the client address is the one the proxy saw
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.wsgi_app = ResponseHeaders(app.wsgi_app, app.config)  # type: ignore[method-assign]
 
 

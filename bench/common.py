@@ -1,8 +1,8 @@
 """Shared pieces of the benchmarks: a private Redis, gunicorn processes, load generators.
 
 Everything runs on loopback and stops by itself. The baseline app (``baseline_app``) is the
-reference the issue's numbers were measured with: bare Flask + marshmallow + one Redis
-pipeline per request, under the same gunicorn gthread settings as paperfeed.
+reference ingest is measured against: bare Flask + marshmallow + one Redis pipeline per
+request, under the same gunicorn gthread settings as paperfeed.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def gunicorn(app_spec: str, port: int, workers: int, threads: int, env: dict[str
 
 
 def baseline_app():
-    """Bare Flask + marshmallow + one Redis pipeline per request (the issue's reference)."""
+    """Bare Flask + marshmallow + one Redis pipeline per request (the ingest reference)."""
     import marshmallow as ma
     import redis
     from flask import Flask, request

@@ -38,9 +38,6 @@ def main(data_dir: str) -> None:
     t = time.perf_counter()
     model.add_items(new)
     print(f"add_items(50): {(time.perf_counter() - t) * 1000:.1f} ms")
-    t = time.perf_counter()
-    model.explain(data.user_items[users[0]], int(users[1]))
-    print(f"explain: {(time.perf_counter() - t) * 1000:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import scipy.linalg
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-__all__ = ["Bm25", "fit_als", "solve_users", "explain_user"]
+__all__ = ["Bm25", "fit_als", "solve_users"]
 
 
 class Bm25:
@@ -111,23 +111,3 @@ def solve_users(confidence: sp.csr_matrix, item_factors_of, yty: np.ndarray,
         else:
             out[rows] = np.linalg.solve(a, b[..., None])[..., 0]
     return out
-
-
-def explain_user(confidence_row: sp.csr_matrix, item_factors_of, yty: np.ndarray,
-                 regularization: float, item_vector: np.ndarray) -> list[tuple[int, float]]:
-    """Contribution of each of the user's items to the ALS score of one item (Hu et al., sec. 5).
-
-    Returns
-    -------
-    list of (item, contribution), largest first; contributions sum to the score.
-    """
-    idx = confidence_row.indices
-    if len(idx) == 0:
-        return []
-    y = item_factors_of(idx).astype(np.float64)
-    c = confidence_row.data.astype(np.float64)
-    a = yty + regularization * np.eye(yty.shape[0]) + (y.T * (c - 1.0)) @ y
-    w = np.linalg.solve(a, item_vector.astype(np.float64))
-    contrib = (y @ w) * c
-    order = np.argsort(-contrib, kind="stable")
-    return [(int(idx[i]), float(contrib[i])) for i in order]

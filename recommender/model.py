@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .collaborative import Bm25, explain_user, fit_als, solve_users
-from .content import TfidfModel, knn_map, ridge_map, user_profiles
+from .collaborative import Bm25, fit_als, solve_users
+from .content import TfidfModel, knn_map, ridge_map
 from .errors import ArtifactError, ModelFitError
 
 __all__ = ["DEFAULT_PARAMS", "FORMAT_VERSION", "HybridModel", "train", "load", "blend", "zscore"]
@@ -29,20 +29,14 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "bm25_k1": 100.0,
     "bm25_b": 0.8,
     "sublinear_tf": True,
-    "text_weight": 0.0,  # > 0: words as pseudo-users in the ALS matrix (see docs)
-    "text_mass": 4.4,  # > 0 (and text_weight 0): word pseudo-users with total weight
-    # text_mass x the total bm25 weight of the saves
-    "cold_map": "fold",  # cold/new item factors: "knn" (mean of text neighbours' factors),
-    # "ridge" (ridge text -> factors blended with knn by map_knn_weight), "fold" (fold-in on
-    # the word pseudo-users, needs text_weight > 0)
+    "text_mass": 4.4,  # words as pseudo-users in the ALS matrix, with a total weight of
+    # text_mass x the total bm25 weight of the saves (0: no words)
     "ridge_alpha": 1.0,
     "knn_k": 20,
-    "map_knn_weight": 0.7,  # cold factors = w * knn map + (1 - w) * ridge map
-    "fold_map_weight": 0.8,  # cold_map "fold": cold factors = (1 - w) * fold-in + w * the
-    # ridge/knn map (the map_knn_weight mix) of the learned warm factors
-    "cold_unit_norm": True,  # cold/new item factors: unit-length text map times the calibrated
-    # scale (every cold item gets the same norm, so long or generic texts do not out-rank the rest)
-    "warm_map_weight": 0.0,  # warm factors = (1 - w) * learned + w * mapped
+    "map_knn_weight": 0.7,  # text map = w * knn map + (1 - w) * ridge map
+    "fold_map_weight": 0.8,  # factors of items without readers = (1 - w) * fold-in on the
+    # word pseudo-users + w * text map of the learned factors, at one length (unit rows times
+    # the calibrated map_scale)
     "weights": {"als": 0.85, "content": 0.15, "popularity": 0.0, "nearest": 0.2},
     "nearest_items": 32,  # the "nearest" component compares candidates with at most this many
     # of the user's items (the strongest weights)
@@ -130,7 +124,7 @@ class HybridModel:
     def __init__(self, params: dict[str, Any], arrays: dict[str, np.ndarray],
                  bm25: Bm25, tfidf: TfidfModel | None, feature_names: list[str] | None = None):
         self.params = params
-        self._a = arrays
+        self.arrays = arrays
         self.bm25 = bm25
         self.tfidf = tfidf
         self.feature_names = feature_names
@@ -147,10 +141,10 @@ class HybridModel:
     @property
     def factors(self) -> int:
         """Factors of one ensemble member."""
-        return int(self._a["item_factors"].shape[1])
+        return int(self.arrays["item_factors"].shape[1])
 
     def _member(self, m: int, name: str) -> np.ndarray:
-        return self._a[member_key(name, m)]
+        return self.arrays[member_key(name, m)]
 
     @property
     def n_items(self) -> int:
@@ -170,7 +164,7 @@ class HybridModel:
         if not self.has_content:
             return None
         if self._item_vectors_cache is None:
-            a = self._a
+            a = self.arrays
             base = sp.csr_matrix((a["tfidf_data"], a["tfidf_indices"], a["tfidf_indptr"]),
                                  shape=(self.n_train_items, len(self.tfidf.idf)))
             if self._extra_vectors is not None:
@@ -292,7 +286,7 @@ class HybridModel:
             out["content"] = self._content_scores(rows, items)
         pop = np.zeros(len(items), dtype=np.float32)
         old = items < self.n_train_items
-        pop[old] = self._a["popularity"][items[old]]
+        pop[old] = self.arrays["popularity"][items[old]]
         out["popularity"] = np.tile(np.log1p(pop), (rows.shape[0], 1))
         if nearest or (nearest is None and self.weights.get("nearest", 0.0) != 0.0):
             out["nearest"] = self._nearest(rows, items)
@@ -374,51 +368,45 @@ class HybridModel:
     # ------------------------------------------------------------------ new items
     def _map_factors(self, vectors: sp.csr_matrix) -> np.ndarray:
         """Factors of items from their TF-IDF rows, every member side by side: each member's
-        text map, calibrated by its ``map_scale``."""
-        out = []
-        for m, mapped in enumerate(self._raw_maps(vectors)):
-            if self.params.get("cold_unit_norm", False):
-                mapped = unit_rows(mapped)
-            scale = np.float32(self._member(m, "map_scale")[0])
-            out.append((scale * mapped).astype(np.float32))
-        return np.hstack(out)
+        text map at unit length, times its calibrated ``map_scale``."""
+        return np.hstack([
+            (np.float32(self._member(m, "map_scale")[0]) * unit_rows(mapped)).astype(np.float32)
+            for m, mapped in enumerate(self._raw_maps(vectors))])
 
     def _raw_maps(self, vectors: sp.csr_matrix) -> list[np.ndarray]:
-        """Each member's uncalibrated text map of ``vectors`` (see docs/evaluation.md)."""
+        """Each member's uncalibrated text map of ``vectors``: the fold-in on the word
+        pseudo-users mixed with the kNN and ridge maps of the learned factors (see
+        docs/evaluation.md)."""
         p = self.params
-        method = p.get("cold_map", "ridge")
-        use_fold = method == "fold" and float(p.get("text_weight", 0)) > 0
-        fold_w = 1.0 - float(p.get("fold_map_weight", 0.0)) if use_fold else 1.0
+        map_weight = float(p["fold_map_weight"])
         folded = []
-        if use_fold:
-            conf = sp.csr_matrix(vectors, dtype=np.float32) * (
+        if self._has_words:
+            confidence = sp.csr_matrix(vectors, dtype=np.float32) * (
                 float(p["text_weight"]) * float(p["alpha"]))
             for m in range(self.members):
                 words = np.asarray(self._member(m, "word_factors"))
-                folded.append(solve_users(conf, lambda ids, w=words: w[ids],
+                folded.append(solve_users(confidence, lambda ids, w=words: w[ids],
                                           self._member(m, "xtx"), float(p["regularization"])))
-            if fold_w >= 1.0 or self._a["ridge_coef"].shape[0] == 0:
-                return folded
-            method = "ridge"
-        w = 1.0 if method == "knn" else float(p["map_knn_weight"])
-        knn: list[np.ndarray] = []
-        if w > 0:
-            # One neighbour search for all members: their warm factors side by side.
-            warm = self._a["warm_items"]
-            base = self.item_vectors()[: self.n_train_items][warm]
-            learned = np.hstack([np.asarray(self._member(m, "learned_factors")[warm])
-                                 for m in range(self.members)])
-            both = knn_map(vectors, base, learned, int(p["knn_k"]))
-            knn = np.hsplit(both, self.members)
+        else:
+            map_weight = 1.0
+        knn_weight = float(p["map_knn_weight"])
+        # One neighbour search for all members: their warm factors side by side.
+        warm = self.arrays["warm_items"]
+        base = self.item_vectors()[: self.n_train_items][warm]
+        learned = np.hstack([np.asarray(self._member(m, "learned_factors")[warm])
+                             for m in range(self.members)])
+        knn = np.hsplit(knn_map(vectors, base, learned, int(p["knn_k"])), self.members)
         out = []
         for m in range(self.members):
-            coef = self._member(m, "ridge_coef")
-            ridge = vectors @ coef if coef.shape[0] else 0.0
-            mapped = w * knn[m] + (1 - w) * ridge if w > 0 else np.asarray(ridge, np.float32)
-            if fold_w < 1.0:  # fold-in on the word pseudo-users blended with the text maps
-                mapped = fold_w * folded[m] + (1.0 - fold_w) * mapped
+            mapped = knn_weight * knn[m] + (1 - knn_weight) * (vectors @ self._member(m, "ridge_coef"))
+            if map_weight < 1.0:
+                mapped = (1.0 - map_weight) * folded[m] + map_weight * mapped
             out.append(np.asarray(mapped, dtype=np.float32))
         return out
+
+    @property
+    def _has_words(self) -> bool:
+        return float(self.params.get("text_weight", 0.0)) > 0 and self._member(0, "word_factors").shape[0] > 0
 
     def add_items(self, item_features: sp.spmatrix) -> np.ndarray:
         """Make items that arrived after training scorable from their raw feature rows.
@@ -450,66 +438,33 @@ class HybridModel:
         self._extra_factors = np.vstack([self._extra_factors, factors])
         return ids
 
-    # ------------------------------------------------------------------ explanations
-    def explain(self, user_row: sp.spmatrix, item: int, n: int = 3) -> dict[str, Any]:
-        """Why ``item`` is recommended to this user.
+    def readers(self, items: np.ndarray) -> np.ndarray:
+        """Number of training users who read each item (0 for items added after training)."""
+        items = np.asarray(items, dtype=np.int64)
+        out = np.zeros(items.shape, dtype=np.float32)
+        old = items < self.n_train_items
+        out[old] = np.asarray(self.arrays["popularity"])[items[old]]
+        return out
 
-        Parameters
-        ----------
-        user_row : scipy.sparse.csr_matrix
-            1 x n_items interactions of the user.
-        item : int
-        n : int
-            Number of driving items to return.
+    def scale_cold_items(self, factor: float) -> None:
+        """Multiply the factors of items without training readers (cold and added items, and
+        items added later) by ``factor``.
 
-        Returns
-        -------
-        dict
-            ``kind``: ``"because_you_saved"`` (``items``: the user's items that drive the score,
-            ``basis``: ``"content"`` or ``"als"``), ``"similar_readers"`` (collaborative signal
-            spread over many saves) or ``"topic"`` (``terms``: shared feature ids and, when
-            known, ``words``); always ``contributions`` (item, value) pairs and ``score``.
+        Their factors come from their text, not from readers; how loud they should be next
+        to papers readers chose is a property of the data, chosen on validation windows
+        (:func:`recommender.adapt.adapt`). The factor is kept in ``params["cold_scale"]``
+        (the saved arrays already include it).
         """
-        rows = self._rows(user_row)[0]
-        item = int(item)
-        result: dict[str, Any] = {"item": item}
-        conf = self._confidence(rows)
-        # Each member's ALS score splits exactly over the user's items, so the ensemble's
-        # contributions are the members' summed per item.
-        summed: dict[int, float] = {}
+        factor = float(factor)
+        cold = np.asarray(self.arrays["popularity"]) == 0
         for m in range(self.members):
-            for i, c in explain_user(conf, lambda ids, m=m: self._factors_of(ids, m),
-                                     np.asarray(self._member(m, "yty"), np.float64),
-                                     self.params["regularization"],
-                                     self._factors_of([item], m)[0]):
-                summed[i] = summed.get(i, 0.0) + c
-        contrib = sorted(summed.items(), key=lambda ic: (-ic[1], ic[0]))
-        result["contributions"] = contrib[:n]
-        result["score"] = float(self.score(rows, [item])[0, 0]) if rows.nnz else 0.0
-        sims: list[tuple[int, float]] = []
-        if self.has_content and rows.nnz:
-            vec = self.item_vectors()
-            s = np.asarray((vec[rows.indices] @ vec[item].T).todense()).ravel()
-            order = np.argsort(-s, kind="stable")
-            sims = [(int(rows.indices[i]), float(s[i])) for i in order[:n]]
-        total = sum(c for _, c in contrib if c > 0)
-        if sims and sims[0][1] >= 0.15:
-            result.update(kind="because_you_saved", basis="content", items=sims)
-        elif contrib and contrib[0][1] > 0 and contrib[0][1] >= 0.3 * total:
-            result.update(kind="because_you_saved", basis="als",
-                          items=[(i, c) for i, c in contrib[:n] if c > 0])
-        elif contrib and total > 0:
-            result.update(kind="similar_readers", items=[(i, c) for i, c in contrib[:n] if c > 0])
-        else:
-            result.update(kind="topic", items=sims)
-            if self.has_content and rows.nnz:
-                prof = user_profiles(rows, self.item_vectors())
-                shared = self.item_vectors()[item].multiply(prof).tocoo()
-                top = shared.col[np.argsort(-shared.data, kind="stable")[:5]]
-                result["terms"] = [int(t) for t in top]
-                if self.feature_names:
-                    result["words"] = [self.feature_names[t] for t in top]
-        return result
+            factors = np.array(self._member(m, "item_factors"), dtype=np.float32)
+            factors[cold] *= factor
+            self.arrays[member_key("item_factors", m)] = factors
+            self.arrays[member_key("map_scale", m)] = np.asarray(self._member(m, "map_scale")) * factor
+        self._extra_factors = self._extra_factors * np.float32(factor)
+        self._candidate_factor_rows = None
+        self.params["cold_scale"] = float(self.params.get("cold_scale", 1.0)) * factor
 
     # ------------------------------------------------------------------ persistence
     def save(self, directory: str) -> None:
@@ -525,7 +480,7 @@ class HybridModel:
         tmp = tempfile.mkdtemp(prefix=".tmp-" + os.path.basename(directory) + "-", dir=parent)
         try:
             files = {}
-            for name, arr in self._a.items():
+            for name, arr in self.arrays.items():
                 path = os.path.join(tmp, name + ".npy")
                 np.save(path, np.asarray(arr))
                 files[name] = {"bytes": os.path.getsize(path), "shape": list(np.shape(arr)),
@@ -640,7 +595,7 @@ def train(user_items: sp.spmatrix, item_features: sp.spmatrix | None = None,
     params : dict, optional
         Overrides of :data:`DEFAULT_PARAMS` (``weights`` is merged key by key).
     feature_names : list of str, optional
-        Names of the feature columns, used by :meth:`HybridModel.explain`.
+        Names of the feature columns (kept with the model).
 
     Returns
     -------
@@ -677,95 +632,78 @@ def train(user_items: sp.spmatrix, item_features: sp.spmatrix | None = None,
             raise ModelFitError("item_features contains NaN or inf")
         if item_features.nnz == 0:
             item_features = None
+    members = int(p["ensemble"])
+    if members < 1:
+        raise ValueError("ensemble must be at least 1")
 
     bm25 = Bm25.fit(ui, p["bm25_k1"], p["bm25_b"])
     weighted = bm25.transform(ui)
     weighted.eliminate_zeros()
-    tfidf = vec = None
+    tfidf = vectors = None
     if item_features is not None:
         tfidf = TfidfModel.fit(item_features, bool(p["sublinear_tf"]))
-        vec = tfidf.transform(item_features)
-    text_weight = float(p["text_weight"]) if vec is not None else 0.0
-    if vec is not None and text_weight <= 0 and float(p.get("text_mass", 0.0)) > 0 and vec.nnz:
-        # Relative weight: the words' total weight is text_mass x the saves' total weight, so
-        # the balance between text and saves does not depend on the size of the data.
-        text_weight = float(p["text_mass"]) * float(weighted.data.sum()) / float(vec.data.sum())
-        p["text_weight"] = text_weight  # effective value, used by the fold-in
-    if text_weight > 0:
-        # Words as pseudo-users who "saved" the items containing them: cold items get
-        # factors in the same space as warm ones, and new items are folded in the same way.
-        weighted = sp.vstack([weighted, (text_weight * vec.T).tocsr()], format="csr")
-    members = int(p["ensemble"])
-    if members < 1:
-        raise ValueError("ensemble must be at least 1")
+        vectors = tfidf.transform(item_features)
+    # Words as pseudo-users who "saved" the items containing them, with a total weight of
+    # text_mass x the saves' (relative, so the balance does not depend on the data's size):
+    # items without readers get factors in the same space, and new items fold in the same way.
+    text_weight = 0.0
+    if vectors is not None and vectors.nnz and float(p["text_mass"]) > 0:
+        text_weight = float(p["text_mass"]) * float(weighted.data.sum()) / float(vectors.data.sum())
+        weighted = sp.vstack([weighted, (text_weight * vectors.T).tocsr()], format="csr")
+    p["text_weight"] = text_weight
     popularity = np.bincount(ui.indices, minlength=n_items).astype(np.float32)
     warm = np.flatnonzero(popularity > 0)
-    cold_mask = popularity == 0
+    cold = popularity == 0
     arrays: dict[str, np.ndarray] = {"popularity": popularity,
                                      "warm_items": warm.astype(np.int64),
                                      "bm25_idf": bm25.idf.astype(np.float64)}
-    if vec is not None:
-        arrays.update(tfidf_idf=tfidf.idf, tfidf_data=vec.data.astype(np.float32),
-                      tfidf_indices=vec.indices.astype(np.int32),
-                      tfidf_indptr=vec.indptr.astype(np.int64))
+    if vectors is not None:
+        arrays.update(tfidf_idf=tfidf.idf, tfidf_data=vectors.data.astype(np.float32),
+                      tfidf_indices=vectors.indices.astype(np.int32),
+                      tfidf_indptr=vectors.indptr.astype(np.int64))
     # Gram matrices of the training users' factors, per member (for the calibration below).
-    user_grams = [_fit_member(weighted, ui.shape[0], vec, text_weight, warm, p, arrays, m)
+    user_grams = [_fit_member(weighted, ui.shape[0], vectors, text_weight, warm, p, arrays, m)
                   for m in range(members)]
     model = HybridModel(p, arrays, bm25, tfidf, feature_names)
-    sample = warm[np.diff(vec.indptr)[warm] > 0] if vec is not None else warm[:0]
-    if len(sample):
-        # Text-mapped factors are shrunk (no saves pull them out): calibrate their scale on
-        # warm items so cold and new items compete fairly with warm ones. Least-squares scalar
-        # s with learned ~ s * mapped in the metric of the training users' scores.
-        rng = np.random.default_rng(int(p["random_state"]))
-        sample = np.sort(rng.choice(sample, size=min(len(sample), 4000), replace=False))
-        for m, mapped in enumerate(model._raw_maps(vec[sample])):
-            mapped = mapped.astype(np.float64)
-            floor = 1.0  # never shrink the map below its raw size
-            if p["cold_unit_norm"]:
-                floor = float(np.linalg.norm(mapped, axis=1).mean())
-                mapped = unit_rows(mapped).astype(np.float64)
-            fg = mapped @ user_grams[m]
-            den = float((fg * mapped).sum())
-            learned = model._member(m, "learned_factors")
-            scale = float((fg * learned[sample]).sum()) / den if den > 0 else floor
-            arrays[member_key("map_scale", m)] = np.array([min(max(scale, floor), 50.0 * floor)])
-    f = int(p["factors"])
-    pure_fold = (text_weight > 0 and p["cold_map"] == "fold"
-                 and float(p.get("fold_map_weight", 0)) <= 0)
+    if vectors is not None:
+        _calibrate_maps(model, vectors, warm, user_grams, int(p["random_state"]))
     for m in range(members):
         learned = arrays[member_key("learned_factors", m)]
-        if pure_fold:
-            # Cold items keep the factors the joint fit gave them, (unit length and)
-            # calibrated; the user solve's Gram matrix stays the one of the fit.
-            if p["cold_unit_norm"]:
-                learned[cold_mask] = unit_rows(learned[cold_mask])
-            learned[cold_mask] *= np.float32(arrays[member_key("map_scale", m)][0])
-        else:
-            learned[cold_mask] = 0.0
-            arrays[member_key("yty", m)] = learned.T.astype(np.float64) @ learned
-    if pure_fold:
-        cold_mask = np.zeros(n_items, dtype=bool)  # cold items already have (scaled) factors
+        learned[cold] = 0.0  # user vectors are solved against the readers' factors only
+        arrays[member_key("yty", m)] = learned.T.astype(np.float64) @ learned
     effective = np.hstack([arrays[member_key("learned_factors", m)] for m in range(members)])
-    if tfidf is not None and (cold_mask.any() or float(p["warm_map_weight"]) > 0):
-        w = float(p["warm_map_weight"])
-        targets = np.flatnonzero(cold_mask) if w == 0 else np.arange(n_items)
-        mapped = (model._map_factors(vec[targets]) if len(targets)
-                  else np.zeros((0, members * f), np.float32))
-        if w == 0:
-            effective[targets] = mapped
-        else:
-            effective[cold_mask] = mapped[cold_mask]
-            effective[~cold_mask] = (1 - w) * effective[~cold_mask] + w * mapped[~cold_mask]
+    if vectors is not None and cold.any():
+        effective[cold] = model._map_factors(vectors[np.flatnonzero(cold)])
     if not np.isfinite(effective).all():
         raise ModelFitError("non-finite mapped item factors")
     for m, part in enumerate(np.hsplit(effective.astype(np.float32), members)):
         arrays[member_key("item_factors", m)] = np.ascontiguousarray(part)
-    # User vectors are solved against the learned (training) factors' Gram matrix.
     return model
 
 
-def _fit_member(weighted: sp.csr_matrix, n_users: int, vec: sp.csr_matrix | None,
+def _calibrate_maps(model: HybridModel, vectors: sp.csr_matrix, warm: np.ndarray,
+                    user_grams: list[np.ndarray], seed: int) -> None:
+    """Set each member's ``map_scale``: text-mapped factors are shrunk (no saves pull them
+    out), so their length is calibrated on warm items for items without readers to compete
+    with the others. Least-squares scalar s with learned ~ s * unit(mapped) in the metric of
+    the training users' scores, at least the raw map's mean length."""
+    sample = warm[np.diff(vectors.indptr)[warm] > 0]
+    if not len(sample):
+        return
+    rng = np.random.default_rng(seed)
+    sample = np.sort(rng.choice(sample, size=min(len(sample), 4000), replace=False))
+    for m, mapped in enumerate(model._raw_maps(vectors[sample])):
+        mapped = mapped.astype(np.float64)
+        floor = float(np.linalg.norm(mapped, axis=1).mean())
+        unit = unit_rows(mapped).astype(np.float64)
+        weighted_unit = unit @ user_grams[m]
+        norm = float((weighted_unit * unit).sum())
+        learned = model._member(m, "learned_factors")[sample]
+        scale = float((weighted_unit * learned).sum()) / norm if norm > 0 else floor
+        model.arrays[member_key("map_scale", m)] = np.array([min(max(scale, floor), 50.0 * floor)])
+
+
+def _fit_member(weighted: sp.csr_matrix, n_users: int, vectors: sp.csr_matrix | None,
                 text_weight: float, warm: np.ndarray, p: dict[str, Any],
                 arrays: dict[str, np.ndarray], member: int) -> np.ndarray:
     """Fit ensemble member ``member`` (ALS with seed ``random_state + member``, then its ridge
@@ -781,24 +719,17 @@ def _fit_member(weighted: sp.csr_matrix, n_users: int, vec: sp.csr_matrix | None
     learned = np.ascontiguousarray(learned, dtype=np.float32)
     f = learned.shape[1]
     users = np.asarray(row_factors[:n_users], dtype=np.float64)
-    if text_weight > 0:
-        words = np.asarray(row_factors[n_users:], dtype=np.float64)
-        word_factors = words.astype(np.float32)
-        xtx = users.T @ users + words.T @ words
+    words = np.asarray(row_factors[n_users:], dtype=np.float64)
+    if vectors is None:
+        ridge_coef = np.zeros((0, f), dtype=np.float32)
     else:
-        word_factors = np.zeros((0, f), dtype=np.float32)
-        xtx = np.zeros((f, f))
-    if vec is None or p["cold_map"] == "knn" or (
-            p["cold_map"] == "fold" and not (
-                text_weight > 0 and float(p.get("fold_map_weight", 0.0)) > 0)):
-        ridge_coef = np.zeros((0, f), dtype=np.float32)  # not used
-    else:
-        fit_rows = warm[(np.diff(vec.indptr) > 0)[warm]]
-        ridge_coef = (ridge_map(vec[fit_rows], learned[fit_rows], float(p["ridge_alpha"]))
-                      if len(fit_rows) else np.zeros((vec.shape[1], f), dtype=np.float32))
+        fit_rows = warm[(np.diff(vectors.indptr) > 0)[warm]]
+        ridge_coef = (ridge_map(vectors[fit_rows], learned[fit_rows], float(p["ridge_alpha"]))
+                      if len(fit_rows) else np.zeros((vectors.shape[1], f), dtype=np.float32))
     key = lambda name: member_key(name, member)  # noqa: E731
     arrays.update({key("learned_factors"): learned, key("item_factors"): learned,
                    key("yty"): learned.T.astype(np.float64) @ learned,  # Gram as fitted
-                   key("word_factors"): word_factors, key("xtx"): xtx,
+                   key("word_factors"): words.astype(np.float32),
+                   key("xtx"): users.T @ users + words.T @ words,
                    key("ridge_coef"): ridge_coef, key("map_scale"): np.ones(1)})
     return users.T @ users

@@ -1,8 +1,11 @@
-"""``paperfeed train``: read interactions and the catalogue from Redis, train, evaluate, publish.
+"""``paperfeed train``: read interactions and the catalogue from Redis, adapt, gate, publish.
 
-Publishing writes a versioned artifact directory atomically (a temporary directory in the
-same parent, then ``os.rename``), and only then flips the current-version pointer in
-Redis. A failed or NaN training raises and leaves the current model in place.
+The model's ALS settings and served blend are chosen on a validation slice of the store's
+own latest interactions (:mod:`recommender.adapt`); the model is published only when it
+passes the gate there (:func:`recommender.adapt.gate`), or when forced. Publishing writes a
+versioned artifact directory atomically (a temporary directory in the same parent, then
+``os.rename``), and only then flips the current-version pointer in Redis. A failed, NaN or
+refused training raises and leaves the current model in place.
 """
 
 from __future__ import annotations
@@ -14,29 +17,40 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-import recommender
-from recommender.metrics import ndcg_at_k, recall_at_k
+from recommender import served
+from recommender.adapt import adapt, gate, served_figures, time_split
 from recommender.textfeatures import TextFeaturizer, paper_texts
-from recommender.threads import available_cpus, thread_map
+from recommender.threads import available_cpus
 
 ARTIFACT_FORMAT = 1
 MODEL_SUBDIR = "model"
 PAPER_IDS_FILE = "paper_ids.json"
 VOCABULARY_FILE = "vocabulary.json"
 METADATA_FILE = "metadata.json"
-EVAL_USERS = 1000
-EVAL_BATCH = 128  # users scored at once, per thread (128 x 50k papers: ~50 MB per component)
+EPOCH = date(1970, 1, 1)
 
 
 class TrainingError(Exception):
     """Training could not produce a model worth publishing."""
+
+
+class ModelRefused(TrainingError):
+    """The trained model did not pass the publishing gate; nothing was published.
+
+    ``reasons`` says why, ``metadata`` holds the report of the run (validation figures).
+    """
+
+    def __init__(self, reasons: list[str], metadata: dict[str, Any]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+        self.metadata = metadata
 
 
 @dataclass
@@ -47,6 +61,8 @@ class TrainingData:
     user_items: sp.csr_matrix
     item_features: sp.csr_matrix
     featurizer: TextFeaturizer
+    texts: list[str] = field(default_factory=list)
+    item_day: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     n_users: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -75,6 +91,10 @@ def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
         paper_ids += chunk
         texts += paper_texts(store, chunk)
     index = {paper_id: i for i, paper_id in enumerate(paper_ids)}
+    item_day = np.full(len(paper_ids), -1, dtype=np.int64)
+    for paper_id, day in store.papers_since(EPOCH):
+        if paper_id in index:
+            item_day[index[paper_id]] = (day - EPOCH).days
     read_papers = time.perf_counter()
 
     user_items = _user_matrix(_weights_and_registration(store), index)
@@ -84,7 +104,7 @@ def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
     done = time.perf_counter()
     return TrainingData(
         paper_ids=paper_ids, user_items=user_items, item_features=item_features,
-        featurizer=featurizer, n_users=user_items.shape[0],
+        featurizer=featurizer, texts=texts, item_day=item_day, n_users=user_items.shape[0],
         timings={"read_catalogue": read_papers - started, "read_interactions": read_users - read_papers,
                  "featurize": done - read_users},
     )
@@ -137,92 +157,6 @@ def _user_matrix(batches: Iterable[tuple[list[tuple[str, dict[str, str]]], list[
     return user_items[sorted(range(len(registered)), key=registered.__getitem__)]
 
 
-def holdout(user_items: sp.csr_matrix, fraction: float = 0.2, seed: int = 0,
-            max_users: int = EVAL_USERS) -> tuple[sp.csr_matrix, dict[int, np.ndarray]]:
-    """Hide ``fraction`` of the interactions of up to ``max_users`` users with >= 2 of them.
-
-    Returns the training matrix and, per evaluated user row, the hidden item indices.
-    """
-    rng = np.random.default_rng(seed)
-    counts = np.diff(user_items.indptr)
-    eligible = np.flatnonzero(counts >= 2)
-    if len(eligible) > max_users:
-        eligible = rng.choice(eligible, size=max_users, replace=False)
-    train = user_items.copy()
-    hidden: dict[int, np.ndarray] = {}
-    for row in np.sort(eligible):
-        begin, end = user_items.indptr[row], user_items.indptr[row + 1]
-        n_test = max(1, int(round(fraction * (end - begin))))
-        positions = begin + rng.choice(end - begin, size=n_test, replace=False)
-        hidden[int(row)] = user_items.indices[positions].copy()
-        train.data[positions] = 0
-    train.eliminate_zeros()
-    return train, hidden
-
-
-def evaluate(score_rows: Callable[[sp.csr_matrix], np.ndarray], train: sp.csr_matrix,
-             hidden: dict[int, np.ndarray], num_threads: int = 0) -> dict[str, float]:
-    """Mean nDCG@10 and recall@50 of a scorer over the held-out users.
-
-    Batches of users are scored in ``num_threads`` threads (0: one per available CPU); the
-    scorer must be thread-safe (the numpy/scipy products inside it release the GIL).
-    """
-    users = sorted(hidden)
-    if not users:
-        return {"nDCG@10": float("nan"), "R@50": float("nan"), "users": 0}
-    batches = [users[start:start + EVAL_BATCH] for start in range(0, len(users), EVAL_BATCH)]
-
-    def batch_metrics(batch: list[int]) -> list[tuple[float, float]]:
-        scores = np.asarray(score_rows(train[batch]), dtype=np.float64)
-        return [_user_metrics(scores[offset], train, row, hidden[row]) for offset, row in enumerate(batch)]
-
-    results = thread_map(batch_metrics, batches, num_threads)
-    ndcg, recall = zip(*(pair for batch in results for pair in batch), strict=True)
-    return {"nDCG@10": float(np.mean(ndcg)), "R@50": float(np.mean(recall)), "users": len(users)}
-
-
-def _user_metrics(user_scores: np.ndarray, train: sp.csr_matrix, row: int,
-                  hidden_items: np.ndarray) -> tuple[float, float]:
-    seen = train.indices[train.indptr[row]:train.indptr[row + 1]]
-    user_scores[seen] = -np.inf
-    k = min(50, len(user_scores))
-    top = np.argpartition(-user_scores, k - 1)[:k]
-    ranked = top[np.argsort(-user_scores[top], kind="stable")].tolist()
-    relevant = set(hidden_items.tolist())
-    return ndcg_at_k(ranked, relevant, 10), recall_at_k(ranked, relevant, 50)
-
-
-def popularity_scorer(train: sp.csr_matrix) -> Callable[[sp.csr_matrix], np.ndarray]:
-    """Everyone gets the same ranking: by number of users who interacted."""
-    popularity = np.asarray((train > 0).sum(axis=0)).ravel().astype(np.float64)
-    return lambda rows: np.tile(popularity, (rows.shape[0], 1))
-
-
-def model_scorer(model, n_items: int) -> Callable[[sp.csr_matrix], np.ndarray]:
-    """Score every item for a batch of user rows with a trained model."""
-    items = np.arange(n_items)
-    return lambda rows: model.score(rows, items)
-
-
-def mapped_scorer(model, old_ids: list[str], new_ids: list[str]
-                  ) -> Callable[[sp.csr_matrix], np.ndarray]:
-    """Score with a model trained on another paper index (items it doesn't know rank last)."""
-    old_index = {paper_id: i for i, paper_id in enumerate(old_ids)}
-    mapping = np.array([old_index.get(p, -1) for p in new_ids])
-    known = np.flatnonzero(mapping >= 0)
-    to_old = sp.csr_matrix(
-        (np.ones(len(known), dtype=np.float32), (known, mapping[known])),
-        shape=(len(new_ids), len(old_ids)))
-
-    def score(rows: sp.csr_matrix) -> np.ndarray:
-        out = np.full((rows.shape[0], len(new_ids)), -np.inf)
-        if len(known):
-            out[:, known] = model.score((rows @ to_old).tocsr(), mapping[known])
-        return out
-
-    return score
-
-
 def write_artifact(directory: Path, version: str, model, data: TrainingData,
                    metadata: dict[str, Any]) -> Path:
     """Write a model version atomically: temp dir in ``directory``, then rename."""
@@ -251,11 +185,16 @@ def write_artifact(directory: Path, version: str, model, data: TrainingData,
 
 def train_from_store(store, config: dict[str, Any], *, params: dict[str, Any] | None = None,
                      progress: Callable[[str], None] = lambda stage: None,
-                     load_current: Callable[[], Any] | None = None) -> dict[str, Any]:
-    """Train a new model from the store and publish it. Returns its metadata.
+                     load_current: Callable[[], Any] | None = None,
+                     force: bool = False,
+                     log: Callable[[str], None] = lambda message: None) -> dict[str, Any]:
+    """Adapt a new model to the store's data, gate it, and publish it. Returns its metadata.
 
     Raises ``TrainingError`` (or ``recommender.ModelFitError``) without touching the
-    current model when there is nothing to learn from or the fit fails.
+    current model when there is nothing to learn from or the fit fails, and
+    ``ModelRefused`` when the model does not pass the gate (unless ``force``) or no
+    validation slice exists (too few readers; serving then keeps its model, or its untrained
+    content + trending lists).
     """
     started = time.perf_counter()
     progress("read")
@@ -263,53 +202,96 @@ def train_from_store(store, config: dict[str, Any], *, params: dict[str, Any] | 
     if data.user_items.nnz == 0:
         raise TrainingError("no interactions in the store yet: nothing to train on")
     params = dict(params or {})
-
     params.setdefault("num_threads", available_cpus())
+    seed = int(params.get("random_state", 0))
 
-    # One fit: the published model is the one trained with the held-out slice hidden.
-    # That slice is < 1% of interactions of a few thousand users, and serving recomputes
-    # every user's vector from all their current interactions anyway.
     progress("fit")
-    train, hidden = holdout(data.user_items, seed=int(params.get("random_state", 0)))
     fit_started = time.perf_counter()
-    model = recommender.train(train, data.item_features, params)
+    split = time_split(data.user_items, data.item_day, seed=seed)
+    if split is None:
+        metadata = _metadata(data, params, {}, None, started)
+        raise ModelRefused(["no validation slice: fewer than 2 readers with 2 or more "
+                            "interactions, one of them with the newest papers"], metadata)
+    adapted = adapt(split, data.item_features, params, progress=log)
     fit_seconds = time.perf_counter() - fit_started
 
     progress("evaluate")
     eval_started = time.perf_counter()
-    metrics: dict[str, Any] = {}
-    if hidden:
-        threads = int(params["num_threads"])
-        metrics["model"] = evaluate(model_scorer(model, len(data.paper_ids)), train, hidden, threads)
-        metrics["popularity"] = evaluate(popularity_scorer(train), train, hidden, threads)
-        current = load_current() if load_current else None
-        if current is not None:
-            metrics["current"] = evaluate(
-                mapped_scorer(current.model, current.paper_ids, data.paper_ids), train, hidden, threads)
-    eval_seconds = time.perf_counter() - eval_started
+    current = load_current() if load_current else None
+    check = dict(adapted.check)
+    if current is not None:
+        check["current"] = current_figures(current, data, split)
+    reasons = gate(check, check.get("current"))
+    validation = {
+        "days": [_day(split.first_day), _day(split.last_day)],
+        "users": {"choose": len(split.choose.users), "check": len(split.check.users)},
+        "held_out": int(split.held_out.nnz),
+        "window": int(split.check.items.shape[1]) if len(split.check.users) else 0,
+        "candidates": adapted.candidates,
+        "check": check,
+        "gate": {"passed": not reasons, "reasons": reasons, "forced": bool(force and reasons)},
+    }
+    metadata = _metadata(data, adapted.params, adapted.blend, validation, started)
+    metadata["timings"].update(fit=fit_seconds, evaluate=time.perf_counter() - eval_started)
+    if reasons and not force:
+        raise ModelRefused(reasons, metadata)
 
     progress("write")
-    version = new_version()
-    metadata = {
+    write_started = time.perf_counter()
+    write_artifact(models_dir(config), metadata["version"], adapted.model, data, metadata)
+    metadata["timings"]["write"] = time.perf_counter() - write_started
+
+    progress("publish")
+    store.set_current_model_version(metadata["version"])
+    metadata["timings"]["total"] = time.perf_counter() - started
+    return metadata
+
+
+def _day(number: int) -> str:
+    return date.fromordinal(EPOCH.toordinal() + number).isoformat()
+
+
+def _metadata(data: TrainingData, params: dict[str, Any], blend: dict[str, float],
+              validation: dict[str, Any] | None, started: float) -> dict[str, Any]:
+    return {
         "format": ARTIFACT_FORMAT,
-        "version": version,
+        "version": new_version(),
         "created_at": datetime.now(UTC).isoformat(),
         "n_users": int(data.user_items.shape[0]),
         "n_items": int(data.user_items.shape[1]),
         "n_interactions": int(data.user_items.nnz),
         "n_features": int(data.featurizer.n_features),
         "params": params,
-        "metrics": metrics,
-        "timings": {**data.timings, "evaluate": eval_seconds, "fit": fit_seconds},
+        "blend": blend,
+        "validation": validation,
+        "timings": {**data.timings, "total": time.perf_counter() - started},
     }
-    write_started = time.perf_counter()
-    write_artifact(models_dir(config), version, model, data, metadata)
-    metadata["timings"]["write"] = time.perf_counter() - write_started
 
-    progress("publish")
-    store.set_current_model_version(version)
-    metadata["timings"]["total"] = time.perf_counter() - started
-    return metadata
+
+def current_figures(current, data: TrainingData, split) -> dict[str, float]:
+    """The serving model's figures on the validation check (its own blend, or for a model
+    published without one, its component weights and trending at serving's 0.35).
+
+    Papers it has not seen are mapped into it from their text first, as serving does.
+    """
+    with current.lock:
+        unknown = [j for j, paper_id in enumerate(data.paper_ids) if paper_id not in current.index]
+        if unknown:
+            current.add_papers([data.paper_ids[j] for j in unknown],
+                               current.featurizer.transform([data.texts[j] for j in unknown]))
+        mapping = np.array([current.index[paper_id] for paper_id in data.paper_ids], dtype=np.int64)
+    n_old = current.model.n_items
+    to_old = sp.csr_matrix((np.ones(len(mapping), dtype=np.float32),
+                            (np.arange(len(mapping)), mapping)), shape=(len(mapping), n_old))
+    check = split.check
+    rows = (split.train[check.users] @ to_old).tocsr()
+    windows = served.Windows(np.arange(len(check.users)), mapping[check.items], check.relevant)
+    trending = np.zeros(n_old)
+    trending[mapping] = served.trending_scores(split.train)
+    components = served.standardise(served.window_components(current.model, rows, windows,
+                                                             trending))
+    blend = current.metadata.get("blend") or {**current.model.weights, "trending": 0.35}
+    return served_figures(components, check.relevant, {"current": blend})["current"]
 
 
 ADDITIONS_FEATURES = "additions.npz"

@@ -1,8 +1,10 @@
-"""Hyper-parameter search on validation splits carved from the training part of seed 0.
+"""Hyper-parameter search on validation splits that share nothing with any seed's test sets.
 
 ``python -m recommender.tune --data DIR`` prints, for each candidate configuration and blend
-weights, nDCG@10 and R@50 on both validation protocols; test items of the evaluation splits
-are never seen. The chosen values are written into ``DEFAULT_PARAMS`` by hand.
+weights, nDCG@10 and R@50 on both validation protocols. The validation data is what no
+evaluation seed (0..``--seeds``-1) ever tests on: the saves in the training part of every
+seed's known split, of the items in no seed's held-out set of the new split. The chosen
+values are written into ``DEFAULT_PARAMS`` by hand.
 """
 
 from __future__ import annotations
@@ -13,35 +15,65 @@ import time
 
 import click
 import numpy as np
+import scipy.sparse as sp
 
 from .datasets import load_dataset, split_known, split_new
-from .evaluation import evaluate_split
+from .evaluation import evaluate_split, split_served
 
-__all__ = ["validation_splits", "tune_command"]
+__all__ = ["validation_pool", "validation_splits", "tune_command"]
 
 
-def validation_splits(user_items, seed: int = 0, val_seed: int = 100):
-    """Validation splits inside the training part of the evaluation split of ``seed``.
+def validation_pool(user_items: sp.csr_matrix, seeds: int = 3) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The saves no evaluation seed tests on, and the items none of them holds out.
+
+    Every seed's known split, new split and served split (:func:`split_served`) is drawn;
+    a save survives if it is in the training part of each, an item if none holds it out.
+
+    Returns
+    -------
+    (saves, items)
+        Users x items matrix of the surviving saves (of surviving items only); sorted ids
+        of the surviving items.
+    """
+    m = sp.csr_matrix(user_items)
+    keep = m.copy()
+    keep.data[:] = 1.0
+    items = np.ones(m.shape[1], dtype=bool)
+    for seed in range(seeds):
+        _, known_test = split_known(m, 0.2, seed)
+        _, new_test, new_held = split_new(m, 0.2, seed)
+        _, served_test, served_new = split_served(m, seed)
+        for test in (known_test, new_test, served_test):
+            keep = keep - keep.multiply(test > 0)
+        items[new_held] = False
+        items[served_new] = False
+    keep.eliminate_zeros()
+    keep = keep.multiply(items[None, :]).tocsr()
+    keep.eliminate_zeros()
+    saves = m.multiply(keep > 0).tocsr()
+    saves.eliminate_zeros()
+    return saves, np.flatnonzero(items)
+
+
+def validation_splits(user_items, seeds: int = 3, val_seed: int = 100):
+    """Known and new validation splits of :func:`validation_pool`.
 
     Returns
     -------
     dict
         ``{"known": (train, val, None), "new": (train, val, held_out_items)}``.
     """
-    tr_k, _ = split_known(user_items, 0.2, seed)
-    vk_tr, vk_te = split_known(tr_k, 0.2, val_seed)
-    tr_n, _, _ = split_new(user_items, 0.2, seed)
-    warm = np.flatnonzero(np.diff(tr_n.tocsc().indptr) > 0)
+    pool, items = validation_pool(user_items, seeds)
+    vk_tr, vk_te = split_known(pool, 0.2, val_seed)
     rng = np.random.default_rng(val_seed)
+    warm = items[np.diff(pool.tocsc().indptr)[items] > 0]
     held = np.sort(rng.choice(warm, size=int(round(0.2 * len(warm))), replace=False))
     mask = np.zeros(user_items.shape[1], dtype=bool)
     mask[held] = True
-    coo = tr_n.tocoo()
+    coo = pool.tocoo()
     m = mask[coo.col]
-    import scipy.sparse as sp
-
-    vn_tr = sp.csr_matrix((coo.data[~m], (coo.row[~m], coo.col[~m])), shape=tr_n.shape)
-    vn_te = sp.csr_matrix((coo.data[m], (coo.row[m], coo.col[m])), shape=tr_n.shape)
+    vn_tr = sp.csr_matrix((coo.data[~m], (coo.row[~m], coo.col[~m])), shape=pool.shape)
+    vn_te = sp.csr_matrix((coo.data[m], (coo.row[m], coo.col[m])), shape=pool.shape)
     return {"known": (vk_tr, vk_te, None), "new": (vn_tr, vn_te, held)}
 
 
@@ -57,12 +89,14 @@ WEIGHT_GRID = {
 @click.option("--configs", default="{}",
               help='JSON list of param overrides to try, e.g. \'[{"ridge_alpha": 3}]\'.')
 @click.option("--val-seed", default=100, show_default=True,
-              help="Seed of the validation split inside seed 0's training part (a second "
-                   "split, e.g. 101, checks that a choice is not noise of one split).")
-def tune_command(data_dir: str, protocol: str, configs: str, val_seed: int) -> None:
+              help="Seed of the validation split (a second split, e.g. 101, checks that a "
+                   "choice is not noise of one split).")
+@click.option("--seeds", default=3, show_default=True,
+              help="Evaluation seeds whose test sets the validation data avoids.")
+def tune_command(data_dir: str, protocol: str, configs: str, val_seed: int, seeds: int) -> None:
     """Score param configurations x blend weights on the validation splits."""
     data = load_dataset(data_dir)
-    splits = validation_splits(data.user_items, val_seed=val_seed)
+    splits = validation_splits(data.user_items, seeds=seeds, val_seed=val_seed)
     cfgs = json.loads(configs)
     cfgs = cfgs if isinstance(cfgs, list) else [cfgs]
     protos = ["known", "new"] if protocol == "both" else [protocol]

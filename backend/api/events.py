@@ -31,7 +31,12 @@ blp = Blueprint("events", __name__, url_prefix="/v1", description="Events")
 @json_body
 @json_arguments(blp, EventBatchSchema())
 @documented(blp.response(202, EventBatchResultSchema),
-            blp.alt_response(401, description=AUTH_RESPONSES[401]), blp.doc(security=BEARER))
+            blp.alt_response(400, description="The body is not JSON (or not UTF-8)"),
+            blp.alt_response(401, description=AUTH_RESPONSES[401]),
+            blp.alt_response(413, description="The body is larger than 256 KiB"),
+            blp.alt_response(415, description="The body is not application/json"),
+            blp.alt_response(429, description="Too many events; see Retry-After"),
+            blp.doc(security=BEARER))
 def post_events(token: str, windows: list[RateWindow], batch: dict):
     """Record 1 to 100 events, all or nothing; an event id already applied is a duplicate."""
     events = [

@@ -22,13 +22,15 @@ def healthz():
 @blp.response(200, HealthSchema)
 @blp.alt_response(503, description="Redis unreachable")
 def readyz():
-    """Ready to serve: Redis answers. Reports the model version in use and how Redis
+    """Ready to serve: Redis answers. Reports the model version in use, the catalogue's size
+    and its newest Daily Papers day (how fresh the scheduler's imports are), and how Redis
     persists its data (`none`: a Redis restart loses everything)."""
     store = get_store()
     try:
-        size = store.catalogue_size()
+        size, newest = store.catalogue_status()
         persistence = store.persistence()
     except (redis.ConnectionError, redis.TimeoutError) as error:
         abort(503, message=f"Redis is unreachable: {type(error).__name__}.")
     return {"status": "ready", "model_version": get_recommender().model_version(),
-            "catalogue_size": size, "persistence": persistence}
+            "catalogue_size": size, "persistence": persistence,
+            "newest_daily_date": newest.isoformat() if newest else None}

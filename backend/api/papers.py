@@ -11,7 +11,7 @@ from backend.schemas import PaperSchema
 blp = Blueprint("papers", __name__, url_prefix="/v1", description="Catalogue")
 
 
-@blp.route("/papers/<path:paper_id>", methods=["GET"])
+@blp.route("/papers/<arxiv_id:paper_id>", methods=["GET"])
 @blp.response(200, PaperSchema)
 @blp.alt_response(404, description="Not in the catalogue")
 def get_paper(paper_id: str):

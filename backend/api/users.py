@@ -15,6 +15,7 @@ blp = Blueprint("users", __name__, url_prefix="/v1", description="Registration")
 @blp.route("/users", methods=["POST"])
 @limited(("register", "RATELIMIT_REGISTER", client_ip))
 @blp.response(201, NewUserSchema)
+@blp.alt_response(429, description="Too many registrations from this address; see Retry-After")
 def register_user():
     """Register an anonymous user; returns its id and bearer token (shown only once)."""
     user_id, token = get_store().create_user(utcnow())

@@ -34,7 +34,7 @@ from backend.importer.demo import write_demo_catalogue
 from backend.importer.errors import ImporterError, ImportFetchError, ImportFormatError
 from backend.importer.fetch import API_URL, fetch_daily_papers, iter_dates
 from backend.importer.formats import ParsedFile, parse_daily_papers, read_papers
-from backend.importer.schemas import clean_abstract, clean_title
+from backend.importer.schemas import clean_abstract
 
 __all__ = [
     "API_URL",
@@ -43,7 +43,6 @@ __all__ = [
     "ImporterError",
     "ParsedFile",
     "clean_abstract",
-    "clean_title",
     "fetch_daily_papers",
     "iter_dates",
     "parse_daily_papers",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import urllib.error
 import urllib.parse
@@ -16,7 +17,7 @@ API_URL = "https://huggingface.co/api/daily_papers"
 _USER_AGENT = "paperfeed-importer/0.1 (+https://github.com/)"
 
 
-def fetch_daily_papers(date: str, *, timeout: float = 20) -> ParsedFile:
+def fetch_daily_papers(date: str, *, timeout: float = 20, api_url: str = API_URL) -> ParsedFile:
     """Fetch and parse one day from ``https://huggingface.co/api/daily_papers?date=DATE``.
 
     Only useful when the machine is online. Parsing is
@@ -29,6 +30,8 @@ def fetch_daily_papers(date: str, *, timeout: float = 20) -> ParsedFile:
         ``YYYY-MM-DD``.
     timeout : float, default 20
         Seconds for the connection and each read.
+    api_url : str, optional
+        The endpoint (``PAPERFEED_HF_API_URL``; default Hugging Face's).
 
     Returns
     -------
@@ -46,14 +49,14 @@ def fetch_daily_papers(date: str, *, timeout: float = 20) -> ParsedFile:
     """
     if valid_day(date) is None:
         raise ValueError(f"date must be YYYY-MM-DD, got {date!r}")
-    url = f"{API_URL}?{urllib.parse.urlencode({'date': date})}"
+    url = f"{api_url}?{urllib.parse.urlencode({'date': date})}"
     request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": _USER_AGENT})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read(MAX_FILE_BYTES + 1)
     except urllib.error.HTTPError as error:
         raise ImportFetchError(f"{url}: HTTP {error.code} {error.reason}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
+    except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as error:
         reason = getattr(error, "reason", error)
         raise ImportFetchError(f"{url}: cannot reach the Daily Papers API: {reason}") from None
     if len(body) > MAX_FILE_BYTES:

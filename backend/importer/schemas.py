@@ -233,20 +233,21 @@ def _keywords() -> Names:
     return Names(MAX_KEYWORDS, MAX_KEYWORD_CHARS)
 
 
-def record(data: dict[str, Any], **overrides: Any) -> dict[str, Any]:
-    """A record with its keys in the documented order, from loaded fields and ``overrides``."""
-    data = {**data, **overrides}
+def record(*, paper_id: str, title: str | None, abstract: str | None, authors: list[str] | None,
+           published_at: str | None, daily_date: str | None, upvotes: int, num_comments: int | None,
+           github_repo: str | None, ai_keywords: list[str] | None) -> dict[str, Any]:
+    """A record, its keys in the documented order (see :mod:`backend.importer`)."""
     return {
-        "paper_id": data["paper_id"],
-        "title": data["title"],
-        "abstract": data["abstract"],
-        "authors": data["authors"] or [],
-        "published_at": data["published_at"],
-        "daily_date": data.get("daily_date"),
-        "upvotes": data["upvotes"],
-        "num_comments": data["num_comments"],
-        "github_repo": data["github_repo"],
-        "ai_keywords": data["ai_keywords"] or [],
+        "paper_id": paper_id,
+        "title": title,
+        "abstract": abstract,
+        "authors": authors or [],
+        "published_at": published_at,
+        "daily_date": daily_date,
+        "upvotes": upvotes,
+        "num_comments": num_comments,
+        "github_repo": github_repo,
+        "ai_keywords": ai_keywords or [],
     }
 
 
@@ -290,12 +291,12 @@ class ApiEntrySchema(ImportSchema):
     def to_record(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         paper = data["paper"]
         return record(
-            {},
             paper_id=paper["id"],
             title=paper["title"] if paper["title"] is not None else data["title"],
             abstract=paper["summary"] if paper["summary"] is not None else data["summary"],
             authors=paper["authors"],
             published_at=paper["publishedAt"],
+            daily_date=None,  # decided by the caller: the response's day
             upvotes=paper["upvotes"],
             num_comments=data["numComments"],
             github_repo=paper["githubRepo"],
@@ -323,7 +324,18 @@ class _LineSchema(ImportSchema):
     def to_record(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         stamp = data["submitted_on_daily_at"]
         day = data["daily_date"] or (utc_day(stamp) if stamp else None)
-        return record(data, daily_date=day, upvotes=data["upvotes"] or 0)
+        return record(
+            paper_id=data["paper_id"],
+            title=data["title"],
+            abstract=data["abstract"],
+            authors=data["authors"],
+            published_at=data["published_at"],
+            daily_date=day,
+            upvotes=data["upvotes"] or 0,
+            num_comments=data["num_comments"],
+            github_repo=data["github_repo"],
+            ai_keywords=data["ai_keywords"],
+        )
 
 
 class RecordLineSchema(_LineSchema):
@@ -360,5 +372,6 @@ def describe_errors(messages: Any, where: str = "") -> list[str]:
             lines += describe_errors(value, path)
         return lines
     if isinstance(messages, list) and all(isinstance(message, str) for message in messages):
-        return [f"{where}: {' '.join(messages)}" if where else " ".join(messages)]
+        text = "; ".join(message.rstrip(".") for message in messages)
+        return [f"{where}: {text}" if where else text]
     return [line for message in messages for line in describe_errors(message, where)]

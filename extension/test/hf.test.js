@@ -41,6 +41,45 @@ describe("classifyUrl", () => {
   }
 });
 
+describe("periodOf: the window each page kind asks recommendations for", () => {
+  const recent = { kind: "recent", from: null, until: null, days: 7 };
+  const table = [
+    // A day's page: that day.
+    ["date/2024-12-03", { kind: "day", from: "2024-12-03", until: "2024-12-03", days: 1 }],
+    ["date/2024-02-29?sort=upvotes", { kind: "day", from: "2024-02-29", until: "2024-02-29", days: 1 }],
+    // A week's page: that ISO week, Monday to Sunday (week 1 holds January 4th).
+    ["week/2024-W22", { kind: "week", from: "2024-05-27", until: "2024-06-02", days: 7 }],
+    ["week/2024-W49", { kind: "week", from: "2024-12-02", until: "2024-12-08", days: 7 }],
+    ["week/2025-W01", { kind: "week", from: "2024-12-30", until: "2025-01-05", days: 7 }],
+    ["week/2026-W53", { kind: "week", from: "2026-12-28", until: "2027-01-03", days: 7 }],
+    ["week/2021-W01", { kind: "week", from: "2021-01-04", until: "2021-01-10", days: 7 }],
+    // A month's page: that month, whatever its length.
+    ["month/2024-12", { kind: "month", from: "2024-12-01", until: "2024-12-31", days: 31 }],
+    ["month/2024-02", { kind: "month", from: "2024-02-01", until: "2024-02-29", days: 29 }],
+    ["month/2026-02", { kind: "month", from: "2026-02-01", until: "2026-02-28", days: 28 }],
+    ["month/2026-11", { kind: "month", from: "2026-11-01", until: "2026-11-30", days: 30 }],
+    // /papers, trending and a paper page: the newest 7 days.
+    ["", recent],
+    ["trending", recent],
+    ["2412.01824", recent],
+    ["2412.01824v2#community", recent],
+    // Periods that do not exist fall back to the newest days rather than asking for nothing.
+    ["date/2024-02-30", recent],
+    ["date/2024-13-01", recent],
+    ["week/2024-W53", recent],
+    ["week/2024-W00", recent],
+    ["month/2024-00", recent],
+    ["month/2024-13", recent],
+  ];
+  for (const [path, expected] of table) {
+    test(`/papers/${path}`, () => assert.deepEqual(HF.periodOf(`https://huggingface.co/papers/${path}`), expected));
+  }
+  test("pages off /papers have no period", () => {
+    assert.equal(HF.periodOf("https://huggingface.co/models"), null);
+    assert.equal(HF.periodOf("https://huggingface.co/papers/2412.01824/discussion"), null);
+  });
+});
+
 describe("paperIdFromHref", () => {
   const table = [
     ["/papers/2412.01824", "2412.01824"],

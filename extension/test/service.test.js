@@ -1,7 +1,7 @@
 // The background's message map and the backend client, with fakes for storage and fetch.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createService, KEYS } from "../src/background/service.js";
+import { createService, KEYS, recommendationQuery } from "../src/background/service.js";
 import { EventQueue } from "../src/background/queue.js";
 import { Backend, NetworkError } from "../src/background/backend.js";
 import { FakeStorage } from "./helpers.js";
@@ -196,4 +196,61 @@ test("outcomes: network/5xx/429 retry, 401 auth, 422 rejected, registration fail
   }
   const { backend } = client({ "POST /v1/users": async () => [404, {}] });
   assert.equal((await backend.sendEvents([{ id: "1" }])).status, "retry");
+});
+
+test("recommendations for a window: until, days and exclude reach the client; the viewed paper never comes back", async () => {
+  const asked = [];
+  const { service } = setup({
+    backend: {
+      async recommendations(limit, days, options) {
+        asked.push({ limit, days, ...options });
+        // A server that ignores `exclude` (or an older one): the client still filters.
+        return { model_version: "m1", window: { from: "2024-11-25", until: "2024-12-01" }, items: [
+          { paper_id: "2412.01824", title: "Viewed", score: 2, reason: { kind: "trending", text: "Trending" } },
+          { paper_id: "2412.00131", title: "Z", score: 1, reason: { kind: "trending", text: "Trending" } },
+        ] };
+      },
+    },
+  });
+  const r = await service.handle({ type: "getRecommendations", limit: 20, days: 7, until: "2024-12-01", exclude: ["2412.01824"] });
+  assert.deepEqual(asked, [{ limit: 20, days: 7, until: "2024-12-01", exclude: ["2412.01824"] }]);
+  assert.deepEqual(r.items.map((i) => i.paper_id), ["2412.00131"]);
+  assert.deepEqual(r.window, { from: "2024-11-25", until: "2024-12-01" });
+  // Without a window in the response (an older server), the reply says so.
+  const plain = await setup().service.handle({ type: "getRecommendations" });
+  assert.equal(plain.window, null);
+});
+
+test("recommendation queries are cleaned to what the API accepts", () => {
+  assert.deepEqual(recommendationQuery({}), { days: 7, until: null, exclude: [] });
+  assert.deepEqual(recommendationQuery({ days: 31, until: "2024-12-31", exclude: ["2412.01824", "2412.01824"] }),
+    { days: 31, until: "2024-12-31", exclude: ["2412.01824"] });
+  assert.deepEqual(recommendationQuery({ days: 0, until: "yesterday", exclude: ["../x", 5] }), { days: 7, until: null, exclude: [] });
+  assert.equal(recommendationQuery({ days: 91 }).days, 7);
+  const many = Array.from({ length: 60 }, (_, i) => `2412.${String(i).padStart(5, "0")}`);
+  assert.equal(recommendationQuery({ exclude: many }).exclude.length, 50);
+});
+
+test("the recommendations request carries until, days and exclude", async () => {
+  const { backend, calls } = client({ "GET /v1/recommendations": async () => [200, { model_version: null, items: [] }] }, { token: "t" });
+  await backend.recommendations(20, 1, { until: "2024-12-03", exclude: ["2412.01824", "2412.00131"] });
+  await backend.recommendations(20, 7);
+  const [dated, recent] = calls.map((c) => new URL(c.url));
+  assert.equal(dated.searchParams.get("until"), "2024-12-03");
+  assert.equal(dated.searchParams.get("days"), "1");
+  assert.equal(dated.searchParams.get("limit"), "20");
+  assert.equal(dated.searchParams.get("exclude"), "2412.01824,2412.00131");
+  assert.equal(recent.search, "?limit=20&days=7");
+});
+
+test("offline, the last list shows only on a page of the same period", async () => {
+  const { service, fake } = setup();
+  await service.handle({ type: "getRecommendations", days: 1, until: "2024-12-03" });
+  fake.up = false;
+  const same = await service.handle({ type: "getRecommendations", days: 1, until: "2024-12-03", exclude: ["2412.01824"] });
+  assert.equal(same.status, "offline");
+  assert.deepEqual(same.items.map((i) => i.paper_id), ["2412.00131"]);
+  const other = await service.handle({ type: "getRecommendations", days: 31, until: "2024-12-31" });
+  assert.equal(other.status, "offline");
+  assert.deepEqual(other.items, []);
 });

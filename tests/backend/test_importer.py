@@ -381,6 +381,23 @@ def test_bad_jsonl_lines_are_skipped(tmp_path: Path) -> None:
     assert "duplicate of line 6" in parsed.skipped[5]
 
 
+def test_jsonl_messages_name_each_field_as_the_file_spells_it(tmp_path: Path) -> None:
+    good = json.dumps(read_papers(SAMPLE).papers[0])
+    lines = [
+        good,
+        json.dumps({"id": "nope"}),
+        json.dumps({"paper_id": "2401.00002", "authors": ["A. Author", 1]}),
+        json.dumps({"id": "2401.00003", "summary": 5, "num_comments": -2}),
+    ]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert read_papers(path).skipped == [
+        "line 2: id: not an arXiv id: 'nope'",
+        "line 3: authors[1]: Not a valid string",
+        "line 4: num_comments: must be >= 0, got -2; summary: Not a valid string",
+    ]
+
+
 def test_jsonl_defaults(tmp_path: Path) -> None:
     path = tmp_path / "hand-made.jsonl"
     path.write_text(

@@ -114,3 +114,28 @@ def test_a_duplicate_event_changes_nothing(store):
     result = store.apply_events(user_id, retried, NOW + timedelta(seconds=1))
     assert (result.accepted, result.duplicates) == (0, 4)
     assert dump(store.client) == before
+
+
+def test_a_store_of_the_older_layout_is_upgraded_once(store):
+    client = store.client
+    store.upsert_papers([{"paper_id": "2412.00001", "title": "Imported",
+                          "daily_date": NOW.date().isoformat(), "upvotes": 3}])
+    client.hset(keys.paper("2412.00001"), "first_seen", "2024-12-01")
+    # what events wrote into the catalogue and trending in the older layout
+    client.zadd(keys.PAPERS_BY_DAY, {"2412.99999": 20000})
+    client.hset(keys.paper("2412.99999"), mapping={"title": "Made up", "first_seen": "2024-12-01"})
+    client.zadd(keys.OLDER_TRENDING_KEYS[0], {"2412.99999": 101.0})
+    client.set(keys.OLDER_TRENDING_KEYS[1], "1704067200")
+    for kinds in (["open", "save"], ["open"], ["save"]):
+        user_id, _ = store.create_user(NOW)
+        store.apply_events(user_id, [ev(kind, paper_id) for kind in kinds
+                                     for paper_id in ("2412.00001", "2412.99999")], NOW)
+    counted = store.reader_counts(["2412.00001", "2412.99999"])
+    client.delete(keys.TRENDING_OPENERS, keys.TRENDING_SAVERS)  # no counts in that layout
+
+    assert store.upgrade_data() == {"papers_forgotten": 1, "users_counted": 3}
+    assert store.reader_counts(["2412.00001", "2412.99999"]) == counted
+    assert store.paper("2412.99999") is None and store.catalogue_size() == 1
+    assert "first_seen" not in store.paper("2412.00001")
+    assert not any(client.exists(key) for key in keys.OLDER_TRENDING_KEYS)
+    assert store.upgrade_data() is None

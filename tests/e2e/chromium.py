@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 from tests.e2e.site import EXTENSION
 
 CHROMIUM = os.environ.get("PAPERFEED_CHROMIUM", "/usr/bin/chromium")
+SIDEBAR = "#paperfeed-root"
 
 
 def chromium_available() -> str | None:
@@ -67,8 +69,25 @@ class ExtensionBrowser:
     def queue_length(self) -> int:
         return len(self.storage("pf:queue") or [])
 
+    def record_backend_requests(self) -> None:
+        """From now on, note the URL of every request the background sends to the backend."""
+        self.worker.evaluate(
+            "() => { const b = globalThis.paperfeed.backend; if (b.__urls) return; b.__urls = [];"
+            " const send = b.fetch;"
+            " b.fetch = (url, init) => { b.__urls.push(String(url)); return send(url, init); }; }")
+
+    def backend_requests(self, path: str) -> list[dict[str, str]]:
+        """Query parameters of the recorded requests to `path` (e.g. /v1/recommendations), oldest first."""
+        urls = self.worker.evaluate("() => globalThis.paperfeed.backend.__urls || []")
+        return [dict(parse_qsl(urlsplit(u).query)) for u in urls if urlsplit(u).path == path]
+
     def extension_url(self, path: str) -> str:
         return f"chrome-extension://{self.extension_id}/{path}"
 
     def close(self) -> None:
         self.context.close()
+
+
+def sidebar_titles(page) -> list[str]:
+    """Titles in the sidebar, top first (Playwright's CSS locators pierce its open shadow root)."""
+    return page.locator(f"{SIDEBAR} li a").all_inner_texts()

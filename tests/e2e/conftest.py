@@ -19,10 +19,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.chromium import ExtensionBrowser, chromium_available
 from tests.e2e.site import FixtureSite
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
+# The real Daily Papers API responses the fixture pages were built from: their days are in the
+# catalogue, so a day's, a week's or a month's page has recommendations of its own period.
+FIXTURE_DAYS = sorted((REPO / "tests" / "fixtures" / "hf" / "raw").glob("*.json"))
 
 
 def free_port() -> int:
@@ -82,14 +86,25 @@ class BackendProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
-    def command(self) -> list[str]:
+    @staticmethod
+    def cli() -> list[str]:
         exe = shutil.which("paperfeed")
-        base = [exe] if exe else [sys.executable, "-c", "from backend.cli import main; main()"]
-        return [*base, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--demo"]
+        return [exe] if exe else [sys.executable, "-c", "from backend.cli import main; main()"]
+
+    def command(self) -> list[str]:
+        return [*self.cli(), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--demo"]
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "PAPERFEED_REDIS_URL": self.redis_url,
+                "PAPERFEED_DATA_DIR": str(self.data_dir), "PAPERFEED_WORKERS": "1"}
+
+    def import_files(self, files: list[Path]) -> None:
+        """`paperfeed import FILE...` into this backend's Redis."""
+        subprocess.run([*self.cli(), "import", "--quiet", *map(str, files)], env=self.env(), cwd=REPO,
+                       check=True, capture_output=True, timeout=120)
 
     def start(self, timeout: float = 40.0) -> None:
-        env = {**os.environ, "PAPERFEED_REDIS_URL": self.redis_url,
-               "PAPERFEED_DATA_DIR": str(self.data_dir), "PAPERFEED_WORKERS": "1"}
+        env = self.env()
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(self.command(), env=env, stdout=log, stderr=log,
                                         start_new_session=True, cwd=REPO)
@@ -140,6 +155,7 @@ def backend(redis_client, redis_url, tmp_path) -> Iterator[BackendProcess]:
     """The real backend on a freshly flushed test Redis, with the demo catalogue."""
     ARTIFACTS.mkdir(exist_ok=True)
     process = BackendProcess(redis_url, tmp_path / "backend-data", tmp_path / "backend.log")
+    process.import_files(FIXTURE_DAYS)
     process.start()
     try:
         yield process
@@ -158,3 +174,26 @@ def hf_site(tmp_path_factory) -> Iterator[FixtureSite]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    """Python Playwright driving Debian's Chromium (skips when either is missing)."""
+    reason = chromium_available()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture
+def browser(playwright, hf_site, backend, tmp_path) -> Iterator[ExtensionBrowser]:
+    """Chromium at 1920 x 1080 with the extension pointed at the test backend."""
+    ext = ExtensionBrowser(playwright, tmp_path / "profile", hf_site.port)
+    ext.set_backend(backend.url)
+    try:
+        yield ext
+    finally:
+        ext.close()

@@ -3,43 +3,17 @@ real https://huggingface.co/papers URLs, the real backend on a real Redis."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from tests.e2e.chromium import ExtensionBrowser, chromium_available
+from tests.e2e.chromium import SIDEBAR, ExtensionBrowser, sidebar_titles
 from tests.e2e.conftest import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 HF = "https://huggingface.co"
 CARD_SAVE = 'article [data-paperfeed-action="save"][data-paper-id="{}"]'
-SIDEBAR = "#paperfeed-root"
 
 
-@pytest.fixture(scope="module")
-def playwright():
-    reason = chromium_available()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        yield pw
-
-
-@pytest.fixture
-def browser(playwright, hf_site, backend, tmp_path):
-    ext = ExtensionBrowser(playwright, tmp_path / "profile", hf_site.port)
-    ext.set_backend(backend.url)
-    try:
-        yield ext
-    finally:
-        ext.close()
-
-
-def sidebar_titles(page) -> list[str]:
-    return page.locator(f"{SIDEBAR} li a").all_inner_texts()
 
 
 def test_sidebar_shows_recommendations(browser, backend, artifacts):
@@ -48,8 +22,10 @@ def test_sidebar_shows_recommendations(browser, backend, artifacts):
     page.wait_for_selector(f"{SIDEBAR} li a", timeout=15000)
     token = browser.token()
     assert token, "registered on first use"
-    expected = backend.api("GET", "/v1/recommendations?limit=20&days=7", token)["items"]
+    # A day's page asks for that day's recommendations.
+    expected = backend.api("GET", "/v1/recommendations?limit=20&days=1&until=2024-12-03", token)["items"]
     assert sidebar_titles(page) == [i["title"] for i in expected]
+    assert page.locator(f"{SIDEBAR} h2").inner_text() == "Trending for you \u00b7 Dec 3"
     first = page.locator(f"{SIDEBAR} li").first
     assert first.locator(".reason").inner_text() == expected[0]["reason"]["text"]
     assert first.locator("a").get_attribute("href") == f"/papers/{expected[0]['paper_id']}"
@@ -67,7 +43,6 @@ def test_sidebar_shows_recommendations(browser, backend, artifacts):
     panel_bg = ("() => getComputedStyle(document.getElementById('paperfeed-root')"
                 ".shadowRoot.querySelector('.panel')).backgroundColor")
     wait_until(lambda: page.evaluate(panel_bg) == "rgb(17, 24, 39)", 5, message="dark panel")
-    page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts / "sidebar-dark.png"))
     page.evaluate("() => document.documentElement.classList.remove('dark')")
 
@@ -88,6 +63,7 @@ def test_sidebar_shows_recommendations(browser, backend, artifacts):
 
     # Collapsing is remembered across page loads.
     page.set_viewport_size({"width": 1920, "height": 1080})
+    wait_until(lambda: host.get_attribute("data-mode") == "side", 5, message="side mode")
     page.locator(f"{SIDEBAR} [data-paperfeed-toggle]").click()
     assert page.locator(f"{SIDEBAR} [data-paperfeed-toggle]").get_attribute("aria-expanded") == "false"
     wait_until(lambda: (browser.storage("pf:settings") or {}).get("collapsed") is True, 5, message="collapsed stored")
@@ -101,7 +77,15 @@ def test_sidebar_shows_recommendations(browser, backend, artifacts):
     assert page.locator(SIDEBAR).count() == 1
 
 
+def events_settled_on_paper_page(browser, paper_id: str) -> None:
+    """The paper page's open was handled (its list is asked for only after that) and every queued event sent."""
+    wait_until(lambda: any(q.get("exclude") == paper_id for q in browser.backend_requests("/v1/recommendations")),
+               10, message=f"the list of the page of {paper_id}")
+    wait_until(lambda: browser.queue_length() == 0, 10, message="queue sent")
+
+
 def test_save_on_card_reaches_backend_and_popup(browser, backend, redis_client):
+    browser.record_backend_requests()
     page = browser.page()
     page.goto(f"{HF}/papers/date/2024-12-03")
     save = page.locator(CARD_SAVE.format("2412.01824"))
@@ -138,7 +122,7 @@ def test_save_on_card_reaches_backend_and_popup(browser, backend, redis_client):
     paper_save = page.locator('main [data-paperfeed-controls="2412.01824"] [data-paperfeed-action="save"]')
     paper_save.wait_for(timeout=10000)
     wait_until(lambda: paper_save.get_attribute("aria-pressed") == "true", 5, message="saved state on paper page")
-    time.sleep(1)
+    events_settled_on_paper_page(browser, "2412.01824")
     opens = [e for e in backend.events(token) if e["type"] == "open"]
     assert [(e["paper_id"], e.get("source")) for e in opens] == [("2412.01824", "list")]
 
@@ -150,6 +134,7 @@ def test_save_on_card_reaches_backend_and_popup(browser, backend, redis_client):
 
 
 def test_client_side_navigation_keeps_working(browser, backend, hf_site):
+    browser.record_backend_requests()
     hf_site.requests.clear()
     page = browser.page()
     page.goto(f"{HF}/papers/date/2024-12-03")
@@ -188,7 +173,7 @@ def test_client_side_navigation_keeps_working(browser, backend, hf_site):
     assert page.locator(SIDEBAR).count() == 1
     assert page.evaluate("() => window.__spa.loadedAt") == loaded_at, "no full page load"
     assert page.evaluate("() => window.__spa.navigations") == 4
-    time.sleep(1)
+    events_settled_on_paper_page(browser, "2608.19880")
     opens = [(e["paper_id"], e.get("source")) for e in backend.events(token) if e["type"] == "open"]
     assert opens == [("2608.19880", "list")]
     # huggingface.co only saw the page's own requests: the extension never fetches from it.
@@ -208,7 +193,8 @@ def test_backend_down_events_kept_and_delivered_once(browser, backend):
                message="offline state in the sidebar")
     assert page.locator(f"{SIDEBAR} .status").inner_text() == "offline \u2014 your actions are kept and sent later"
     wait_until(lambda: browser.queue_length() == 2, 5, message="two events queued")
-    time.sleep(2)  # a few failed retries
+    wait_until(lambda: (browser.storage("pf:queue-meta") or {}).get("attempts", 0) >= 2, 10,
+               message="two failed retries")
     assert browser.queue_length() == 2
     assert page.locator(CARD_SAVE.format("2412.01824")).get_attribute("aria-pressed") == "true"
 
@@ -277,15 +263,17 @@ def test_dismiss_removes_paper_from_sidebar(browser, backend):
     page.reload()
     page.wait_for_selector(f"{SIDEBAR} li a", timeout=15000)
     assert title not in sidebar_titles(page)
-    recs = backend.api("GET", "/v1/recommendations?limit=20&days=7", token)["items"]
+    recs = backend.api("GET", "/v1/recommendations?limit=20&days=7", token)["items"]  # the trending page's window
     assert paper_id not in [i["paper_id"] for i in recs]
     card_dismiss = page.locator(f'article [data-paperfeed-action="dismiss"][data-paper-id="{paper_id}"]')
     wait_until(lambda: card_dismiss.get_attribute("aria-pressed") == "true", 5, message="card shows dismissed")
 
-    # Save from the sidebar refreshes it and shows as saved on the card.
-    side_save = page.locator(f'{SIDEBAR} li [data-paperfeed-action="save"]').first
-    saved_id = side_save.get_attribute("data-paper-id")
-    side_save.click()
+    # Save from the sidebar refreshes it and shows as saved on the card (of a paper the page lists).
+    on_page = set(page.locator("article [data-paperfeed-controls]").evaluate_all(
+        "hosts => hosts.map(h => h.dataset.paperfeedControls)"))
+    in_sidebar = page.locator(f"{SIDEBAR} li[data-paper-id]").evaluate_all("lis => lis.map(li => li.dataset.paperId)")
+    saved_id = next(i for i in in_sidebar if i in on_page)
+    page.locator(f'{SIDEBAR} li [data-paperfeed-action="save"][data-paper-id="{saved_id}"]').click()
     wait_until(lambda: saved_id in backend.saved_ids(token), 5, message="sidebar save")
     wait_until(lambda: page.locator(CARD_SAVE.format(saved_id)).get_attribute("aria-pressed") == "true", 5,
                message="card shows saved")

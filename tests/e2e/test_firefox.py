@@ -80,9 +80,11 @@ def test_firefox_sidebar_shows_recommendations(firefox, backend, artifacts):
     titles = wait_until(lambda: ff.js(SIDEBAR_TITLES), 20, message="sidebar items")
     assert ff.js("return document.querySelectorAll('article [data-paperfeed-controls]').length") == 25
     assert ff.js("return document.getElementById('paperfeed-root').dataset.mode") == "side"
+    assert ff.js("return document.getElementById('paperfeed-root').shadowRoot.querySelector('h2').textContent") == (
+        "Trending for you \u00b7 Dec 3")
     (artifacts / "firefox-sidebar.png").write_bytes(ff.m.screenshot(format="binary"))
     token = token_of(ff)
-    expected = backend.api("GET", "/v1/recommendations?limit=20&days=7", token)["items"]
+    expected = backend.api("GET", "/v1/recommendations?limit=20&days=1&until=2024-12-03", token)["items"]
     assert titles == [i["title"] for i in expected]
 
 

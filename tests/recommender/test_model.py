@@ -113,17 +113,6 @@ def test_ensemble_als_score_is_the_sum_of_its_members(communities, fast_params):
                            one[1].component_scores(ui[:10], warm)["als"])
 
 
-def test_explain_contributions_sum_to_the_ensemble_als_score(communities, fast_params):
-    ui, feats = communities
-    model = recommender.train(ui, feats, fast_params)
-    assert model.members == recommender.DEFAULT_PARAMS["ensemble"] == 2
-    ex = model.explain(ui[0], 7)
-    als = model.component_scores(ui[0], [7])["als"][0, 0]
-    assert sum(c for _, c in model.explain(ui[0], 7, n=100)["contributions"]) == \
-        pytest.approx(als, rel=1e-3, abs=1e-4)
-    assert len(ex["contributions"]) <= 3
-
-
 def test_single_member_artifact_loads(tmp_path, communities, fast_params):
     ui, feats = communities
     model = recommender.train(ui, feats, {**fast_params, "ensemble": 1})
@@ -173,17 +162,6 @@ def test_candidate_factors_are_reused_only_while_valid(communities, fast_params)
     reader = sp.csr_matrix(([1.0], ([0], [ids[0]])), shape=(1, model.n_items))
     assert model.nearest_scores(reader, both)[0, -1] == pytest.approx(1.0, abs=1e-5)
     assert model.nearest_scores(reader, items).shape == (1, len(items))
-
-
-def test_explain_names_a_saved_item(communities, fast_params):
-    ui, feats = communities
-    model = recommender.train(ui, feats, fast_params, feature_names=[f"w{i}" for i in range(40)])
-    user = ui[0]
-    target = int(np.setdiff1d(np.arange(28), user.indices)[0])
-    ex = model.explain(user, target)
-    assert ex["kind"] in {"because_you_saved", "similar_readers", "topic"}
-    if ex["kind"] == "because_you_saved":
-        assert ex["items"][0][0] in set(user.indices.tolist())
 
 
 def _saved(tmp_path, communities, fast_params):
@@ -237,30 +215,16 @@ def test_nan_training_input_raises_model_fit_error(communities, fast_params):
         recommender.train(ui, bad_feats, fast_params)
 
 
-@pytest.mark.parametrize("cold_map", ["fold", "knn", "ridge"])
-def test_text_pseudo_users_and_cold_maps(communities, fast_params, cold_map, tmp_path):
-    ui, feats = communities
-    params = {**fast_params, "text_weight": 5.0, "cold_map": cold_map}
-    model = recommender.train(ui, feats, params)
-    ids = model.add_items(feats[[3, 40]])
-    s = model.component_scores(ui[:20], ids)["als"]  # topic-A readers
-    assert np.isfinite(s).all() and (s[:, 0] > s[:, 1]).mean() > 0.8
-    model.save(str(tmp_path / "m"))
-    again = recommender.load(str(tmp_path / "m"))
-    items = np.arange(ui.shape[1])
-    np.testing.assert_allclose(again.score(ui[:3], items), model.score(ui[:3], items))
-
-
 def test_text_mass_is_relative_to_the_saves(communities, fast_params):
     ui, feats = communities
-    model = recommender.train(ui, feats, {**fast_params, "text_mass": 2.0, "text_weight": 0.0})
+    model = recommender.train(ui, feats, {**fast_params, "text_mass": 2.0})
     bm = Bm25.fit(ui, model.params["bm25_k1"], model.params["bm25_b"]).transform(ui)
     tfidf = model.item_vectors()
     expected = 2.0 * bm.data.sum() / tfidf.data.sum()
     assert model.params["text_weight"] == pytest.approx(expected, rel=1e-4)
-    assert model._a["word_factors"].shape == (feats.shape[1], model.factors)
+    assert model.arrays["word_factors"].shape == (feats.shape[1], model.factors)
     off = recommender.train(ui, feats, {**fast_params, "text_mass": 0.0})
-    assert off._a["word_factors"].shape[0] == 0
+    assert off.arrays["word_factors"].shape[0] == 0
 
 
 @pytest.mark.parametrize("fold_map_weight", [0.0, 0.5])
@@ -271,8 +235,7 @@ def test_fold_map_weight_cold_and_added_items(communities, fast_params, fold_map
     ui[:, 5] = 0  # topic-A item becomes cold
     ui = ui.tocsr()
     ui.eliminate_zeros()
-    params = {**fast_params, "text_mass": 2.0, "cold_map": "fold",
-              "fold_map_weight": fold_map_weight}
+    params = {**fast_params, "text_mass": 2.0, "fold_map_weight": fold_map_weight}
     model = recommender.train(ui, feats, params)
     assert np.abs(model._factors_of([5])).sum() > 0
     als = model.component_scores(ui, [5])["als"][:, 0]
@@ -288,20 +251,20 @@ def test_fold_map_weight_cold_and_added_items(communities, fast_params, fold_map
 
 
 @pytest.mark.parametrize("fold_map_weight", [0.0, 0.8])
-def test_cold_unit_norm_gives_cold_and_added_items_one_norm(communities, fast_params,
+def test_items_without_readers_and_added_items_have_one_length(communities, fast_params,
                                                             fold_map_weight, tmp_path):
     ui, feats = communities
     ui = ui.tolil()
     ui[:, 5] = 0  # topic-A item becomes cold
     ui = ui.tocsr()
     ui.eliminate_zeros()
-    params = {**fast_params, "text_mass": 2.0, "cold_map": "fold", "cold_unit_norm": True,
-              "fold_map_weight": fold_map_weight, "map_knn_weight": 0.7}
+    params = {**fast_params, "text_mass": 2.0, "fold_map_weight": fold_map_weight,
+              "map_knn_weight": 0.7}
     model = recommender.train(ui, feats, params)
     ids = model.add_items(feats[[3, 40]])  # a topic-A and a topic-B paper, both new
     assert model.members == 2
     for m in range(model.members):  # each ensemble member's own calibrated length
-        scale = float(model._a[member_key("map_scale", m)][0])
+        scale = float(model.arrays[member_key("map_scale", m)][0])
         assert scale > 0
         norms = np.linalg.norm(model._factors_of(np.concatenate([[5], ids]), m), axis=1)
         np.testing.assert_allclose(norms, scale, rtol=1e-4)
@@ -381,3 +344,20 @@ def test_models_without_a_nearest_weight_skip_it(communities, fast_params, tmp_p
     old = recommender.load(str(tmp_path / "old"))
     assert "nearest" not in old.component_scores(ui[:2], items)
     np.testing.assert_allclose(old.score(ui[:2], items), model.score(ui[:2], items))
+
+
+def test_scale_cold_items_scales_unread_and_added_items_only(communities, fast_params):
+    ui, feats = communities
+    ui = ui.tolil()
+    ui[:, [3, 40]] = 0  # two items nobody read
+    ui = ui.tocsr()
+    model = recommender.train(ui, feats, fast_params)
+    added = model.add_items(feats[[5]])
+    items = np.array([3, 40, 7, 41, *added])
+    before = model.component_scores(ui[:6], items)["als"]
+    model.scale_cold_items(0.5)
+    after = model.component_scores(ui[:6], items)["als"]
+    np.testing.assert_allclose(after[:, [0, 1, 4]], 0.5 * before[:, [0, 1, 4]], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(after[:, [2, 3]], before[:, [2, 3]], rtol=1e-5)
+    np.testing.assert_array_equal(model.readers(items) == 0, [True, True, False, False, True])
+    assert model.params["cold_scale"] == 0.5

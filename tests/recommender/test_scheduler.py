@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import redis
@@ -19,6 +20,9 @@ from backend.config import load_config
 from backend.embedded import redis_url_for
 from backend.store import Event, Store, connect
 from recommender.scheduler import Scheduler, TrainingLock, run_locked
+from tests.fake_hf_api import running_fake_api
+
+RAW = Path(__file__).resolve().parents[1] / "fixtures" / "hf" / "raw"
 
 
 def wait_for(predicate, timeout: float = 10.0) -> None:
@@ -164,15 +168,19 @@ def test_train_and_scheduler_work_against_the_embedded_redis(embedded_env, tmp_p
         store = Store(connect(url), config)
         first = store.current_model_version()
         assert first
-        scheduler = subprocess.Popen(
-            [sys.executable, "-m", "backend.cli", "scheduler", "--now",
-             "--refresh-cron", "* * * * *"], env=embedded_env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 120
-        while store.current_model_version() == first and time.monotonic() < deadline:
-            time.sleep(0.5)
-        scheduler.send_signal(signal.SIGTERM)
-        out, err = scheduler.communicate(timeout=90)
+        today = datetime.now(UTC).date()
+        with running_fake_api() as api:  # the Daily Papers API, today's list
+            api.days[today.isoformat()] = (200, (RAW / "2026-08-21.json").read_bytes())
+            scheduler = subprocess.Popen(
+                [sys.executable, "-m", "backend.cli", "scheduler", "--now",
+                 "--refresh-cron", "* * * * *"], env={**embedded_env, "PAPERFEED_HF_API_URL": api.url},
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 120
+            while store.current_model_version() == first and time.monotonic() < deadline:
+                time.sleep(0.5)
+            scheduler.send_signal(signal.SIGTERM)
+            out, err = scheduler.communicate(timeout=90)
         assert store.current_model_version() != first, err
         assert "next train" in out
+        assert store.newest_daily_date() == today and today.isoformat() in api.requested
         store.client.close()

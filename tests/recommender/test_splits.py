@@ -50,3 +50,22 @@ def test_load_dataset_without_mult(tmp_path):
     assert d.item_features.shape[0] == 4
     assert d.item_features[2:].nnz == 0
     assert isinstance(d.user_items, sp.csr_matrix)
+
+
+def test_validation_data_shares_nothing_with_any_seeds_test_sets():
+    from recommender.evaluation import split_served
+    from recommender.tune import validation_pool, validation_splits
+
+    ui, _ = make_communities(n_users=80, n_items=120, seed=5)
+    pool, items = validation_pool(ui, seeds=3)
+    assert 0 < pool.nnz < ui.nnz
+    for seed in range(3):
+        _, known_test = split_known(ui, 0.2, seed)
+        _, _, new_held = split_new(ui, 0.2, seed)
+        _, served_test, served_new = split_served(ui, seed)
+        assert pool.multiply(known_test).nnz == 0 and pool.multiply(served_test).nnz == 0
+        assert not np.isin(items, new_held).any() and not np.isin(items, served_new).any()
+    splits = validation_splits(ui, seeds=3)
+    for train, val, _ in splits.values():
+        assert (train + val - pool).count_nonzero() == 0
+        assert np.isin(val.indices, items).all()

@@ -1,8 +1,6 @@
 """Helpers of recommender.training that read the store and evaluate, without Redis."""
 
 import numpy as np
-import pytest
-import scipy.sparse as sp
 
 from recommender import training
 
@@ -33,20 +31,3 @@ def test_user_matrix_rows_in_registration_then_id_order_without_unknown_papers_o
     expected = np.array([[0, 2, 0], [0, 1, 0], [8, 0, 0], [1, 0, 3]], dtype=np.float32)  # u5, u0, u4, u1
     assert matrix.has_sorted_indices and matrix.dtype == np.float32
     np.testing.assert_array_equal(matrix.toarray(), expected)
-
-
-@pytest.mark.parametrize("num_threads", [1, 2, 3])
-def test_evaluate_is_the_same_in_threads(monkeypatch, num_threads):
-    monkeypatch.setattr(training, "EVAL_BATCH", 7)
-    rng = np.random.default_rng(0)
-    user_items = sp.random(60, 80, density=0.2, random_state=rng, format="csr", dtype=np.float32)
-    train, hidden = training.holdout(user_items, seed=1)
-    scores = rng.random((60, 80))
-
-    def scorer(rows):
-        return scores[:rows.shape[0]] * (1 + rows.sum())
-
-    expected = training.evaluate(scorer, train, hidden, 1)
-    assert training.evaluate(scorer, train, hidden, num_threads) == expected
-    assert expected["users"] == len(hidden) > 40
-

@@ -51,6 +51,11 @@ def test_a_stalled_redis_is_a_quick_503_everywhere_and_the_service_recovers(
     app = create_app({"TESTING": True, "REDIS_URL": url, "DATA_DIR": str(tmp_path),
                       "RATELIMIT_ENABLED": True})
     client = app.test_client()
+    with app.app_context():  # an imported paper, so /v1/papers/<id> answers 200 before the stall
+        from backend.extensions import get_store
+
+        get_store().upsert_papers([{"paper_id": "2412.01824", "title": "A title",
+                                    "daily_date": "2024-12-03"}])
     token = client.post("/v1/users").get_json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
 

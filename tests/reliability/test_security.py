@@ -373,3 +373,21 @@ def test_rate_limit_window_resets(limited_app, monkeypatch):
     assert response.status_code == 429
     time.sleep(int(response.headers["Retry-After"]) + 0.05)
     assert client.post("/v1/users").status_code == 201
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_forwarded_client_addresses_count_only_behind_a_trusted_proxy(
+        redis_url, redis_client, tmp_path, proxies):
+    from backend import create_app
+
+    app = create_app({"TESTING": True, "REDIS_URL": redis_url, "DATA_DIR": str(tmp_path),
+                      "RATELIMIT_ENABLED": True, "RATELIMIT_REGISTER": "2/hour",
+                      "TRUSTED_PROXIES": proxies})
+    client = app.test_client()
+
+    def register(forwarded_for: str) -> int:
+        return client.post("/v1/users", headers={"X-Forwarded-For": forwarded_for}).status_code
+
+    assert [register("10.0.0.1") for _ in range(3)] == [201, 201, 429]
+    # behind the proxy another client has its own limit; without one the header is a lie
+    assert register("10.0.0.2") == (201 if proxies else 429)

@@ -101,8 +101,15 @@ export class Backend {
     return this.call("GET", "/v1/saved");
   }
 
-  recommendations(limit = 20, days = 7) {
-    return this.call("GET", `/v1/recommendations?limit=${encodeURIComponent(limit)}&days=${encodeURIComponent(days)}`);
+  /**
+   * GET /v1/recommendations for the `days` days ending at `until` (YYYY-MM-DD; absent: the
+   * newest Daily Papers day), leaving out the arXiv ids in `exclude`.
+   */
+  recommendations(limit = 20, days = 7, { until = null, exclude = [] } = {}) {
+    const query = new URLSearchParams({ limit: String(limit), days: String(days) });
+    if (until) query.set("until", until);
+    if (exclude.length) query.set("exclude", exclude.join(","));
+    return this.call("GET", `/v1/recommendations?${query}`);
   }
 
   deleteMe() {

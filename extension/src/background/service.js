@@ -1,7 +1,7 @@
 // The background's state and its message map (the protocol between content scripts,
 // popup, options page and background). No chrome.* here: main.js injects storage,
 // the backend client and the queue, so this file is unit-tested in node.
-import { DEFAULT_BACKEND_URL, EVENT_TYPES, MAX_TITLE, PAPER_ID_RE, SOURCES } from "../shared/protocol.js";
+import { DAY_RE, DEFAULT_BACKEND_URL, EVENT_TYPES, MAX_DAYS, MAX_EXCLUDE, MAX_TITLE, PAPER_ID_RE, SOURCES } from "../shared/protocol.js";
 import { NetworkError, HttpError } from "./backend.js";
 import { QUEUE_KEY, META_KEY, REJECTED_KEY } from "./queue.js";
 import { digestHandlers } from "./digest.js";
@@ -11,13 +11,30 @@ export const KEYS = Object.freeze({
   auth: "pf:auth", // {token, user_id}
   saved: "pf:saved", // {paper_id: {title, saved_at}}
   dismissed: "pf:dismissed", // {paper_id: iso ts}
-  recs: "pf:recs", // last recommendations {fetched_at, model_version, items}
+  recs: "pf:recs", // last recommendations {fetched_at, model_version, items, window, period: {days, until}}
   opens: "pf:recent-opens", // session storage: {paper_id: ms} for "once per visit"
 });
 const OPEN_DEDUP_MS = 30 * 1000;
 
 function cleanTitle(title) {
   return typeof title === "string" ? title.replace(/\s+/g, " ").trim().slice(0, MAX_TITLE) : "";
+}
+
+/** The window and exclusions of a recommendations request, cleaned to what the API accepts. */
+export function recommendationQuery({ days = 7, until = null, exclude = [] } = {}) {
+  const n = Number(days);
+  const ids = Array.isArray(exclude) ? exclude.filter((id) => typeof id === "string" && PAPER_ID_RE.test(id)) : [];
+  return {
+    days: Number.isInteger(n) && n >= 1 && n <= MAX_DAYS ? n : 7,
+    until: typeof until === "string" && DAY_RE.test(until) ? until : null,
+    exclude: [...new Set(ids)].slice(0, MAX_EXCLUDE),
+  };
+}
+
+/** The response's `window` {from, until} when it has a well-formed one, else null. */
+function windowOf(data) {
+  const w = data && data.window;
+  return w && DAY_RE.test(w.from) && DAY_RE.test(w.until) ? { from: w.from, until: w.until } : null;
 }
 
 export function createService({ storage, session, backend, queue, uuid = () => crypto.randomUUID(), now = Date.now, log = console }) {
@@ -121,23 +138,35 @@ export function createService({ storage, session, backend, queue, uuid = () => c
       return { recorded: true };
     },
 
-    async getRecommendations({ limit = 20, days = 7 } = {}) {
-      const dismissed = await dismissedMap();
+    /**
+     * Recommendations for a window: the `days` days ending at `until` (YYYY-MM-DD; absent: the
+     * newest ones), without the `exclude`d ids (the paper being viewed) or dismissed papers.
+     * The reply echoes the server's `window` {from, until} (null when the server has none).
+     */
+    async getRecommendations({ limit = 20, days = 7, until = null, exclude = [] } = {}) {
+      const query = recommendationQuery({ days, until, exclude });
+      const hidden = { ...(await dismissedMap()) };
+      for (const id of query.exclude) hidden[id] = true;
       const saved = await savedMap();
       const pending = await queue.size();
+      const visible = (items) => (items || []).filter((i) => i && PAPER_ID_RE.test(i.paper_id) && !hidden[i.paper_id]);
+      const savedOf = (items) => items.filter((i) => saved[i.paper_id]).map((i) => i.paper_id);
       try {
         await queue.flush(); // let the server see a fresh save/dismiss first
-        const data = await backend.recommendations(limit, days);
-        const items = ((data && data.items) || []).filter((i) => i && PAPER_ID_RE.test(i.paper_id) && !dismissed[i.paper_id]);
-        const recs = { fetched_at: new Date(now()).toISOString(), model_version: (data && data.model_version) || null, items };
-        await storage.set(KEYS.recs, recs);
-        return { status: "ok", ...recs, saved: items.filter((i) => saved[i.paper_id]).map((i) => i.paper_id), pending: await queue.size() };
+        const data = await backend.recommendations(limit, query.days, query);
+        const items = visible(data && data.items);
+        const recs = { fetched_at: new Date(now()).toISOString(), model_version: (data && data.model_version) || null, items, window: windowOf(data) };
+        await storage.set(KEYS.recs, { ...recs, period: { days: query.days, until: query.until } });
+        return { status: "ok", ...recs, saved: savedOf(items), pending: await queue.size() };
       } catch (error) {
-        const cached = (await storage.get(KEYS.recs)) || { items: [] };
-        const items = (cached.items || []).filter((i) => !dismissed[i.paper_id]);
+        // Offline, the last list is shown only on a page of the same period: another period's list would be mislabelled.
+        const stored = (await storage.get(KEYS.recs)) || { items: [] };
+        const samePeriod = stored.period && stored.period.days === query.days && stored.period.until === query.until;
+        const { period: _period, ...cached } = samePeriod ? stored : { items: [] };
+        const items = visible(cached.items);
         const status = error instanceof NetworkError ? "offline" : "error";
         if (status === "error") log.warn("[paperfeed] recommendations failed", error);
-        return { status, error: String(error.message || error), ...cached, items, saved: items.filter((i) => saved[i.paper_id]).map((i) => i.paper_id), pending };
+        return { status, error: String(error.message || error), ...cached, window: cached.window || null, items, saved: savedOf(items), pending };
       }
     },
 

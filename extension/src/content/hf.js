@@ -65,6 +65,65 @@
     return { kind: "other" };
   }
 
+  const DAY_MS = 86400000;
+  const RECENT = Object.freeze({ kind: "recent", from: null, until: null, days: 7 });
+
+  function isoDay(ms) {
+    return new Date(ms).toISOString().slice(0, 10);
+  }
+
+  /** UTC midnight of "YYYY-MM-DD" in ms, or null when it is not a real calendar day. */
+  function parseDay(text) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+    if (!m) return null;
+    const ms = Date.UTC(+m[1], +m[2] - 1, +m[3]);
+    return isoDay(ms) === text ? ms : null;
+  }
+
+  function spanOf(kind, fromMs, untilMs) {
+    return { kind, from: isoDay(fromMs), until: isoDay(untilMs), days: Math.round((untilMs - fromMs) / DAY_MS) + 1 };
+  }
+
+  // ISO 8601 weeks: Monday to Sunday; week 1 is the week holding January 4th.
+  function weekSpan(text) {
+    const m = /^(\d{4})-W(\d{2})$/.exec(text);
+    if (!m) return null;
+    const year = +m[1];
+    const week = +m[2];
+    const jan4 = Date.UTC(year, 0, 4);
+    const monday = jan4 - ((new Date(jan4).getUTCDay() + 6) % 7) * DAY_MS + (week - 1) * 7 * DAY_MS;
+    const thursday = monday + 3 * DAY_MS; // a week belongs to the year of its Thursday
+    if (week < 1 || new Date(thursday).getUTCFullYear() !== year) return null;
+    return spanOf("week", monday, monday + 6 * DAY_MS);
+  }
+
+  function monthSpan(text) {
+    const m = /^(\d{4})-(\d{2})$/.exec(text);
+    if (!m || +m[2] < 1 || +m[2] > 12) return null;
+    return spanOf("month", Date.UTC(+m[1], +m[2] - 1, 1), Date.UTC(+m[1], +m[2], 0));
+  }
+
+  /**
+   * The Daily Papers period a page shows, i.e. the window to ask recommendations for:
+   * {kind: "day"|"week"|"month", from, until, days} for /papers/date|week|month/... pages;
+   * {kind: "recent", from: null, until: null, days: 7} (the newest days) for /papers,
+   * /papers/trending, a paper page and a malformed period; null off the papers pages.
+   */
+  function periodOf(href) {
+    const route = classifyUrl(href);
+    if (route.kind === "other") return null;
+    let span = null;
+    if (route.list === "date") {
+      const day = parseDay(route.period);
+      span = day === null ? null : spanOf("day", day, day);
+    } else if (route.list === "week") {
+      span = weekSpan(route.period);
+    } else if (route.list === "month") {
+      span = monthSpan(route.period);
+    }
+    return span || { ...RECENT };
+  }
+
   /** The arXiv id a link points to, or null (date, trending, author links give null). */
   function paperIdFromHref(href) {
     if (typeof href !== "string") return null;
@@ -194,7 +253,7 @@
 
   root.paperfeedHF = Object.freeze({
     HOST, SEL, LIST_TARGET, PAPER_TARGET,
-    classifyUrl, paperIdFromHref, readHydration, hydratedTitles, listPapers, paperPage,
+    classifyUrl, periodOf, paperIdFromHref, readHydration, hydratedTitles, listPapers, paperPage,
     clickedPaperId, sidebarAnchor, contentRight, isDark, checkStructure, warnOnce,
     _resetWarnings: () => warned.clear(),
   });

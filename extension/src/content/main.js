@@ -20,8 +20,10 @@
     dismissed: new Set(),
     known: new Set(), // ids whose state we asked for
     collapsed: false,
-    recs: { status: "loading", items: [] },
+    expanded: false, // the compact strip was opened on this page
+    recs: { status: "loading", items: [], period: null, window: null },
     recsAt: 0,
+    recsKey: null, // the window and exclusions the shown list was asked for
     dead: false,
   };
   let host = null; // sidebar host
@@ -149,14 +151,30 @@
   }
 
   // ---- sidebar ------------------------------------------------------------------
+  // Above the list (inline), the panel opens as a compact strip so the page's own list stays in view.
+  function isCompact() {
+    return Boolean(host) && host.dataset.mode === "inline" && !state.expanded;
+  }
+
   function renderSidebar() {
     if (!host) return;
+    const viewed = state.route.kind === "paper" ? state.route.paperId : null;
+    host.dataset.compact = String(isCompact() && !state.collapsed);
     UI.renderSidebar(host.shadowRoot, {
       ...state.recs,
+      items: (state.recs.items || []).filter((i) => i.paper_id !== viewed),
       saved: state.saved,
       collapsed: state.collapsed,
+      compact: isCompact(),
       theme: host.dataset.theme || "light",
     });
+  }
+
+  function setCollapsed(collapsed) {
+    state.collapsed = collapsed;
+    host.dataset.collapsed = String(collapsed);
+    renderSidebar();
+    send("setCollapsed", { collapsed }).catch(() => {});
   }
 
   function createHost() {
@@ -167,11 +185,14 @@
     host.shadowRoot.addEventListener("click", (event) => {
       if (onControlClick(event, "sidebar")) return;
       const path = event.composedPath();
-      if (path.some((n) => n instanceof Element && n.hasAttribute("data-paperfeed-toggle"))) {
-        state.collapsed = !state.collapsed;
-        host.dataset.collapsed = String(state.collapsed);
+      const has = (attr) => path.some((n) => n instanceof Element && n.hasAttribute(attr));
+      if (has("data-paperfeed-expand") || (has("data-paperfeed-toggle") && isCompact() && !state.collapsed)) {
+        state.expanded = true; // the strip opens in full; the remembered collapsed state is untouched
         renderSidebar();
-        send("setCollapsed", { collapsed: state.collapsed }).catch(() => {});
+        return;
+      }
+      if (has("data-paperfeed-toggle")) {
+        setCollapsed(!state.collapsed);
         return;
       }
       const link = path.find((n) => n instanceof Element && n.hasAttribute("data-paperfeed-rec"));
@@ -213,20 +234,35 @@
     }
   }
 
+  /** What to ask the background for on this page: its period, without the paper being viewed. */
+  function recsQuery() {
+    const period = HF.periodOf(location.href) || HF.periodOf(`https://${HF.HOST}/papers`);
+    const exclude = state.route.kind === "paper" ? [state.route.paperId] : [];
+    return { period, request: { limit: 20, days: period.days, until: period.until, exclude } };
+  }
+
   let recsSeq = 0;
-  async function refreshRecs() {
+  /** Ask for this page's list once `after` (e.g. recording the open of this page) has settled. */
+  async function refreshRecs(after = null) {
     const seq = ++recsSeq;
+    const { period, request } = recsQuery();
+    state.recsKey = JSON.stringify(request);
+    if (!(state.recs.items || []).length) {
+      state.recs.period = period; // nothing shown yet: name the period being loaded
+      renderSidebar();
+    }
     try {
-      const r = await send("getRecommendations", { limit: 20, days: 7 });
+      await after; // the background sends queued events before asking, so the list reflects them
+      const r = await send("getRecommendations", request);
       if (seq !== recsSeq) return;
-      state.recs = { status: r.status, items: r.items || [], pending: r.pending };
+      state.recs = { status: r.status, items: r.items || [], pending: r.pending, period, window: r.window || null };
       state.recsAt = Date.now();
       for (const id of r.saved || []) state.saved.add(id);
       (r.items || []).forEach((i) => state.known.add(i.paper_id));
       if ((r.items || []).length) loadState(r.items.map((i) => i.paper_id), true);
     } catch (error) {
       if (seq !== recsSeq) return;
-      state.recs = { status: "error", items: [] };
+      state.recs = { status: "error", items: [], period, window: null };
     }
     renderSidebar();
   }
@@ -240,11 +276,16 @@
   function onNavigate() {
     state.url = visitKey();
     state.route = HF.classifyUrl(location.href);
+    let opened = Promise.resolve();
     if (state.route.kind === "paper") {
       const page = HF.paperPage(document, location.href);
-      send("open", { paperId: state.route.paperId, title: page ? page.title : "", source: "paper_page" }).catch(() => {});
+      opened = send("open", { paperId: state.route.paperId, title: page ? page.title : "", source: "paper_page" }).catch(() => {});
     }
-    if (state.route.kind !== "other" && (!state.recsAt || Date.now() - state.recsAt > 60000)) refreshRecs();
+    if (state.route.kind === "other") return;
+    renderSidebar(); // a newly viewed paper leaves the list at once
+    // Another period or another viewed paper is another list; the same one is refreshed after a minute.
+    const stale = !state.recsAt || Date.now() - state.recsAt > 60000;
+    if (stale || JSON.stringify(recsQuery().request) !== state.recsKey) refreshRecs(opened);
   }
 
   function tick() {

@@ -6,3 +6,6 @@ export const SOURCES = Object.freeze(["list", "paper_page", "sidebar", "popup"])
 export const PAPER_ID_RE = /^\d{4}\.\d{4,5}$/;
 export const MAX_BATCH = 100;
 export const MAX_TITLE = 300;
+export const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
+export const MAX_DAYS = 90; // the API's largest window
+export const MAX_EXCLUDE = 50; // the API's largest `exclude` list
