@@ -268,32 +268,38 @@ class Subscriptions:
             pipe.hget(keys.user(user_id, "digests"), period)
         return pipe.execute()
 
-    def claim(self, user_id: str, period: str, run_id: str, now: datetime) -> bool:
-        """Claim the user's period for this run; False if it is taken or done."""
+    def claim(self, subscription: Subscription, period: str, run_id: str,
+              now: datetime) -> bool:
+        """Claim the user's period for this run; False if it is taken or done, or the
+        subscription ended or changed since it was read."""
         oldest = (now - CLAIM_MEMORY).date().isoformat()
-        return bool(self._claim(keys=[keys.user(user_id, "digests")],
-                                args=["claim", period, run_id, to_ms(now),
-                                      int(CLAIM_LEASE.total_seconds() * 1000), oldest]))
+        return self._run_claim(subscription, "claim", period, run_id, now,
+                               int(CLAIM_LEASE.total_seconds() * 1000), oldest)
 
-    def advance(self, user_id: str, period: str, run_id: str, kind: str, now: datetime) -> bool:
-        """Move this run's claim to ``kind`` (sending, sent, empty, failed)."""
-        return bool(self._claim(keys=[keys.user(user_id, "digests")],
-                                args=["advance", period, run_id, to_ms(now), kind]))
+    def advance(self, subscription: Subscription, period: str, run_id: str, kind: str,
+                now: datetime) -> bool:
+        """Move this run's claim to ``kind`` (sending, empty, failed). For ``sending`` the
+        subscription must still be active (otherwise the claim is dropped: False)."""
+        return self._run_claim(subscription, "advance", period, run_id, now, kind)
 
-    def release(self, user_id: str, period: str, run_id: str, now: datetime) -> bool:
+    def release(self, subscription: Subscription, period: str, run_id: str,
+                now: datetime) -> bool:
         """Give this run's claim back (the message was surely not taken)."""
-        return bool(self._claim(keys=[keys.user(user_id, "digests")],
-                                args=["release", period, run_id, to_ms(now)]))
+        return self._run_claim(subscription, "release", period, run_id, now, "")
 
     def record_sent(self, subscription: Subscription, period: str, run_id: str, now: datetime,
                     until: str) -> bool:
         """Mark this run's period ``sent`` and, if the subscription is still the same,
         remember when and up to which day the digest covered (one round trip)."""
+        return self._run_claim(subscription, "advance", period, run_id, now, "sent", until,
+                               now.isoformat())
+
+    def _run_claim(self, subscription: Subscription, operation: str, period: str, run_id: str,
+                   now: datetime, *args: object) -> bool:
+        user_id = subscription.user_id
         return bool(self._claim(
-            keys=[keys.user(subscription.user_id, "digests"),
-                  keys.user(subscription.user_id, "subscription")],
-            args=["advance", period, run_id, to_ms(now), "sent", subscription.sid, until,
-                  now.isoformat()]))
+            keys=[keys.user(user_id, "digests"), keys.user(user_id, "subscription")],
+            args=[operation, period, run_id, to_ms(now), args[0], subscription.sid, *args[1:]]))
 
     def record_permanent_failure(self, subscription: Subscription) -> str:
         """The recipient was refused (5xx); after 3 in a row the subscription is suppressed.
