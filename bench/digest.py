@@ -73,6 +73,12 @@ def populate(store, subscriptions, users: int, seed: int) -> None:
             print(f"  {n + 1} users ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def baseline(port: int, message, count: int, connections: int) -> float:
     """Seconds to hand ``count`` copies of one message over ``connections`` connections."""
 
@@ -111,7 +117,7 @@ def main() -> None:
     server.start()
     ready.wait(30)
     try:
-        with private_redis() as (url, _):
+        with private_redis() as (url, redis_pid):
             config = load_config({"REDIS_URL": url, "DATA_DIR": f"/tmp/pf-digest-bench-{os.getpid()}",
                                   "SMTP_URL": f"smtp://127.0.0.1:{port}",
                                   "SECRET_KEY": "bench", "DIGEST_CONNECTIONS": args.connections,
@@ -130,6 +136,7 @@ def main() -> None:
             sample = run.service.renderer.digest_message(
                 run.composer.compose(someone, datetime.now(UTC)), "reader@example.com", "token",
                 datetime.now(UTC))
+            others = process_cpu(redis_pid) + process_cpu(server.pid)
             wall, cpu = time.perf_counter(), time.process_time()
             if args.profile:
                 import cProfile
@@ -140,6 +147,7 @@ def main() -> None:
             else:
                 report = run.run(datetime.now(UTC))
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            others = process_cpu(redis_pid) + process_cpu(server.pid) - others
             sent = report.outcomes["sent"]
             received = accepted.value
 
@@ -152,6 +160,9 @@ def main() -> None:
     print(f"{report.summary()}; the SMTP server accepted {received}")
     print(f"digest run: {sent} digests in {wall:.1f} s wall, {cpu:.1f} s CPU "
           f"({rate:.0f} digests/s, {args.connections} connections, load {os.getloadavg()[0]:.1f})")
+    print(f"CPU per digest: {cpu / sent * 1000:.1f} ms in the run, {others / sent * 1000:.1f} ms in "
+          f"Redis and the SMTP server; 100,000 digests need {(cpu + others) / sent * 1e5 / 60:.1f} "
+          f"CPU-minutes in all")
     print(f"100,000 digests at this rate: {100_000 / rate / 60:.1f} min (target: 10 min)")
     print(f"baseline, one pre-rendered digest ({len(sample.as_bytes()) / 1024:.0f} KiB) handed "
           f"{sent} times: {reference:.1f} s; the run takes {wall / reference:.1f}x that")
