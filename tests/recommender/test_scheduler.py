@@ -164,7 +164,7 @@ def test_train_and_scheduler_work_against_the_embedded_redis(embedded_env, tmp_p
         assert Store(connect(url), config).current_model_version() is None
         trained = _cli(embedded_env, "train", "--quiet")
         assert trained.returncode == 0, trained.stderr
-        assert "held-out evaluation" in trained.stdout and "popularity" in trained.stdout
+        assert "validation:" in trained.stdout and "content only" in trained.stdout
         store = Store(connect(url), config)
         first = store.current_model_version()
         assert first
