@@ -111,8 +111,9 @@ def time_split(user_items: sp.csr_matrix, item_day: np.ndarray, days: int = VALI
     recent = (item_day >= first) & (item_day <= last)
     rng = np.random.default_rng(seed)
     counts = np.diff(m.indptr)
-    candidates = np.flatnonzero((counts >= 2) & (np.add.reduceat(
-        recent[m.indices].astype(np.int64), m.indptr[:-1]) * (counts > 0) > 0))
+    rows = np.repeat(np.arange(m.shape[0]), counts)
+    recent_reads = np.bincount(rows[recent[m.indices]], minlength=m.shape[0])
+    candidates = np.flatnonzero((counts >= 2) & (recent_reads > 0))
     if len(candidates) > max_users:
         candidates = np.sort(rng.choice(candidates, size=max_users, replace=False))
     if len(candidates) < MIN_USERS:
@@ -126,7 +127,6 @@ def time_split(user_items: sp.csr_matrix, item_day: np.ndarray, days: int = VALI
             new = np.zeros(hi - lo, dtype=bool)
             new[order[(hi - lo) // 2:]] = True
         held[lo:hi] = new
-    rows = np.repeat(np.arange(m.shape[0]), counts)
     train_part = sp.csr_matrix((m.data[~held], (rows[~held], m.indices[~held])), shape=m.shape)
     held_out = sp.csr_matrix((m.data[held], (rows[held], m.indices[held])), shape=m.shape)
     pool = np.flatnonzero(recent)

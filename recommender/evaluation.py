@@ -150,7 +150,7 @@ def run_served(train_ui: sp.csr_matrix, test_ui: sp.csr_matrix,
     pool = np.setdiff1d(np.arange(train_ui.shape[1]), exclude_items if exclude_items is not None
                         else np.zeros(0, dtype=np.int64))
     val_windows = served.sample_windows(val_train, val_test, seed + 100, window, pool=pool,
-                                        max_users=3000)
+                                        max_users=2000)
     order = np.random.default_rng(seed + 100).permutation(len(val_windows.users))
     half = len(order) // 2
     split = ValidationSlice(val_train, val_test, val_windows.subset(np.sort(order[:half])),
@@ -204,9 +204,13 @@ def run_protocol(data: Dataset, protocol: str, seeds: list[int], ks: tuple[int, 
             for name, vals in metrics.items():
                 per_seed[m].setdefault(name, []).append(float(vals.mean()))
         if log:
-            log(f"{protocol} seed {seed}: {n_users[-1]} users, hybrid nDCG@10 "
-                f"{res['hybrid']['nDCG@10'].mean():.4f}, {time.time() - t0:.1f}s"
-                + (f", blend {choices[-1]['blend']}" if choices else ""))
+            recall = "R@50" if "R@50" in res["hybrid"] else f"R@{ks[0]}"
+            figures = ", ".join(f"{m} {v['nDCG@10'].mean():.4f}/{v[recall].mean():.4f}"
+                                for m, v in res.items())
+            chosen = (f"; blend {choices[-1]['blend']}, cold scale {choices[-1]['cold_scale']}"
+                      if choices else "")
+            log(f"{protocol} seed {seed}: {n_users[-1]} users, {time.time() - t0:.1f}s; "
+                f"nDCG@10/{recall} {figures}{chosen}")
     models = {m: {name: {"mean": float(np.mean(v)), "std": float(np.std(v))}
                   for name, v in metrics.items()} for m, metrics in per_seed.items()}
     out: dict[str, Any] = {"users": int(round(float(np.mean(n_users)))), "models": models}

@@ -88,3 +88,35 @@ def test_choose_blend_finds_the_informative_component():
     weights, value = choose_blend(standardised, relevant)
     assert weights["content"] == 1.0 and weights["als"] <= 0.25 and weights["trending"] <= 0.25
     assert value >= objective(blend_metrics(standardised, relevant, {"content": 1.0}))
+
+
+def test_time_split_holds_out_the_newest_papers_of_sampled_readers():
+    from recommender.adapt import time_split
+
+    rng = np.random.default_rng(3)
+    n_users, n_items = 50, 100
+    item_day = np.arange(n_items) // 5  # 20 days, 5 papers a day
+    ui = sp.random(n_users, n_items, density=0.1, random_state=rng, format="csr",
+                   dtype=np.float32)
+    ui = sp.vstack([ui, sp.csr_matrix((1, n_items), dtype=np.float32)], format="csr")  # no reads
+    split = time_split(ui, item_day, days=7, window=20, seed=1)
+    assert (split.first_day, split.last_day) == (13, 19)
+    assert (split.train + split.held_out - ui).count_nonzero() == 0
+    assert split.held_out.multiply(split.train).nnz == 0
+    held_days = item_day[split.held_out.indices]
+    assert held_days.min() >= 13
+    users = np.concatenate([split.choose.users, split.check.users])
+    assert len(set(users.tolist())) == len(users) > 10
+    assert abs(len(split.choose.users) - len(split.check.users)) <= 1
+    for windows in (split.choose, split.check):
+        assert (item_day[windows.items] >= 13).all()
+        for user, items in zip(windows.users, windows.items, strict=True):
+            assert split.train[user].nnz > 0
+            assert not np.isin(items, split.train[user].indices).any()
+
+
+def test_time_split_needs_readers_of_the_newest_papers():
+    from recommender.adapt import time_split
+
+    ui = sp.csr_matrix(np.array([[1, 1, 0], [0, 0, 0]], dtype=np.float32))
+    assert time_split(ui, np.array([0, 1, 2]), days=1) is None  # one reader only
