@@ -101,9 +101,11 @@ def connect(url: str, timeout: float | None = None) -> redis.Redis:
     are retried, as redis-py does by default.
     """
     if url.startswith(CLUSTER_SCHEME):
+        fail_fast = {} if timeout is None else {
+            "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,))}
         return redis.RedisCluster.from_url(
             "redis://" + url[len(CLUSTER_SCHEME):], decode_responses=True,
-            socket_timeout=timeout or 10, socket_connect_timeout=timeout or 5,
+            socket_timeout=timeout or 10, socket_connect_timeout=timeout or 5, **fail_fast,
         )
     if timeout is None:
         return redis.Redis.from_url(
