@@ -66,8 +66,9 @@ class TrendingRanker:
     """Ranks the catalogue papers of a window by trending score, caching each ranking
     briefly.
 
-    The cache is per process and keyed by window length; it is what lets the public
-    trending endpoint answer thousands of requests a second without rescoring.
+    The cache is per process and keyed by the window as asked (``days`` and ``until``, None
+    for the newest Daily Papers day); it is what lets the public trending endpoint answer
+    thousands of requests a second without rescoring.
     """
 
     def __init__(self, store: Store, settings: dict[str, Any]):

@@ -101,6 +101,28 @@ def test_without_an_import_the_window_ends_today(client, catalogue):
     assert sorted(ids(trending(client, "?days=11"))) == ["2412.00001", "2412.00002"]
 
 
+def test_the_ranking_cache_keeps_each_window_apart(redis_url, redis_client, tmp_path, catalogue):
+    client = make_app(redis_url, tmp_path, TRENDING_CACHE_SECONDS=600).test_client()
+    catalogue(paper("2608.00001", D, upvotes=5), paper("2608.00002", D - timedelta(days=1)))
+    newest = client.get("/v1/trending?days=1").get_json()
+    day_before = client.get(f"/v1/trending?days=1&until={D - timedelta(days=1)}").get_json()
+    explicit = client.get(f"/v1/trending?days=1&until={D}").get_json()
+    assert ids(newest["items"]) == ids(explicit["items"]) == ["2608.00001"]
+    assert ids(day_before["items"]) == ["2608.00002"]
+    assert day_before["window"] == {"from": str(D - timedelta(days=1)),
+                                    "until": str(D - timedelta(days=1))}
+    assert ids(client.get("/v1/trending?days=2").get_json()["items"]) == [
+        "2608.00001", "2608.00002"]
+
+
+def test_papers_age_from_the_windows_last_day(client, catalogue):
+    catalogue(paper("2608.00001", D, upvotes=8), paper("2608.00002", D - timedelta(days=3),
+                                                        upvotes=8))
+    assert scores(trending(client, "?days=7"))["2608.00002"] == pytest.approx(4)
+    earlier = trending(client, f"?days=7&until={D - timedelta(days=3)}")
+    assert scores(earlier) == {"2608.00002": pytest.approx(8)}
+
+
 def test_limit_truncates_the_ranking(client, catalogue):
     catalogue(*(paper(f"2608.{n:05d}", D, upvotes=n) for n in range(1, 31)))
     assert len(trending(client)) == 20  # default limit
