@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from backend.digest.subscriptions import Subscription
+from backend.store import NO_EVENTS
 
 PAPER_URL = "https://huggingface.co/papers/{paper_id}"
 TOP = 10
@@ -119,15 +120,12 @@ class DigestComposer:
         ``recommender.serving.PersonalRecommender`` (its public ``recommend``).
     ranker:
         ``backend.feeds.TrendingRanker`` (its public ``ranked``), for the most upvoted papers.
-    reader:
-        ``user_id -> Reader`` (``Subscriptions.reader``): the papers to leave out.
     """
 
-    def __init__(self, store, recommender, ranker, reader):
+    def __init__(self, store, recommender, ranker):
         self.store = store
         self.recommender = recommender
         self.ranker = ranker
-        self.reader = reader
         self._newest: tuple[datetime, date | None] | None = None
 
     def newest_day(self, now: datetime) -> date | None:
@@ -144,21 +142,23 @@ class DigestComposer:
                               newest.isoformat() <= subscription.last_until):
             return None
         days = WINDOW_DAYS[subscription.frequency]
-        reader = self.reader(subscription.user_id)
-        _, items = self.recommender.recommend(subscription.user_id, days=days,
-                                              limit=TOP + len(reader.opened), now=now)
-        items = [item for item in items if item["paper_id"] not in reader.opened][:TOP]
+        state = self.store.user_state(subscription.user_id)
+        # the service leaves out what the user saved, dismissed or opened
+        _, items = self.recommender.recommend(subscription.user_id, days=days, limit=TOP,
+                                              now=now, until=newest, stamp=state.stamp)
+        items = items[:TOP]
         if not items:
             return None
-        shown = {item["paper_id"] for item in items} | reader.left_out
-        popular = sorted((c for c in self.ranker.ranked(days, now) if c.paper_id not in shown),
+        shown = {item["paper_id"] for item in items} | state.saved | state.dismissed | state.opened
+        popular = sorted((c for c in self.ranker.ranked(days, now, until=newest)
+                          if c.paper_id not in shown),
                          key=lambda c: (-c.upvotes, c.paper_id))[:MOST_UPVOTED]
         ids = [item["paper_id"] for item in items] + [c.paper_id for c in popular]
         papers = [paper or {"paper_id": paper_id}
                   for paper_id, paper in zip(ids, self.store.papers(ids, PAPER_FIELDS), strict=True)]
         return Digest(
             frequency=subscription.frequency, first_day=newest - timedelta(days=days - 1),
-            last_day=newest, personal=reader.has_events,
+            last_day=newest, personal=state.stamp != NO_EVENTS,
             papers=[paper_entry(paper, item.get("reason"))
                     for paper, item in zip(papers[:len(items)], items, strict=True)],
             most_upvoted=[paper_entry(paper) for paper in papers[len(items):]],

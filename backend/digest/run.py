@@ -188,5 +188,5 @@ def digest_run(store, config: Any, sleep: Callable[[float], Any] = time.sleep) -
     service = DigestService.create(store.client, config)
     ranker = TrendingRanker(store, config)
     recommender = PersonalRecommender(store, ranker, config)
-    composer = DigestComposer(store, recommender, ranker, service.subscriptions.reader)
+    composer = DigestComposer(store, recommender, ranker)
     return DigestRun(service, composer, sleep=sleep)

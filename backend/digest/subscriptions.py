@@ -74,15 +74,6 @@ NO_SUBSCRIPTION = {"email": None, "frequency": None, "hour_utc": None, "weekday"
 
 
 @dataclass(frozen=True)
-class Reader:
-    """What a digest needs to know of its reader."""
-
-    has_events: bool
-    opened: set[str]
-    left_out: set[str]  # opened, saved or dismissed
-
-
-@dataclass(frozen=True)
 class Requested:
     """What a subscription request did: the status, and the nonce of a confirmation to mail."""
 
@@ -249,17 +240,6 @@ class Subscriptions:
             if subscription and subscription.status == "active":
                 found.append(subscription)
         return found
-
-    def reader(self, user_id: str) -> Reader:
-        """In one round trip: whether the user has events, and the papers they opened, saved
-        or dismissed (a digest leaves them out)."""
-        pipe = self.client.pipeline(transaction=False)
-        pipe.xrevrange(keys.user(user_id, "events"), count=1)
-        pipe.hkeys(keys.user(user_id, "opens"))
-        pipe.zrange(keys.user(user_id, "saved"), 0, -1)
-        pipe.zrange(keys.user(user_id, "dismissed"), 0, -1)
-        newest, opened, saved, dismissed = pipe.execute()
-        return Reader(bool(newest), set(opened), set(opened) | set(saved) | set(dismissed))
 
     def period_states(self, user_ids: list[str], period: str) -> list[str | None]:
         """Each user's state of ``period`` (None: unclaimed)."""
