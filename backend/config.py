@@ -52,12 +52,11 @@ DEFAULTS: dict[str, Any] = {
     "TRENDING_CACHE_SECONDS": 2.0,
     "MAX_CONTENT_LENGTH": 256 * 1024,
     # Recommender: where model versions live (default <DATA_DIR>/models), how often
-    # workers look for a new version, and how the final list blends model and trending.
+    # workers look for a new version (the final list's blend is the published model's own).
     "MODELS_DIR": None,
     "MODEL_POLL_SECONDS": 30,
     # A user's finished list is reused until their next event, the next model, or this.
     "RECOMMENDATIONS_CACHE_SECONDS": 30,
-    "RECOMMENDER_BLEND": {"model": 1.0, "trending": 0.35},
     # Model hyper-parameters passed to recommender.train (empty: its tuned defaults).
     "RECOMMENDER_PARAMS": {},
     # paperfeed scheduler (cron expressions, UTC); the refresh imports the newest Daily

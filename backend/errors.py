@@ -106,6 +106,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(redis.ConnectionError)
     @app.errorhandler(redis.TimeoutError)
+    @app.errorhandler(redis.exceptions.RedisClusterException)  # no cluster node answers
+    @app.errorhandler(redis.exceptions.ClusterDownError)
     @app.errorhandler(StorageError)  # the rate limits' storage, when its errors are not swallowed
     def _redis_down(error: Exception) -> Response:
         log.warning("Redis unavailable: %s", error)

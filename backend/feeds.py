@@ -54,6 +54,14 @@ def trending_score(readers: float, upvotes: float | None, age_days: int,
     return votes * 2.0 ** (-max(age_days, 0) / half_life)
 
 
+def window_days(store: Store, days: int, now: datetime, until: date | None = None
+                ) -> tuple[date, date]:
+    """First and last day of the window: the ``days`` days ending at ``until`` (default: the
+    newest Daily Papers day imported, else today)."""
+    last = until or store.newest_daily_date() or now.date()
+    return last - timedelta(days=days - 1), last
+
+
 class TrendingRanker:
     """Ranks the catalogue papers of a window by trending score, caching each ranking
     briefly.
@@ -66,32 +74,46 @@ class TrendingRanker:
         self.store = store
         self.settings = settings
         self.reader_weights = reader_weights(settings)
-        self._cache: dict[int, tuple[float, list[Candidate]]] = {}
-        self._items: dict[tuple[int, int], tuple[float, list[dict[str, Any]]]] = {}
+        self._cache: dict[tuple[int, date | None], tuple[float, list[Candidate]]] = {}
+        self._windows: dict[tuple[int, date | None], tuple[date, date]] = {}
+        self._items: dict[tuple[int, int, date | None], tuple[float, list[dict[str, Any]]]] = {}
         self._lock = threading.Lock()
 
-    def ranked(self, days: int, now: datetime) -> list[Candidate]:
-        """All papers of the window, best first."""
+    def ranked(self, days: int, now: datetime, until: date | None = None) -> list[Candidate]:
+        """All papers of the window (see :func:`window_days`), best first."""
         ttl = float(self.settings["TRENDING_CACHE_SECONDS"])
         with self._lock:
-            hit = self._cache.get(days)
+            hit = self._cache.get((days, until))
         if hit and time.monotonic() - hit[0] < ttl:
             return hit[1]
-        ranking = self._compute(days, now)
+        bounds = window_days(self.store, days, now, until)
+        ranking = self._compute(bounds, now)
         with self._lock:
-            self._cache[days] = (time.monotonic(), ranking)
+            self._cache[(days, until)] = (time.monotonic(), ranking)
+            self._windows[(days, until)] = bounds
         return ranking
 
-    def top_items(self, days: int, limit: int, now: datetime) -> list[dict[str, Any]]:
+    def window(self, days: int, now: datetime, until: date | None = None) -> tuple[date, date]:
+        """First and last day of the window :meth:`ranked` ranks (as of its cached ranking)."""
+        with self._lock:
+            bounds = self._windows.get((days, until))
+        if bounds is None:
+            self.ranked(days, now, until)
+            with self._lock:
+                bounds = self._windows[(days, until)]
+        return bounds
+
+    def top_items(self, days: int, limit: int, now: datetime,
+                  until: date | None = None) -> list[dict[str, Any]]:
         """The public trending list (with titles), cached like the ranking."""
         ttl = float(self.settings["TRENDING_CACHE_SECONDS"])
         with self._lock:
-            hit = self._items.get((days, limit))
+            hit = self._items.get((days, limit, until))
         if hit and time.monotonic() - hit[0] < ttl:
             return hit[1]
-        items = _with_metadata(self.store, self.ranked(days, now)[:limit])
+        items = _with_metadata(self.store, self.ranked(days, now, until)[:limit])
         with self._lock:
-            self._items[(days, limit)] = (time.monotonic(), items)
+            self._items[(days, limit, until)] = (time.monotonic(), items)
         return items
 
     def invalidate(self) -> None:
@@ -99,10 +121,11 @@ class TrendingRanker:
         with self._lock:
             self._cache.clear()
             self._items.clear()
+            self._windows.clear()
 
-    def _compute(self, days: int, now: datetime) -> list[Candidate]:
-        reference = self.store.newest_daily_date() or now.date()
-        rows = self.store.papers_since(reference - timedelta(days=days))
+    def _compute(self, bounds: tuple[date, date], now: datetime) -> list[Candidate]:
+        first, reference = bounds
+        rows = self.store.papers_since(first, reference)
         if not rows:
             return []
         ids = [paper_id for paper_id, _ in rows]
@@ -120,10 +143,12 @@ class TrendingRanker:
         return candidates
 
 
-def fallback_recommendations(store: Store, ranker: TrendingRanker, excluded: set[str], *,
-                             days: int, limit: int, now: datetime) -> list[dict[str, Any]]:
-    """Trending without the papers in ``excluded`` (the user's saved and dismissed ones)."""
-    top = [c for c in ranker.ranked(days, now) if c.paper_id not in excluded][:limit]
+def fallback_recommendations(store: Store, ranker: TrendingRanker, hidden: set[str], *,
+                             days: int, limit: int, now: datetime,
+                             until: date | None = None) -> list[dict[str, Any]]:
+    """Trending of the window without the papers in ``hidden`` (for a user with no papers
+    of their own yet, or nothing left to rank)."""
+    top = [c for c in ranker.ranked(days, now, until) if c.paper_id not in hidden][:limit]
     items = _with_metadata(store, top)
     for item in items:
         item["reason"] = dict(TRENDING)

@@ -14,6 +14,7 @@ from backend import ids
 EVENT_TYPES = ("open", "save", "unsave", "dismiss")
 EVENT_SOURCES = ("list", "paper_page", "sidebar", "popup")
 MAX_EVENTS = 100
+MAX_EXCLUDED = 50
 MAX_FUTURE = timedelta(minutes=5)
 MAX_AGE = timedelta(days=30)
 
@@ -68,6 +69,21 @@ class Text(fields.String):
         return text.translate(_BIDI_CONTROLS)
 
 
+_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
+                      r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+class CanonicalUUID(fields.UUID):
+    """A UUID in its canonical 8-4-4-4-12 text form only (JSON Schema format ``uuid``), not
+    the other spellings Python's ``uuid.UUID`` takes (no dashes, braces, ``urn:uuid:``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str) or _UUID.fullmatch(value) is None:
+            raise self.make_error("invalid_uuid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class RecentTime(fields.AwareDateTime):
     """An ISO-8601 time with zone, at most 5 minutes ahead and at most 30 days old.
 
@@ -77,11 +93,17 @@ class RecentTime(fields.AwareDateTime):
     """
 
     default_error_messages = {"future": "More than 5 minutes in the future.",
-                              "too_old": "Older than 30 days."}
+                              "too_old": "Older than 30 days.",
+                              "not_rfc3339": "Not an RFC 3339 date-time with zone "
+                                             "(e.g. 2026-11-26T08:15:00Z)."}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         moment = None
         if isinstance(value, str):
+            # only the documented format (JSON Schema "date-time"), not all that
+            # fromisoformat takes (week dates, basic format, a space for the T)
+            if _RFC3339.fullmatch(value) is None:
+                raise self.make_error("not_rfc3339")
             try:
                 moment = datetime.fromisoformat(value)
             except ValueError:
@@ -118,11 +140,13 @@ class PaperSeedSchema(StrictSchema):
 
 
 class EventSchema(StrictSchema):
-    id = fields.UUID(required=True, metadata={"description": "Chosen by the client; makes retries idempotent."})
+    id = CanonicalUUID(required=True, metadata={
+        "description": "Chosen by the client; makes retries idempotent."})
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
     paper_id = PaperId(required=True, metadata={"example": "2412.01824"})
     ts = RecentTime(required=True, metadata={
-        "description": "ISO-8601 time with zone; at most 5 minutes ahead, at most 30 days old."})
+        "description": "RFC 3339 date-time with zone; at most 5 minutes ahead, at most 30 days "
+                       "old."})
     source = fields.String(validate=validate.OneOf(EVENT_SOURCES))
     paper = fields.Nested(PaperSeedSchema)
 
@@ -145,13 +169,55 @@ class NewUserSchema(ma.Schema):
     token = fields.String(required=True, metadata={"description": "Bearer token; shown once."})
 
 
+class PaperIdList(fields.String):
+    """Comma-separated arXiv ids (at most ``max_ids``), loaded as a frozenset of normalised ids."""
+
+    default_error_messages = {
+        "invalid_id": "Not an arXiv id: {value!r} (e.g. 2412.01824 or hep-th/9901001).",
+        "too_many": "At most {max} ids."}
+
+    def __init__(self, max_ids: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.max_ids = max_ids
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any
+                     ) -> frozenset[str]:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        if len(parts) > self.max_ids:
+            raise self.make_error("too_many", max=self.max_ids)
+        found = set()
+        for part in parts:
+            try:
+                found.add(ids.normalize_paper_id(part))
+            except ValueError:
+                raise self.make_error("invalid_id", value=part[:40]) from None
+        return frozenset(found)
+
+
 class ListQuerySchema(QuerySchema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     days = fields.Integer(load_default=7, validate=validate.Range(min=1, max=90))
+    until = fields.Date(format="%Y-%m-%d", load_default=None, metadata={
+        "description": "Last day of the window (YYYY-MM-DD); the window is the `days` days "
+                       "ending there. Default: the newest Daily Papers day."})
+
+
+class RecommendationsQuerySchema(ListQuerySchema):
+    exclude = PaperIdList(MAX_EXCLUDED, load_default=frozenset, metadata={
+        "description": f"Comma-separated arXiv ids to leave out (at most {MAX_EXCLUDED}), "
+                       "e.g. the paper being viewed.", "example": "2412.01824,2412.01825"})
+    include_opened = fields.Boolean(load_default=False, metadata={
+        "description": "Also list papers the user has opened (left out by default)."})
 
 
 class ReasonSchema(ma.Schema):
-    kind = fields.String(required=True)
+    kind = fields.String(required=True, metadata={
+        "description": "because_you_saved (names a saved paper), because_you_opened (names an "
+                       "opened paper), similar_readers (readers who resemble the user read it), "
+                       "topic (close to the user's papers) or trending; clients show the text "
+                       "of a kind they do not know as it is.",
+        "example": "because_you_saved"})
     text = fields.String(required=True)
 
 
@@ -163,7 +229,14 @@ class ListItemSchema(ma.Schema):
     upvotes = fields.Integer()
 
 
+class WindowSchema(ma.Schema):
+    start = fields.String(required=True, data_key="from", metadata={"format": "date"})
+    until = fields.String(required=True, metadata={"format": "date"})
+
+
 class TrendingSchema(ma.Schema):
+    window = fields.Nested(WindowSchema, required=True, metadata={
+        "description": "The Daily Papers days the list covers (inclusive)."})
     items = fields.List(fields.Nested(ListItemSchema), required=True)
 
 
@@ -173,6 +246,8 @@ class RecommendationItemSchema(ListItemSchema):
 
 class RecommendationsSchema(ma.Schema):
     model_version = fields.String(allow_none=True, required=True)
+    window = fields.Nested(WindowSchema, required=True, metadata={
+        "description": "The Daily Papers days the list covers (inclusive)."})
     items = fields.List(fields.Nested(RecommendationItemSchema), required=True)
 
 

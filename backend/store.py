@@ -101,9 +101,11 @@ def connect(url: str, timeout: float | None = None) -> redis.Redis:
     are retried, as redis-py does by default.
     """
     if url.startswith(CLUSTER_SCHEME):
+        fail_fast = {} if timeout is None else {
+            "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,))}
         return redis.RedisCluster.from_url(
             "redis://" + url[len(CLUSTER_SCHEME):], decode_responses=True,
-            socket_timeout=timeout or 10, socket_connect_timeout=timeout or 5,
+            socket_timeout=timeout or 10, socket_connect_timeout=timeout or 5, **fail_fast,
         )
     if timeout is None:
         return redis.Redis.from_url(
@@ -165,6 +167,19 @@ class EventResult:
 def _event_result(effects: Sequence[str]) -> EventResult:
     duplicates = sum(1 for effect in effects if effect == "dup")
     return EventResult(accepted=len(effects) - duplicates, duplicates=duplicates)
+
+
+@dataclass(frozen=True)
+class UserState:
+    """A user's recommendation inputs: ``stamp`` changes with every applied event (the id of
+    the newest event-log entry); the papers they saved, dismissed and opened; and their
+    interaction weights (what the recommender trains from)."""
+
+    stamp: str
+    saved: set[str]
+    dismissed: set[str]
+    opened: set[str]
+    weights: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -463,18 +478,17 @@ class Store:
         saved, dismissed = pipe.execute()
         return set(saved) | set(dismissed)
 
-    def user_state(self, user_id: str) -> tuple[str, set[str], dict[str, float]]:
-        """In one round trip: a key that changes with every applied event (the id of the
-        newest event-log entry), the papers never to recommend (saved or dismissed), and
-        the interaction weights."""
+    def user_state(self, user_id: str) -> UserState:
+        """What a recommendation list is made from, in one round trip (see ``UserState``)."""
         pipe = self.client.pipeline(transaction=False)
         pipe.xrevrange(keys.user(user_id, "events"), count=1)
         pipe.zrange(keys.user(user_id, "saved"), 0, -1)
         pipe.zrange(keys.user(user_id, "dismissed"), 0, -1)
+        pipe.hkeys(keys.user(user_id, "opens"))
         pipe.hgetall(keys.user(user_id, "weights"))
-        newest, saved, dismissed, weights = pipe.execute()
-        state = newest[0][0] if newest else NO_EVENTS
-        return state, set(saved) | set(dismissed), {p: float(w) for p, w in weights.items()}
+        newest, saved, dismissed, opened, weights = pipe.execute()
+        return UserState(newest[0][0] if newest else NO_EVENTS, set(saved), set(dismissed),
+                         set(opened), {p: float(w) for p, w in weights.items()})
 
     def shared_list(self, user_id: str, name: str) -> str | None:
         """A finished list another worker stored with :meth:`share_list`, if not expired."""
@@ -644,10 +658,13 @@ class Store:
         value = self.client.hget(keys.META, "newest_daily_date")
         return date.fromisoformat(value) if value else None
 
-    def papers_since(self, first_day: date) -> list[tuple[str, date]]:
-        """Papers whose day is ``first_day`` or later, with their day."""
+    def papers_since(self, first_day: date, last_day: date | None = None
+                     ) -> list[tuple[str, date]]:
+        """Papers whose day is ``first_day`` or later (and ``last_day`` or earlier), with
+        their day."""
+        last = day_number(last_day) if last_day else "+inf"
         rows = self.client.zrangebyscore(
-            keys.PAPERS_BY_DAY, day_number(first_day), "+inf", withscores=True)
+            keys.PAPERS_BY_DAY, day_number(first_day), last, withscores=True)
         return [(paper_id, day_from_number(int(score))) for paper_id, score in rows]
 
     def iter_paper_ids(self, batch: int = 5000) -> Iterator[list[str]]:

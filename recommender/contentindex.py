@@ -1,8 +1,8 @@
 """Content-only ranking for when no model has been trained yet.
 
 TF-IDF is fitted on the papers of the requested window (cached per worker until the set of
-papers changes); a user's profile is the weighted mean of the TF-IDF vectors of the papers
-they opened or saved.
+papers changes); a user's profile is built from the TF-IDF vectors of the papers they opened
+or saved (:func:`shared_terms_profile`).
 """
 
 from __future__ import annotations
@@ -16,11 +16,22 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from recommender.reasons import NearestPaperReasons
+from recommender.reasons import Evidence, nearest_similarity
 from recommender.textfeatures import TOKEN_PATTERN, paper_texts
 
 CACHE_SIZE = 4
-MIN_SIMILARITY = 0.08
+# Cosine (window TF-IDF) from which a user's paper is named in a reason.
+MIN_SIMILARITY = 0.10
+
+
+def shared_terms_profile(vectors: sp.csr_matrix, weights: np.ndarray) -> np.ndarray:
+    """A user's profile (1 x terms, unit length): the weighted mean of their papers' vectors,
+    each term scaled by the weighted share of their papers that use it, so what the papers
+    have in common (their topic) counts more than what one of them says alone."""
+    total = float(weights.sum()) or 1.0
+    mean = np.asarray(vectors.multiply(weights[:, None]).sum(axis=0)).ravel() / total
+    share = np.asarray((vectors > 0).multiply(weights[:, None]).sum(axis=0)).ravel() / total
+    return normalize((mean * share)[None, :])
 
 
 class ContentIndex:
@@ -52,27 +63,34 @@ class ContentIndex:
             self._cache[key] = entry
         return entry
 
-    def rank(self, window: Sequence[str], candidates: Sequence[str],
-             weights: dict[str, float]) -> tuple[np.ndarray, NearestPaperReasons]:
-        """Cosine of each candidate with the user's profile, and the candidates' reasons."""
+    def components(self, window: Sequence[str], keep: np.ndarray, weights: dict[str, float],
+                   dismissed: set[str]) -> tuple[dict[str, np.ndarray], Evidence]:
+        """Raw scores of the window's papers where ``keep``: ``"content"`` (cosine with the
+        user's profile) and, with dismissals, ``"dismissed"`` (highest cosine with a
+        dismissed paper); and the evidence their reasons are checked against."""
         vectorizer, row_of, matrix = self._index(window)
+        n = int(keep.sum())
         if vectorizer is None:
-            scores = np.zeros(len(candidates))
-            return scores, NearestPaperReasons(self.store, [], None, None, weights,
-                                               MIN_SIMILARITY, topical=scores)
+            return ({"content": np.zeros((1, n))},
+                    Evidence([], None, None, None, None, MIN_SIMILARITY))
         user_ids = list(weights)
-        outside = [p for p in user_ids if p not in row_of]
+        user_matrix = self._vectors(vectorizer, row_of, matrix, user_ids)
+        profile = shared_terms_profile(user_matrix,
+                                       np.array([weights[p] for p in user_ids], dtype=np.float32))
+        rows = np.array([row_of[p] for p, kept in zip(window, keep, strict=True) if kept],
+                        dtype=np.int64)
+        candidates = matrix[rows]
+        components = {"content": np.asarray(candidates @ profile.T).ravel()[None, :]}
+        if dismissed:
+            rejected = self._vectors(vectorizer, row_of, matrix, sorted(dismissed))
+            components["dismissed"] = nearest_similarity(candidates, rejected)[None, :]
+        return components, Evidence(user_ids, user_matrix, matrix, rows, None,
+                                    MIN_SIMILARITY)
+
+    def _vectors(self, vectorizer, row_of: dict[str, int], matrix, paper_ids: list[str]):
+        """L2-normalised TF-IDF rows of papers, in or outside the window."""
+        outside = [p for p in paper_ids if p not in row_of]
         texts = dict(zip(outside, paper_texts(self.store, outside), strict=True)) if outside else {}
-        rows = []
-        for paper_id in user_ids:
-            if paper_id in row_of:
-                rows.append(matrix[row_of[paper_id]])
-            else:
-                rows.append(vectorizer.transform([texts[paper_id]]))
-        user_matrix = normalize(sp.vstack(rows).tocsr())
-        weight = np.array([weights[p] for p in user_ids], dtype=np.float32)
-        profile = normalize(user_matrix.multiply(weight[:, None]).sum(axis=0).A)
-        cand_matrix = matrix[[row_of[p] for p in candidates]]
-        scores = np.asarray(cand_matrix @ profile.T).ravel()
-        return scores, NearestPaperReasons(self.store, user_ids, user_matrix, cand_matrix,
-                                           weights, MIN_SIMILARITY, topical=scores)
+        rows = [matrix[row_of[p]] if p in row_of else vectorizer.transform([texts[p]])
+                for p in paper_ids]
+        return normalize(sp.vstack(rows).tocsr())

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -25,10 +25,11 @@ from threadpoolctl import threadpool_limits
 
 import recommender
 from backend.feeds import Candidate, TrendingRanker, fallback_recommendations
-from backend.store import Store
+from backend.store import Store, UserState
 from recommender.contentindex import ContentIndex
-from recommender.model import zscore
-from recommender.reasons import NearestPaperReasons
+from recommender.readers import CoReaders
+from recommender.reasons import Evidence, Reasons, nearest_similarity
+from recommender.served import UNTRAINED_BLEND, served_scores
 from recommender.textfeatures import TextFeaturizer, paper_texts
 from recommender.training import (
     ADDITIONS_FEATURES,
@@ -42,9 +43,24 @@ from recommender.training import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BLEND = {"model": 1.0, "trending": 0.35}
-# Cosine (model TF-IDF) from which one of the user's papers explains a recommendation.
+# Trending's weight beside a model published without its own blend.
+LEGACY_TRENDING = 0.35
+# Weight of the similarity to the user's dismissed papers (subtracted): a dismissal pushes
+# down the papers like it, not only itself.
+DISMISSED_WEIGHT = 0.5
+# Cosine (model TF-IDF) from which one of the user's papers is named in a reason.
 SIMILAR = 0.15
+# The top this many hold one of the last day's papers in the user's topics, if there is one.
+TODAYS_PICK_WITHIN = 10
+
+
+def serving_blend(loaded: LoadedModel) -> dict[str, float]:
+    """The blend a model was published with (``metadata["blend"]``); for a model without
+    one, its own component weights beside trending."""
+    blend = loaded.metadata.get("blend")
+    if isinstance(blend, dict) and blend:
+        return {str(name): float(weight) for name, weight in blend.items()}
+    return {**loaded.model.weights, "trending": LEGACY_TRENDING}
 
 
 @dataclass
@@ -60,6 +76,7 @@ class LoadedModel:
     ids_by_item: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     additions_mtime: float = 0.0
+    readers: CoReaders | None = None
 
     def __post_init__(self) -> None:
         self.index = {paper_id: i for i, paper_id in enumerate(self.paper_ids)}
@@ -90,7 +107,8 @@ def load_version(config: dict[str, Any], version: str) -> LoadedModel:
     model = recommender.load(str(directory / MODEL_SUBDIR))
     if metadata.get("version") != version or len(paper_ids) != model.n_items:
         raise recommender.ArtifactError(f"model version {version}: inconsistent artifact")
-    return LoadedModel(version, model, paper_ids, featurizer, metadata)
+    return LoadedModel(version, model, paper_ids, featurizer, metadata,
+                       readers=CoReaders.load(directory, paper_ids))
 
 
 class PersonalRecommender:
@@ -104,7 +122,6 @@ class PersonalRecommender:
         self.store = store
         self.ranker = ranker
         self.config = config
-        self.blend = {**DEFAULT_BLEND, **(config.get("RECOMMENDER_BLEND") or {})}
         self.poll_seconds = float(config.get("MODEL_POLL_SECONDS", 30))
         self._current: LoadedModel | None = None
         self._failed_versions: set[str] = set()
@@ -183,17 +200,24 @@ class PersonalRecommender:
     # -- recommendations ---------------------------------------------------------------
 
     def recommend(self, user_id: str, *, days: int, limit: int, now: datetime,
-                  stamp: str | None = None) -> tuple[str | None, list[dict[str, Any]]]:
-        """Return ``(model_version, items)`` for the user.
+                  stamp: str | None = None, until: date | None = None,
+                  exclude: frozenset[str] = frozenset(), include_opened: bool = False,
+                  blend: dict[str, float] | None = None
+                  ) -> tuple[str | None, list[dict[str, Any]]]:
+        """Return ``(model_version, items)`` for the user: the window's papers (``days`` days
+        ending at ``until``) best first, without the papers they saved or dismissed, the
+        ones they opened (unless ``include_opened``) and those in ``exclude``.
 
         ``stamp`` is the user's state stamp (``Store.user_stamp``) if the caller already
-        read it; a list made for the same stamp and model version is reused (the same
-        list object is returned).
+        read it; a list made for the same stamp, model version and query is reused (the same
+        list object is returned). ``blend`` replaces the serving weights (for measuring the
+        components on their own); such lists are not cached.
         """
         loaded = self.current_model()
         version = loaded.version if loaded else None
-        key = (user_id, days, limit)
-        if self._lists.enabled:
+        key = (user_id, days, limit, until, exclude, include_opened)
+        cached_lists = self._lists.enabled and blend is None
+        if cached_lists:
             if stamp is None:
                 stamp = self.store.user_stamp(user_id)
             cached = self._lists.get(key, (version, stamp))
@@ -201,19 +225,25 @@ class PersonalRecommender:
                 cached = self._shared_list(key, version, stamp)
             if cached is not None:
                 return version, cached
-        state, excluded, weights = self.store.user_state(user_id)
-        items = self._recommend(loaded, excluded, weights, days=days, limit=limit, now=now)
-        # Stamped with the state the list was made from (never newer than its data).
-        self._lists.put(key, (version, state), items)
-        if self._lists.enabled:
-            self._share_list(key, version, state, items)
+        state = self.store.user_state(user_id)
+        hidden = state.saved | state.dismissed | exclude
+        if not include_opened:
+            hidden = hidden | state.opened
+        items = self._recommend(loaded, user_id, state, hidden, blend, days=days, limit=limit,
+                                now=now, until=until)
+        if cached_lists:
+            # Stamped with the state the list was made from (never newer than its data).
+            self._lists.put(key, (version, state.stamp), items)
+            self._share_list(key, version, state.stamp, items)
         return version, items
 
     @staticmethod
     def _shared_name(key: tuple) -> str:
-        """Field of a list in the user's ``lists`` hash: ``"<days>:<limit>"``."""
-        _, days, limit = key
-        return f"{days}:{limit}"
+        """Field of a list in the user's ``lists`` hash:
+        ``"<days>:<limit>:<until>:<include_opened>:<excluded ids>"``."""
+        _, days, limit, until, exclude, include_opened = key
+        return (f"{days}:{limit}:{until.isoformat() if until else ''}:{int(include_opened)}:"
+                + ",".join(sorted(exclude)))
 
     def _share_list(self, key: tuple, version: str | None, stamp: str, items: list) -> None:
         """Store a finished list for the other workers (read back by :meth:`_shared_list`)."""
@@ -237,52 +267,80 @@ class PersonalRecommender:
         self._lists.put(key, (version, stamp), items, age=max(age, 0.0))
         return items
 
-    def _recommend(self, loaded, excluded, weights, *, days, limit, now):
-        window = self.ranker.ranked(days, now)
-        keep = np.fromiter((c.paper_id not in excluded for c in window), dtype=bool,
+    def _recommend(self, loaded: LoadedModel | None, user_id: str, state: UserState,
+                   hidden: set[str],
+                   blend: dict[str, float] | None, *, days: int, limit: int, now: datetime,
+                   until: date | None) -> list[dict[str, Any]]:
+        window = self.ranker.ranked(days, now, until)
+        keep = np.fromiter((c.paper_id not in hidden for c in window), dtype=bool,
                            count=len(window))
         candidates = [c for c, kept in zip(window, keep, strict=True) if kept]
+        weights = {p: w for p, w in state.weights.items() if w > 0}
         if not candidates or not weights:
             return fallback_recommendations(
-                self.store, self.ranker, excluded, days=days, limit=limit, now=now)
+                self.store, self.ranker, hidden, days=days, limit=limit, now=now, until=until)
         if loaded is None:
-            scores, reasons = self.content_index.rank(
-                [c.paper_id for c in window], [c.paper_id for c in candidates], weights)
+            components, evidence = self.content_index.components(
+                [c.paper_id for c in window], keep, weights, state.dismissed)
+            blend = blend or dict(UNTRAINED_BLEND)
         else:
-            scores, reasons = self._rank_with_model(loaded, window, keep, weights)
+            components, evidence = self._model_components(
+                loaded, user_id, state.saved | state.opened, window, keep, weights,
+                state.dismissed, blend)
+            blend = blend or serving_blend(loaded)
         # trending scores are decayed vote counts, heavy-tailed: blended on a log scale
-        trending = np.log1p(np.array([c.score for c in candidates], dtype=np.float64))
-        final = (self.blend["model"] * zscore(np.asarray(scores, dtype=np.float64)[None, :])
-                 + self.blend["trending"] * zscore(trending[None, :]))[0]
-        order = np.argsort(-final, kind="stable")[:limit]
+        components["trending"] = np.log1p(np.array([[c.score for c in candidates]],
+                                                   dtype=np.float64))
+        blend = {**blend, "dismissed": -DISMISSED_WEIGHT} if state.dismissed else blend
+        final = served_scores(components, blend)[0]
+        order = np.argsort(-final, kind="stable")
+        reasons = Reasons(self.store, components, blend, evidence, user_id, state,
+                          [c.paper_id for c in candidates])
+        order = self._with_todays_pick(order, candidates, reasons, limit,
+                                       self.ranker.window(days, now, until)[1])
         chosen = [candidates[i] for i in order]
         reasons.prepare(order)
         # One lookup for the list's titles and the titles its reasons quote.
         titles = self.store.titles([c.paper_id for c in chosen] + reasons.title_ids())
         reasons.use_titles(titles)
-        items = []
-        for i, candidate in zip(order, chosen, strict=True):
-            items.append({
-                "paper_id": candidate.paper_id,
-                "title": titles.get(candidate.paper_id),
-                "score": round(float(final[i]), 6),
-                "day": candidate.day.isoformat(),
-                "upvotes": candidate.upvotes,
-                "reason": reasons(int(i)),
-            })
-        return items
+        return [{"paper_id": candidate.paper_id,
+                 "title": titles.get(candidate.paper_id),
+                 "score": round(float(final[i]), 6),
+                 "day": candidate.day.isoformat(),
+                 "upvotes": candidate.upvotes,
+                 "reason": reasons(int(i))}
+                for i, candidate in zip(order, chosen, strict=True)]
 
-    def _rank_with_model(self, loaded: LoadedModel, window: list[Candidate], keep: np.ndarray,
-                         weights: dict[str, float]):
-        """Model scores of the window's papers where ``keep``, and their reasons.
+    @staticmethod
+    def _with_todays_pick(order: np.ndarray, candidates: list[Candidate], reasons: Reasons,
+                          limit: int, last_day: date) -> np.ndarray:
+        """The first ``limit`` of ``order``, making sure the top ``TODAYS_PICK_WITHIN`` hold
+        one paper of the window's last day (the page the user is on) when one of that day's
+        papers is in the user's topics: the best-scored such paper takes the last of those
+        places."""
+        top = order[:limit]
+        within = min(limit, TODAYS_PICK_WITHIN)
+        pick = next((int(i) for i in order
+                     if candidates[i].day == last_day and reasons.in_topics(int(i))), None)
+        if pick is None or pick in top[:within]:
+            return top
+        rest = [int(i) for i in order if i != pick]
+        return np.array(rest[:within - 1] + [pick] + rest[within - 1:limit - 1], dtype=np.int64)
+
+    def _model_components(self, loaded: LoadedModel, user_id: str, read: set[str],
+                          window: list[Candidate], keep: np.ndarray, weights: dict[str, float],
+                          dismissed: set[str], blend: dict[str, float] | None):
+        """The model's raw component scores of the window's papers where ``keep``, the
+        similarity of each to the user's dismissed papers, and the evidence reasons check.
+        When the blend weighs ``"readers"``: how many readers resembling the user (see
+        :mod:`recommender.readers`) read each paper.
 
         The whole window is scored (its item ids and content rows are then the same for
         every user until the trending ranking is refreshed) and the kept columns taken: the
-        raw scores do not depend on the other candidates, and blending z-scores over the
-        kept ones only, as before.
+        raw scores do not depend on the other candidates.
         """
         window_items = self._window_items(loaded, window)
-        self._ensure_indexed(loaded, list(weights))
+        self._ensure_indexed(loaded, list(weights) + sorted(dismissed))
         model = loaded.model
         known = [p for p in weights if p in loaded.index]
         user_row = sp.csr_matrix(
@@ -290,16 +348,25 @@ class PersonalRecommender:
              (np.zeros(len(known), dtype=np.int32),
               np.array([loaded.index[p] for p in known], dtype=np.int32))),
             shape=(1, model.n_items))
-        components = {name: raw[:, keep]
-                      for name, raw in model.component_scores(user_row, window_items).items()}
-        scores = model.blend(components)[0]
-        collaborative = zscore(components["als"])[0] if "als" in components else None
+        wanted = blend or serving_blend(loaded)
+        components = {name: raw[:, keep] for name, raw in model.component_scores(
+            user_row, window_items, nearest=bool(wanted.get("nearest"))).items()}
+        if wanted.get("readers") and loaded.readers is not None:
+            components["readers"] = np.array([loaded.readers.counts(
+                user_id, sorted(read), [loaded.paper_of(int(i)) for i in window_items[keep]])],
+                dtype=np.float64)
         vectors = model.item_vectors() if model.has_content else None
-        return scores, NearestPaperReasons(
-            self.store, [loaded.paper_of(int(i)) for i in user_row.indices],
-            vectors[user_row.indices] if vectors is not None else None,
-            vectors, weights, SIMILAR, collaborative=collaborative,
-            candidate_rows=window_items[keep])
+        candidate_rows = window_items[keep]
+        user_papers = [loaded.paper_of(int(i)) for i in user_row.indices]
+        if vectors is None:
+            return components, Evidence(user_papers, None, None, candidate_rows, loaded.readers,
+                                        SIMILAR)
+        user_vectors = vectors[user_row.indices]
+        rejected = [loaded.index[p] for p in dismissed if p in loaded.index]
+        components["dismissed"] = nearest_similarity(vectors[candidate_rows],
+                                                     vectors[rejected])[None, :]
+        return components, Evidence(user_papers, user_vectors, vectors, candidate_rows,
+                                    loaded.readers, SIMILAR)
 
     def _window_items(self, loaded: LoadedModel, window: list[Candidate]) -> np.ndarray:
         """Model item ids of the window's papers (featurising new ones), kept while the

@@ -26,6 +26,7 @@ import scipy.sparse as sp
 
 from recommender import served
 from recommender.adapt import adapt, gate, served_figures, time_split
+from recommender.readers import save_readers
 from recommender.textfeatures import TextFeaturizer, paper_texts
 from recommender.threads import available_cpus
 
@@ -65,6 +66,7 @@ class TrainingData:
     item_day: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     n_users: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    user_ids: list[str] = field(default_factory=list)  # of each row of user_items
 
 
 def models_dir(config: dict[str, Any]) -> Path:
@@ -97,7 +99,8 @@ def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
             item_day[index[paper_id]] = (day - EPOCH).days
     read_papers = time.perf_counter()
 
-    user_items = _user_matrix(_weights_and_registration(store), index)
+    user_ids: list[str] = []
+    user_items = _user_matrix(_weights_and_registration(store), index, user_ids)
     read_users = time.perf_counter()
 
     featurizer, item_features = TextFeaturizer.fit_transform(texts, max_features=max_features)
@@ -105,6 +108,7 @@ def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
     return TrainingData(
         paper_ids=paper_ids, user_items=user_items, item_features=item_features,
         featurizer=featurizer, texts=texts, item_day=item_day, n_users=user_items.shape[0],
+        user_ids=user_ids,
         timings={"read_catalogue": read_papers - started, "read_interactions": read_users - read_papers,
                  "featurize": done - read_users},
     )
@@ -117,7 +121,7 @@ def _weights_and_registration(store) -> Iterator[tuple[list[tuple[str, dict[str,
 
 
 def _user_matrix(batches: Iterable[tuple[list[tuple[str, dict[str, str]]], list[str]]],
-                 index: dict[str, int]) -> sp.csr_matrix:
+                 index: dict[str, int], user_ids: list[str] | None = None) -> sp.csr_matrix:
     """Users x papers weights of the users with any paper in ``index``, in registration order.
 
     Rows are in registration order, then user id order (users registered in the same
@@ -154,7 +158,10 @@ def _user_matrix(batches: Iterable[tuple[list[tuple[str, dict[str, str]]], list[
     user_items.sort_indices()
     user_items.data[~np.isfinite(user_items.data) | (user_items.data < 0)] = 0
     user_items.eliminate_zeros()
-    return user_items[sorted(range(len(registered)), key=registered.__getitem__)]
+    order = sorted(range(len(registered)), key=registered.__getitem__)
+    if user_ids is not None:
+        user_ids.extend(registered[row][1] for row in order)
+    return user_items[order]
 
 
 def write_artifact(directory: Path, version: str, model, data: TrainingData,
@@ -170,6 +177,8 @@ def write_artifact(directory: Path, version: str, model, data: TrainingData,
         with open(temporary / PAPER_IDS_FILE, "w", encoding="utf-8") as handle:
             json.dump(data.paper_ids, handle)
         data.featurizer.save(temporary / VOCABULARY_FILE)
+        if len(data.user_ids) == data.user_items.shape[0]:
+            save_readers(temporary, data.user_ids, data.user_items)
         with open(temporary / METADATA_FILE, "w", encoding="utf-8") as handle:
             json.dump(metadata, handle, indent=2, sort_keys=True)
         for path in temporary.rglob("*"):

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import g
 from flask_smorest import Blueprint
 
 from backend.api.common import AUTH_RESPONSES, BEARER, BodyCache, utcnow
 from backend.auth import auth_required
 from backend.extensions import get_ranker, get_recommender, get_store
-from backend.schemas import ListQuerySchema, RecommendationsSchema, SavedSchema, TrendingSchema
+from backend.schemas import (
+    ListQuerySchema,
+    RecommendationsQuerySchema,
+    RecommendationsSchema,
+    SavedSchema,
+    TrendingSchema,
+)
 
 blp = Blueprint("lists", __name__, url_prefix="/v1", description="Paper lists")
 TRENDING_SCHEMA = TrendingSchema()
@@ -23,25 +31,40 @@ _recommendation_bodies = BodyCache()
 @blp.arguments(ListQuerySchema(), location="query")
 @blp.response(200, TrendingSchema)
 def trending(query: dict):
-    """Papers of the last `days` Daily Papers days, ranked by time-decayed activity."""
-    items = get_ranker().top_items(query["days"], query["limit"], utcnow())
-    return _trending_bodies.response((query["days"], query["limit"]), items,
-                                     lambda: {"items": items}, TRENDING_SCHEMA)
+    """Papers of the window's Daily Papers days, ranked by time-decayed activity."""
+    ranker, now = get_ranker(), utcnow()
+    days, until = query["days"], query["until"]
+    items = ranker.top_items(days, query["limit"], now, until)
+    window = _window(*ranker.window(days, now, until))
+    return _trending_bodies.response((days, query["limit"], until), items,
+                                     lambda: {"window": window, "items": items}, TRENDING_SCHEMA)
 
 
 @blp.route("/recommendations", methods=["GET"])
 @auth_required(with_stamp=True)
-@blp.arguments(ListQuerySchema(), location="query")
+@blp.arguments(RecommendationsQuerySchema(), location="query")
 @blp.response(200, RecommendationsSchema)
 @blp.alt_response(401, description=AUTH_RESPONSES[401])
 @blp.doc(security=BEARER)
 def recommendations(user_id: str, query: dict):
-    """Papers of the window this user is most likely to save, each with a reason."""
-    version, items = get_recommender().recommend(
-        user_id, days=query["days"], limit=query["limit"], now=utcnow(), stamp=g.user_stamp)
+    """Papers of the window this user is most likely to save, each with a reason.
+
+    Papers the user saved, dismissed or (unless `include_opened`) opened, and the papers in
+    `exclude`, are left out."""
+    recommender, now = get_recommender(), utcnow()
+    days, until = query["days"], query["until"]
+    version, items = recommender.recommend(
+        user_id, days=days, limit=query["limit"], now=now, stamp=g.user_stamp, until=until,
+        exclude=query["exclude"], include_opened=query["include_opened"])
+    window = _window(*get_ranker().window(days, now, until))
+    key = (user_id, days, query["limit"], until, query["exclude"], query["include_opened"])
     return _recommendation_bodies.response(
-        (user_id, query["days"], query["limit"]), items,
-        lambda: {"model_version": version, "items": items}, RECOMMENDATIONS_SCHEMA)
+        key, items, lambda: {"model_version": version, "window": window, "items": items},
+        RECOMMENDATIONS_SCHEMA)
+
+
+def _window(first: date, last: date) -> dict[str, str]:
+    return {"start": first.isoformat(), "until": last.isoformat()}
 
 
 @blp.route("/saved", methods=["GET"])

@@ -12,7 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 from urllib.parse import urlencode
@@ -116,32 +119,38 @@ class DigestComposer:
         ``recommender.serving.PersonalRecommender`` (its public ``recommend``).
     ranker:
         ``backend.feeds.TrendingRanker`` (its public ``ranked``), for the most upvoted papers.
-    opened:
-        ``user_id -> set of opened paper ids`` (left out of the digest).
+    reader:
+        ``user_id -> Reader`` (``Subscriptions.reader``): the papers to leave out.
     """
 
-    def __init__(self, store, recommender, ranker, opened):
+    def __init__(self, store, recommender, ranker, reader):
         self.store = store
         self.recommender = recommender
         self.ranker = ranker
-        self.opened = opened
+        self.reader = reader
+        self._newest: tuple[datetime, date | None] | None = None
+
+    def newest_day(self, now: datetime) -> date | None:
+        """The newest Daily Papers day, read once per ``now`` (one run)."""
+        if self._newest is None or self._newest[0] != now:
+            self._newest = (now, self.store.newest_daily_date())
+        return self._newest[1]
 
     def compose(self, subscription: Subscription, now: datetime) -> Digest | None:
         """The user's digest for the current period, or None when there is nothing new
         (no papers in the period, or the newest day was covered by the previous digest)."""
-        newest = self.store.newest_daily_date()
+        newest = self.newest_day(now)
         if newest is None or (subscription.last_until and
                               newest.isoformat() <= subscription.last_until):
             return None
         days = WINDOW_DAYS[subscription.frequency]
-        opened = self.opened(subscription.user_id)
+        reader = self.reader(subscription.user_id)
         _, items = self.recommender.recommend(subscription.user_id, days=days,
-                                              limit=TOP + len(opened), now=now)
-        items = [item for item in items if item["paper_id"] not in opened][:TOP]
+                                              limit=TOP + len(reader.opened), now=now)
+        items = [item for item in items if item["paper_id"] not in reader.opened][:TOP]
         if not items:
             return None
-        shown = {item["paper_id"] for item in items} | opened
-        shown |= self.store.excluded_papers(subscription.user_id)
+        shown = {item["paper_id"] for item in items} | reader.left_out
         popular = sorted((c for c in self.ranker.ranked(days, now) if c.paper_id not in shown),
                          key=lambda c: (-c.upvotes, c.paper_id))[:MOST_UPVOTED]
         ids = [item["paper_id"] for item in items] + [c.paper_id for c in popular]
@@ -149,7 +158,7 @@ class DigestComposer:
                   for paper_id, paper in zip(ids, self.store.papers(ids, PAPER_FIELDS), strict=True)]
         return Digest(
             frequency=subscription.frequency, first_day=newest - timedelta(days=days - 1),
-            last_day=newest, personal=self.store.user_stamp(subscription.user_id) != "0-0",
+            last_day=newest, personal=reader.has_events,
             papers=[paper_entry(paper, item.get("reason"))
                     for paper, item in zip(papers[:len(items)], items, strict=True)],
             most_upvoted=[paper_entry(paper) for paper in papers[len(items):]],
@@ -185,35 +194,38 @@ class Renderer:
         return self._digest_html.render(digest=digest, unsubscribe_url=unsubscribe_url)
 
     def digest_message(self, digest: Digest, to: str, unsubscribe_token: str,
-                       now: datetime) -> EmailMessage:
+                       now: datetime) -> Message:
         """The digest email (multipart/alternative) with RFC 8058 one-click unsubscribe."""
         unsubscribe_url = self.link("/v1/subscription/unsubscribe", unsubscribe_token)
-        message = self._message(to, digest.subject, now)
+        message = self._message(
+            to, digest.subject, now,
+            self._digest_text.render(digest=digest, unsubscribe_url=unsubscribe_url),
+            self.digest_html(digest, unsubscribe_url))
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message["Auto-Submitted"] = "auto-generated"
-        message.set_content(self._digest_text.render(digest=digest, unsubscribe_url=unsubscribe_url))
-        message.add_alternative(self.digest_html(digest, unsubscribe_url), subtype="html")
         return message
 
     def confirmation_message(self, to: str, confirm_token: str, frequency: str,
-                             now: datetime) -> EmailMessage:
+                             now: datetime) -> Message:
         """The confirmation email: a link and nothing else about the user."""
         context = {"confirm_url": self.link("/v1/subscription/confirm", confirm_token),
                    "frequency": frequency}
-        message = self._message(to, "Confirm your paperfeed digest", now)
-        message["Auto-Submitted"] = "auto-generated"
-        message.set_content(self._confirm_text.render(**context))
-        message.add_alternative(self._confirm_html.render(**context), subtype="html")
-        return message
+        return self._message(to, "Confirm your paperfeed digest", now,
+                             self._confirm_text.render(**context),
+                             self._confirm_html.render(**context))
 
-    def _message(self, to: str, subject: str, now: datetime) -> EmailMessage:
-        message = EmailMessage()
+    def _message(self, to: str, subject: str, now: datetime, text: str, html: str) -> Message:
+        # email.mime (compat32) rather than EmailMessage: the same MIME at a fifth of the
+        # CPU, which matters for a run of 100,000 digests
+        message = MIMEMultipart("alternative")
         message["From"] = self.mail_from
         message["To"] = to
-        message["Subject"] = subject
+        message["Subject"] = Header(subject, "utf-8") if not subject.isascii() else subject
         message["Date"] = format_datetime(now)
         message["Message-ID"] = make_msgid("digest", domain=self.domain)
+        message["Auto-Submitted"] = "auto-generated"
+        message.attach(MIMEText(text, "plain", "utf-8"))
+        message.attach(MIMEText(html, "html", "utf-8"))
         return message
 
 

@@ -15,7 +15,8 @@ import os
 import smtplib
 import socket
 import ssl
-from email.message import EmailMessage
+from email.message import Message
+from email.utils import getaddresses
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -71,7 +72,7 @@ def connect(url: str) -> Connection:
 class Connection:
     """Sends messages one after another; not thread-safe (one per thread)."""
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Hand ``message`` over, or raise a :class:`DeliveryFailure`."""
         raise NotImplementedError
 
@@ -85,7 +86,7 @@ class FileConnection(Connection):
     def __init__(self, directory: Path):
         self.directory = directory
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             name = (message["Message-ID"] or "").strip("<>").replace("/", "_") or os.urandom(8).hex()
@@ -130,11 +131,15 @@ class SmtpConnection(Connection):
             raise TransientFailure(f"cannot connect to {self.host}:{self.port}: {error}") from error
         return smtp
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         if self._smtp is None:
             self._smtp = self._open()
         try:
-            self._smtp.send_message(message)
+            sender = getaddresses([message["From"]])[0][1]
+            recipient = getaddresses([message["To"]])[0][1]
+            # bytes go out as they are: lines must already end in CRLF
+            data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+            self._smtp.sendmail(sender, [recipient], data)
         except smtplib.SMTPRecipientsRefused as error:
             self._reset()
             codes = [code for code, _ in error.recipients.values()]

@@ -148,35 +148,35 @@ class DigestRun:
     def _deliver(self, subscription: Subscription, period: str, now: datetime) -> str:
         """Claim, compose and send one digest; return the outcome."""
         subscriptions, user_id = self.subscriptions, subscription.user_id
-        if not subscriptions.claim(user_id, period, self.run_id, now):
+        if not subscriptions.claim(subscription, period, self.run_id, now):
             return "skipped"
         try:
             digest = self.composer.compose(subscription, now)
             if digest is None:
-                subscriptions.advance(user_id, period, self.run_id, "empty", now)
+                subscriptions.advance(subscription, period, self.run_id, "empty", now)
                 return "empty"
             token = self.service.tokens.unsubscribe_token(user_id, subscription.sid)
             message = self.service.renderer.digest_message(digest, subscription.email, token, now)
         except Exception:
             log.exception("digest of %s for %s not composed; the next run tries again",
                           user_id, period)
-            subscriptions.release(user_id, period, self.run_id, now)
+            subscriptions.release(subscription, period, self.run_id, now)
             return "error"
-        if not subscriptions.advance(user_id, period, self.run_id, "sending", now):
-            return "skipped"  # our lease ran out and another run took the period
+        if not subscriptions.advance(subscription, period, self.run_id, "sending", now):
+            return "skipped"  # unsubscribed meanwhile, or our lease ran out and another run took it
         try:
             self._connection().send(message)
         except mailer.TransientFailure as error:
             log.warning("digest of %s deferred: %s", user_id, error)
-            subscriptions.release(user_id, period, self.run_id, now)
+            subscriptions.release(subscription, period, self.run_id, now)
             return "deferred"
         except mailer.PermanentFailure as error:
             log.warning("digest of %s refused: %s", user_id, error)
-            subscriptions.advance(user_id, period, self.run_id, "failed", now)
+            subscriptions.advance(subscription, period, self.run_id, "failed", now)
             status = subscriptions.record_permanent_failure(subscription)
             return "suppressed" if status == "suppressed" else "failed"
-        subscriptions.advance(user_id, period, self.run_id, "sent", now)
-        subscriptions.record_sent(subscription, now, digest.last_day.isoformat())
+        subscriptions.record_sent(subscription, period, self.run_id, now,
+                                  digest.last_day.isoformat())
         return "sent"
 
 
@@ -188,5 +188,5 @@ def digest_run(store, config: Any, sleep: Callable[[float], Any] = time.sleep) -
     service = DigestService.create(store.client, config)
     ranker = TrendingRanker(store, config)
     recommender = PersonalRecommender(store, ranker, config)
-    composer = DigestComposer(store, recommender, ranker, service.subscriptions.opened_papers)
+    composer = DigestComposer(store, recommender, ranker, service.subscriptions.reader)
     return DigestRun(service, composer, sleep=sleep)

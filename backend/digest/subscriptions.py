@@ -74,6 +74,15 @@ NO_SUBSCRIPTION = {"email": None, "frequency": None, "hour_utc": None, "weekday"
 
 
 @dataclass(frozen=True)
+class Reader:
+    """What a digest needs to know of its reader."""
+
+    has_events: bool
+    opened: set[str]
+    left_out: set[str]  # opened, saved or dismissed
+
+
+@dataclass(frozen=True)
 class Requested:
     """What a subscription request did: the status, and the nonce of a confirmation to mail."""
 
@@ -241,9 +250,16 @@ class Subscriptions:
                 found.append(subscription)
         return found
 
-    def opened_papers(self, user_id: str) -> set[str]:
-        """Papers the user opened (a digest leaves them out)."""
-        return set(self.client.hkeys(keys.user(user_id, "opens")))
+    def reader(self, user_id: str) -> Reader:
+        """In one round trip: whether the user has events, and the papers they opened, saved
+        or dismissed (a digest leaves them out)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.xrevrange(keys.user(user_id, "events"), count=1)
+        pipe.hkeys(keys.user(user_id, "opens"))
+        pipe.zrange(keys.user(user_id, "saved"), 0, -1)
+        pipe.zrange(keys.user(user_id, "dismissed"), 0, -1)
+        newest, opened, saved, dismissed = pipe.execute()
+        return Reader(bool(newest), set(opened), set(opened) | set(saved) | set(dismissed))
 
     def period_states(self, user_ids: list[str], period: str) -> list[str | None]:
         """Each user's state of ``period`` (None: unclaimed)."""
@@ -252,29 +268,38 @@ class Subscriptions:
             pipe.hget(keys.user(user_id, "digests"), period)
         return pipe.execute()
 
-    def claim(self, user_id: str, period: str, run_id: str, now: datetime) -> bool:
-        """Claim the user's period for this run; False if it is taken or done."""
+    def claim(self, subscription: Subscription, period: str, run_id: str,
+              now: datetime) -> bool:
+        """Claim the user's period for this run; False if it is taken or done, or the
+        subscription ended or changed since it was read."""
         oldest = (now - CLAIM_MEMORY).date().isoformat()
-        return bool(self._claim(keys=[keys.user(user_id, "digests")],
-                                args=["claim", period, run_id, to_ms(now),
-                                      int(CLAIM_LEASE.total_seconds() * 1000), oldest]))
+        return self._run_claim(subscription, "claim", period, run_id, now,
+                               int(CLAIM_LEASE.total_seconds() * 1000), oldest)
 
-    def advance(self, user_id: str, period: str, run_id: str, kind: str, now: datetime) -> bool:
-        """Move this run's claim to ``kind`` (sending, sent, empty, failed)."""
-        return bool(self._claim(keys=[keys.user(user_id, "digests")],
-                                args=["advance", period, run_id, to_ms(now), kind]))
+    def advance(self, subscription: Subscription, period: str, run_id: str, kind: str,
+                now: datetime) -> bool:
+        """Move this run's claim to ``kind`` (sending, empty, failed). For ``sending`` the
+        subscription must still be active (otherwise the claim is dropped: False)."""
+        return self._run_claim(subscription, "advance", period, run_id, now, kind)
 
-    def release(self, user_id: str, period: str, run_id: str, now: datetime) -> bool:
+    def release(self, subscription: Subscription, period: str, run_id: str,
+                now: datetime) -> bool:
         """Give this run's claim back (the message was surely not taken)."""
-        return bool(self._claim(keys=[keys.user(user_id, "digests")],
-                                args=["release", period, run_id, to_ms(now)]))
+        return self._run_claim(subscription, "release", period, run_id, now, "")
 
-    def record_sent(self, subscription: Subscription, now: datetime, until: str) -> None:
-        """A digest was accepted: remember when and up to which day it covered."""
-        key = keys.user(subscription.user_id, "subscription")
-        if self.client.hget(key, "sid") == subscription.sid:
-            self.client.hset(key, mapping={"last_sent_at": now.isoformat(), "last_until": until,
-                                           "failures": 0})
+    def record_sent(self, subscription: Subscription, period: str, run_id: str, now: datetime,
+                    until: str) -> bool:
+        """Mark this run's period ``sent`` and, if the subscription is still the same,
+        remember when and up to which day the digest covered (one round trip)."""
+        return self._run_claim(subscription, "advance", period, run_id, now, "sent", until,
+                               now.isoformat())
+
+    def _run_claim(self, subscription: Subscription, operation: str, period: str, run_id: str,
+                   now: datetime, *args: object) -> bool:
+        user_id = subscription.user_id
+        return bool(self._claim(
+            keys=[keys.user(user_id, "digests"), keys.user(user_id, "subscription")],
+            args=[operation, period, run_id, to_ms(now), args[0], subscription.sid, *args[1:]]))
 
     def record_permanent_failure(self, subscription: Subscription) -> str:
         """The recipient was refused (5xx); after 3 in a row the subscription is suppressed.

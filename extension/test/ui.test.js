@@ -77,6 +77,9 @@ test("sidebar states: offline message, empty, collapsed", () => {
   assert.equal(shadow.querySelector("[data-paperfeed-toggle]").getAttribute("aria-expanded"), "false");
   UI.renderSidebar(shadow, { status: "ok", items: [], collapsed: false });
   assert.equal(shadow.querySelector(".status").getAttribute("data-kind"), "empty");
+  assert.match(shadow.querySelector(".status").textContent, /save a few papers/);
+  UI.renderSidebar(shadow, { status: "ok", items: [], collapsed: false, period: { kind: "month", from: "2023-02-01", until: "2023-02-28", days: 28 } });
+  assert.equal(shadow.querySelector(".status").textContent, "Nothing to recommend from February 2023.");
   assert.equal(shadow.querySelectorAll("style").length, 1, "re-render replaces, does not append");
 });
 

@@ -77,7 +77,7 @@ def test_digest_content_against_the_store(client, make_user, subscribe, catalogu
     assert "<img" not in html and "src=" not in html  # no remote images, no pixels
     assert set(re.findall(r'href="([^"]+)"', html)) <= {
         *(f"https://huggingface.co/papers/{p}" for p in links),
-        message["List-Unsubscribe"].strip("<>").replace("&", "&amp;")}
+        message["List-Unsubscribe"].strip(" <>").replace("&", "&amp;")}
     assert status(client, headers)["last_sent_at"]
 
     assert run().outcomes["sent"] == 0  # a rerun sends nothing more
@@ -124,7 +124,7 @@ def test_one_click_unsubscribe(client, make_user, subscribe, catalogue, smtp, ru
     run()
     [message] = digest_to(smtp[0], "reader@example.com")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    url = message["List-Unsubscribe"].strip("<>")
+    url = message["List-Unsubscribe"].strip(" <>")
 
     page = client.get(local_path(url))
     assert page.status_code == 200
@@ -183,7 +183,7 @@ def test_an_abandoned_claim_is_taken_again_after_its_lease(app, make_user, subsc
     with app.app_context():
         digest = digest_run(get_store(), app.config)
         subscription = digest.subscriptions.get(user_id)
-        assert digest.subscriptions.claim(user_id, period_of(subscription, NOW), "dead-run", NOW)
+        assert digest.subscriptions.claim(subscription, period_of(subscription, NOW), "dead-run", NOW)
     assert run().outcomes == {"skipped": 1}
     assert digest_to(smtp[0], "reader@example.com") == []
     assert run(NOW + timedelta(minutes=31)).outcomes == {"sent": 1}
@@ -200,3 +200,25 @@ def test_an_abandoned_claim_is_taken_again_after_its_lease(app, make_user, subsc
 def test_period_of(frequency, weekday, hour, now, period):
     subscription = Subscription("u", "a@example.com", frequency, hour, weekday, "active", "s")
     assert period_of(subscription, now) == period
+
+
+def test_a_user_who_leaves_mid_run_gets_nothing_and_leaves_no_key(app, client, make_user,
+                                                                    subscribe, redis_client):
+    from backend import keys
+
+    user_id, headers = make_user()
+    subscribe(headers, "leaving@example.com")
+    with app.app_context():
+        subscriptions = digest_run(get_store(), app.config).subscriptions
+        read = subscriptions.get(user_id)  # what a run read before the user left
+        period = period_of(read, NOW)
+        assert subscriptions.claim(read, period, "run-a", NOW)
+        assert client.delete("/v1/me/subscription", headers=headers).status_code == 204
+        assert not subscriptions.advance(read, period, "run-a", "sending", NOW)  # not sent
+        assert redis_client.hget(keys.user(user_id, "digests"), period) is None
+
+        subscribe(headers, "leaving@example.com")
+        read = subscriptions.get(user_id)
+        assert client.delete("/v1/me", headers=headers).status_code == 204
+        assert not subscriptions.claim(read, period, "run-b", NOW)
+        assert not redis_client.exists(*keys.user_keys(user_id))

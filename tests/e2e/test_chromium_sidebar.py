@@ -21,8 +21,9 @@ def recommendations(backend, token: str, query: dict[str, str]) -> dict:
     return backend.api("GET", f"{RECOMMENDATIONS}?{urlencode(query)}", token)
 
 
-def check_sidebar_window(page, browser, backend, label: str, query: dict[str, str], viewed: str | None = None):
-    """The header names `label`, the last request asked for `query`, the list is the backend's answer."""
+def check_sidebar_window(page, browser, backend, label: str, query: dict[str, str], viewed: str | None = None) -> dict:
+    """The header names `label` and the window's dates, the last request asked for `query`, the list is
+    the backend's answer to it (which is returned)."""
     wait_until(lambda: page.locator(HEADER).inner_text() == f"Trending for you \u00b7 {label}", 10,
                message=f"header naming {label}")
     wait_until(lambda: browser.backend_requests(RECOMMENDATIONS)[-1:] == [query], 10,
@@ -31,13 +32,14 @@ def check_sidebar_window(page, browser, backend, label: str, query: dict[str, st
     answer = recommendations(backend, token, query)
     expected = [i["title"] for i in answer["items"] if i["paper_id"] != viewed]
     wait_until(lambda: sidebar_titles(page) == expected, 10, message=f"the backend's list for {query}")
-    if answer.get("window"):
-        dates = page.locator(f"{SIDEBAR} header .window")
-        assert dates.get_attribute("data-from") == answer["window"]["from"]
-        assert dates.get_attribute("data-until") == answer["window"]["until"]
-        assert dates.is_visible()
-    else:
-        assert page.locator(f"{SIDEBAR} header .window").count() == 0
+    # The header shows the dates of the window the server answered for.
+    dates = page.locator(f"{SIDEBAR} header .window")
+    assert dates.get_attribute("data-from") == answer["window"]["from"]
+    assert dates.get_attribute("data-until") == answer["window"]["until"]
+    assert dates.is_visible()
+    if "until" in query:
+        assert answer["window"]["until"] == query["until"]
+    return answer
 
 
 def test_window_follows_the_page(browser, backend, artifacts):
@@ -68,9 +70,10 @@ def test_paper_page_leaves_out_the_paper_being_viewed(browser, backend):
     page = browser.page()
     page.goto(f"{HF}/papers/2608.19880")
     page.wait_for_selector('h1 + [data-paperfeed-controls="2608.19880"]')
-    check_sidebar_window(page, browser, backend, "last 7 days",
-                         {"limit": "20", "days": "7", "exclude": "2608.19880"}, viewed="2608.19880")
+    answer = check_sidebar_window(page, browser, backend, "last 7 days",
+                                  {"limit": "20", "days": "7", "exclude": "2608.19880"}, viewed="2608.19880")
     assert page.locator(f'{SIDEBAR} li[data-paper-id="2608.19880"]').count() == 0
+    assert "2608.19880" not in [i["paper_id"] for i in answer["items"]]
     # It is one of the window's papers: leaving it out is the extension's doing.
     token = browser.token()
     window = recommendations(backend, token, {"limit": "100", "days": "7", "include_opened": "true"})

@@ -6,9 +6,11 @@ recommendations are therefore known.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import uuid
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -16,6 +18,7 @@ import pytest
 
 from backend.config import load_config
 from backend.store import Store, connect
+from recommender.reasons import SIMILAR_READERS, TOPIC, TRENDING, short_title
 from recommender.training import TrainingError, models_dir, train_from_store
 
 TOPICS = {
@@ -108,8 +111,9 @@ def test_with_a_model_saves_in_a_topic_lead_to_that_topic(world, app, client, ma
     assert body["model_version"] == metadata["version"]
     assert topic_share(body["items"][:5], world["papers"]["language"]) == 1.0
     kinds = {item["reason"]["kind"] for item in body["items"]}
-    assert kinds <= {"because_you_saved", "similar_readers", "topic", "trending"}
-    assert any(item["reason"]["text"].startswith("Because you") for item in body["items"])
+    assert kinds <= {"because_you_saved", "because_you_opened", "similar_readers", "topic",
+                     "trending"}
+    assert kinds & {"because_you_saved", "similar_readers", "topic"}
 
 
 def test_new_saves_change_the_list_at_once(world, app, client, make_user):
@@ -228,3 +232,150 @@ def test_workers_share_a_users_finished_list_until_the_users_next_event(
     save(client, headers, world["papers"]["language"][:6])  # the user's state moves on
     after = recommend(other.test_client(), headers)
     assert computed == [1] and after != first
+
+
+KINDS = {"because_you_saved", "because_you_opened", "similar_readers", "topic", "trending"}
+
+
+def assert_reasons_true(store: Store, user_id: str, items: list[dict]) -> Counter:
+    """Each reason's kind and text agree, and what it claims holds in the store."""
+    saved = {row["paper_id"]: row["title"] for row in store.saved(user_id)}
+    export = store.export(user_id)
+    opened = set(export["opens"])
+    titles = store.titles(sorted(opened))
+    mine = set(saved) | opened
+    others = [weights for uid, weights in
+              (pair for batch in store.iter_interaction_weights() for pair in batch)
+              if uid != user_id]
+    kinds: Counter = Counter()
+    for item in items:
+        kind, text = item["reason"]["kind"], item["reason"]["text"]
+        kinds[kind] += 1
+        assert kind in KINDS
+        if kind == "because_you_saved":
+            assert text in {f"Because you saved “{short_title(t)}”" for t in saved.values()}
+        elif kind == "because_you_opened":
+            named = {f"Because you opened “{short_title(titles[p])}”": p for p in opened - set(saved)}
+            assert text in named
+        elif kind == "similar_readers":
+            assert text == SIMILAR_READERS["text"]
+            readers = [w for w in others if item["paper_id"] in w and mine & set(w)]
+            assert len(readers) >= 2, item
+        elif kind == "topic":
+            assert text == TOPIC["text"]
+        else:
+            assert text == TRENDING["text"]
+    return kinds
+
+
+def publish_blend(app, metadata, blend):
+    """Serve a trained model with ``blend`` (as if training had chosen it)."""
+    path = models_dir(app.config) / metadata["version"] / "metadata.json"
+    path.write_text(json.dumps({**metadata, "blend": blend}), encoding="utf-8")
+
+
+@pytest.mark.parametrize("trained", [False, True])
+def test_reasons_say_which_and_are_true(world, app, client, make_user, trained):
+    if trained:
+        # a blend where the collaborative part counts, so that readers are a reason
+        publish_blend(app, train(app), {"als": 1.0, "content": 0.5, "trending": 0.3})
+    user_id, headers = make_user()
+    vision = world["papers"]["vision"]
+    save(client, headers, vision[:3])
+    save(client, headers, vision[3:6], kind="open")
+    items = recommend(client, headers, limit=40)["items"]
+    kinds = assert_reasons_true(world["store"], user_id, items)
+    assert kinds["because_you_saved"] + kinds["because_you_opened"]
+    if trained:  # 12 readers of the topic saved 8 of its 30 papers each
+        assert kinds["similar_readers"]
+    else:
+        assert kinds["because_you_saved"] and kinds["because_you_opened"]
+
+
+def test_readers_like_you_is_never_said_of_a_paper_nobody_else_read(world, app, client,
+                                                                     make_user):
+    fresh = [make_paper(random.Random(n), "vision", 19000 + n, TODAY) for n in range(5)]
+    world["store"].upsert_papers(fresh)
+    train(app)
+    user_id, headers = make_user()
+    save(client, headers, world["papers"]["vision"][:4])
+    items = recommend(client, headers, limit=100)["items"]
+    unread = {p["paper_id"] for p in fresh}
+    assert unread <= {item["paper_id"] for item in items}
+    assert all(item["reason"]["kind"] != "similar_readers"
+               for item in items if item["paper_id"] in unread)
+    assert_reasons_true(world["store"], user_id, items)
+
+
+@pytest.mark.parametrize("trained", [False, True])
+def test_opened_and_excluded_papers_never_appear(world, app, client, make_user, trained):
+    if trained:
+        train(app)
+    _, headers = make_user()
+    vision = world["papers"]["vision"]
+    save(client, headers, vision[:2])
+    save(client, headers, vision[2:8], kind="open")
+    excluded = vision[8:11]
+    response = client.get(f"/v1/recommendations?limit=100&days=14&exclude={','.join(excluded)}",
+                          headers=headers)
+    listed = {item["paper_id"] for item in response.get_json()["items"]}
+    assert listed and not listed & set(vision[:11])
+    back = recommend_query(client, headers, "limit=100&days=14&include_opened=true")
+    assert set(vision[2:8]) <= back and not back & set(vision[:2])
+
+
+def recommend_query(client, headers, query):
+    response = client.get(f"/v1/recommendations?{query}", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return {item["paper_id"] for item in response.get_json()["items"]}
+
+
+@pytest.mark.parametrize("trained", [False, True])
+def test_dismissals_push_similar_papers_down(world, app, client, make_user, trained):
+    if trained:
+        train(app)
+    _, headers = make_user()
+    save(client, headers, world["papers"]["vision"][:3] + world["papers"]["language"][:3])
+    language = set(world["papers"]["language"])
+
+    def language_ranks():
+        items = recommend(client, headers, limit=100)["items"]
+        return {item["paper_id"]: rank for rank, item in enumerate(items)
+                if item["paper_id"] in language}
+
+    before = language_ranks()
+    dismissed = sorted(before, key=before.get)[:3]
+    save(client, headers, dismissed, kind="dismiss")
+    after = language_ranks()
+    rest = sorted((before[p], p) for p in before if p not in dismissed)
+    assert not set(dismissed) & set(after)
+    # the other language papers move down, not only the dismissed ones
+    best = [p for _, p in rest[:5]]
+    assert np.mean([after[p] for p in best]) > np.mean([before[p] for p in best]) + 3
+    assert sum(rank < 20 for rank in after.values()) < sum(rank < 20 for rank, _ in rest)
+
+
+@pytest.mark.parametrize("trained", [False, True])
+def test_todays_untouched_paper_of_the_users_topic_reaches_the_top_3(world, app, client,
+                                                                    make_user, trained):
+    rng = random.Random(5)
+    words = "stereo depth photometric optical".split()
+
+    def depth_paper(number, day):
+        record = make_paper(rng, "vision", number, day)
+        record["title"] = f"Photometric stereo depth from optical cues {number}"
+        record["abstract"] = " ".join(rng.choice(words) for _ in range(60))
+        return record
+
+    older = [depth_paper(19990 + n, TODAY - timedelta(days=3 + n)) for n in range(3)]
+    world["store"].upsert_papers(older)
+    if trained:
+        train(app)
+    # nobody has opened or saved it and it has no upvotes; it is what the user reads about
+    fresh = depth_paper(19998, TODAY)
+    fresh["upvotes"] = 0
+    world["store"].upsert_papers([fresh])
+    _, headers = make_user()
+    save(client, headers, [p["paper_id"] for p in older])
+    top = [item["paper_id"] for item in recommend(client, headers, limit=10)["items"]]
+    assert fresh["paper_id"] in top[:3]

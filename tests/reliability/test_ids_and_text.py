@@ -4,6 +4,8 @@ unchecked; a bad token is a 401 whatever the body holds."""
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -135,3 +137,33 @@ def test_a_bad_token_is_401_whatever_the_body_holds(client, make_user, name, bod
     response = client.post("/v1/events", data=body,
                            headers={**headers, "Content-Type": "application/json"})
     assert response.status_code in (413, 422), (name, response.status_code)
+
+
+def _now_minus(minutes: int) -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("id", uuid.uuid4().hex),  # no dashes
+    ("id", "{" + str(uuid.uuid4()) + "}"),
+    ("id", "urn:uuid:" + str(uuid.uuid4())),
+    ("ts", _now_minus(1).strftime("%Y-%m-%d %H:%M:%S+00:00")),  # a space for the T
+    ("ts", _now_minus(1).strftime("%Y%m%dT%H%M%S+0000")),  # ISO 8601 basic format
+    ("ts", _now_minus(1).strftime("%Y-W%W-%wT%H:%M:%S+00:00")),  # a week date
+    ("ts", "٢٠٢٦" + _now_minus(1).isoformat()[4:]),  # non-ASCII digits
+])
+def test_event_ids_and_times_only_in_their_documented_format(client, make_user, field, value):
+    """The OpenAPI document says uuid and date-time (RFC 3339); nothing else gets in."""
+    _, headers = make_user()
+    body = {"events": [{**event(), field: value}]}
+    problem = assert_problem(client.post("/v1/events", headers=headers, json=body), 422)
+    assert [e["field"] for e in problem["errors"]] == [f"events[0].{field}"]
+
+
+@pytest.mark.parametrize("ts", [_now_minus(1).isoformat(),
+                                _now_minus(1).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                                _now_minus(1).strftime("%Y-%m-%dT%H:%M:%S+00:00")])
+def test_rfc3339_times_as_clients_send_them_are_accepted(client, make_user, ts):
+    _, headers = make_user()
+    body = {"events": [{**event(), "id": str(uuid.uuid4()).upper(), "ts": ts}]}
+    assert client.post("/v1/events", headers=headers, json=body).status_code == 202

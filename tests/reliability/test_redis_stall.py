@@ -81,3 +81,33 @@ def test_a_stalled_redis_is_a_quick_503_everywhere_and_the_service_recovers(
     for method, path, body in ROUTES:  # recovered by itself: no restart, no reconnect call
         response, _ = call(method, path, body)
         assert response.status_code < 300, (path, response.status_code, response.get_data()[:200])
+
+
+def test_a_stalled_redis_cluster_is_a_503_and_the_service_recovers(tmp_path):
+    from backend import create_app
+    from tests.redis_server import redis_cli_binary, running_redis_cluster
+
+    if redis_cli_binary() is None:
+        pytest.skip("redis-cli is not installed: cannot create a Redis Cluster")
+    with running_redis_cluster() as url:
+        app = create_app({"TESTING": True, "REDIS_URL": url, "DATA_DIR": str(tmp_path),
+                          "RATELIMIT_ENABLED": False})
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {client.post('/v1/users').get_json()['token']}"}
+        nodes = redis.RedisCluster.from_url("redis://" + url.split("://", 1)[1]).get_nodes()
+        pids = []
+        for node in nodes:
+            direct = redis.Redis(host=node.host, port=node.port)
+            pids.append(int(direct.info("server")["process_id"]))
+            direct.close()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            # one request: the nodes must not stay stopped past their cluster-node-timeout
+            response = client.get("/v1/saved", headers=headers)
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+        assert_problem(response, 503)
+        assert int(response.headers["Retry-After"]) > 0
+        assert client.get("/v1/saved", headers=headers).status_code == 200

@@ -4,6 +4,7 @@
 import { DAY_RE, DEFAULT_BACKEND_URL, EVENT_TYPES, MAX_DAYS, MAX_EXCLUDE, MAX_TITLE, PAPER_ID_RE, SOURCES } from "../shared/protocol.js";
 import { NetworkError, HttpError } from "./backend.js";
 import { QUEUE_KEY, META_KEY, REJECTED_KEY } from "./queue.js";
+import { digestHandlers } from "./digest.js";
 
 export const KEYS = Object.freeze({
   settings: "pf:settings", // {backendUrl, paused, collapsed}
@@ -247,6 +248,8 @@ export function createService({ storage, session, backend, queue, uuid = () => c
     async getStatus() {
       return { pending: await queue.size(), meta: await queue.meta(), rejected: (await storage.get(REJECTED_KEY)) || [] };
     },
+
+    ...digestHandlers({ backend }),
   };
 
   /** Dispatch one message {type, ...}; unknown types are an error. */

@@ -164,6 +164,10 @@ button.act[data-paperfeed-action="save"][aria-pressed="true"] { background: #fde
     if (model.status === "offline") return el(doc, "p", { class: "status", "data-kind": "offline", role: "status" }, OFFLINE_TEXT);
     if (model.status === "error") return el(doc, "p", { class: "status", "data-kind": "error", role: "status" }, "Recommendations are unavailable right now.");
     if (model.status === "loading" && items.length === 0) return el(doc, "p", { class: "status", "data-kind": "loading" }, "Loading\u2026");
+    if (items.length === 0 && model.period && model.period.from) {
+      // A past period: the catalogue may hold none of its papers, so saving more would not help.
+      return el(doc, "p", { class: "status", "data-kind": "empty" }, `Nothing to recommend from ${periodLabel(model.period)}.`);
+    }
     if (items.length === 0) return el(doc, "p", { class: "status", "data-kind": "empty" }, "Nothing yet \u2014 save a few papers to get recommendations.");
     return null;
   }

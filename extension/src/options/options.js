@@ -71,6 +71,65 @@ $("delete").addEventListener("click", async () => {
   await refresh();
 });
 
+// -- email digest ------------------------------------------------------------------------
+let digest = { status: "none" };
+
+function hourLabel(hour) {
+  const local = new Date(Date.UTC(2026, 0, 5, hour)).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return `${String(hour).padStart(2, "0")}:00 UTC (${local} here)`;
+}
+
+function showDigest(result) {
+  if (result.subscription) digest = result.subscription;
+  const active = digest.status !== "none";
+  if (active) {
+    $("digest-email").value = digest.email || "";
+    $("digest-frequency").value = digest.frequency || "daily";
+    $("digest-hour").value = String(digest.hour_utc ?? 7);
+    $("digest-weekday").value = String(digest.weekday ?? 0);
+  }
+  const weekly = $("digest-frequency").value === "weekly";
+  $("digest-weekday").hidden = !weekly;
+  $("digest-weekday-label").hidden = !weekly;
+  $("digest-save").textContent = active ? "Save changes" : "Subscribe";
+  $("digest-resend").hidden = digest.status !== "pending";
+  $("digest-cancel").hidden = !active;
+  $("digest-status").textContent = result.line || "";
+  if (digest.last_sent_at) $("digest-note").textContent = `Last sent ${digest.last_sent_at.slice(0, 16).replace("T", " ")} UTC.`;
+}
+
+function digestFields() {
+  return {
+    email: $("digest-email").value,
+    frequency: $("digest-frequency").value,
+    hourUtc: Number($("digest-hour").value),
+    weekday: Number($("digest-weekday").value),
+  };
+}
+
+async function digestAction(type, fields, done) {
+  const r = await call(type, fields).catch((e) => ({ ok: false, error: e.message }));
+  if (r.ok) showDigest(r);
+  $("digest-note").textContent = r.ok ? done(r) : `Not done: ${r.error}`;
+}
+
+$("digest-hour").replaceChildren(
+  ...Array.from({ length: 24 }, (_, hour) => new Option(hourLabel(hour), String(hour), hour === 7, hour === 7)),
+);
+$("digest-frequency").addEventListener("change", () => showDigest({ line: $("digest-status").textContent }));
+$("digest-save").addEventListener("click", () =>
+  digestAction("setDigest", digestFields(), (r) =>
+    r.status === "pending" ? "We sent you an email: open its link to confirm." : "Saved."));
+$("digest-resend").addEventListener("click", () =>
+  digestAction("setDigest", { ...digestFields(), email: digest.email || $("digest-email").value },
+    () => "Sent again: check your inbox."));
+$("digest-cancel").addEventListener("click", () =>
+  digestAction("cancelDigest", {}, () => "Unsubscribed: no more emails."));
+
+call("getDigest").then(showDigest, (error) => {
+  $("digest-status").textContent = String(error.message || error);
+});
+
 refresh().catch((error) => {
   $("sync-status").textContent = String(error.message || error);
 });

@@ -62,6 +62,9 @@ for (const id of ["options", "privacy"]) {
     }
   });
 }
+call("getDigest").then((r) => {
+  $("digest").textContent = r.line;
+}, () => {});
 load().catch((error) => {
   $("sync").textContent = String(error.message || error);
 });
