@@ -43,7 +43,9 @@ def populate(store: Store, structured: bool, seed: int = 0) -> None:
     topic_of = np.array(topic_of)
     now = datetime.now(UTC)
     for reader in range(60):
-        user_id, _ = store.create_user(now)
+        # distinct registration times: the training matrix's rows, hence the run, are the same
+        # on every run (users registered in the same instant are ordered by their random ids)
+        user_id, _ = store.create_user(now + timedelta(milliseconds=reader))
         pool = (np.flatnonzero(topic_of == reader % TOPICS) if structured
                 else np.arange(len(papers)))
         chosen = rng.choice(pool, size=10, replace=False)
