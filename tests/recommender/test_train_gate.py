@@ -43,7 +43,9 @@ def populate(store: Store, structured: bool, seed: int = 0) -> None:
     topic_of = np.array(topic_of)
     now = datetime.now(UTC)
     for reader in range(60):
-        user_id, _ = store.create_user(now)
+        # distinct registration times: the training matrix's rows, hence the run, are the same
+        # on every run (users registered in the same instant are ordered by their random ids)
+        user_id, _ = store.create_user(now + timedelta(milliseconds=reader))
         pool = (np.flatnonzero(topic_of == reader % TOPICS) if structured
                 else np.arange(len(papers)))
         chosen = rng.choice(pool, size=10, replace=False)
@@ -82,8 +84,9 @@ def test_a_model_of_readers_with_shared_tastes_is_published_with_its_choices(sto
     assert check["hybrid"]["objective"] > check["trending"]["objective"]
     assert validation["gate"] == {"passed": True, "reasons": [], "forced": False}
     assert validation["days"] == [(NEWEST - timedelta(days=6)).isoformat(), NEWEST.isoformat()]
-    assert metadata["blend"]["als"] > 0 and set(metadata["blend"]) <= {
-        "als", "content", "nearest", "trending"}
+    blend = metadata["blend"]
+    assert set(blend) <= {"als", "content", "nearest", "trending"}
+    assert blend.get("als", 0) + blend.get("nearest", 0) > 0  # the readers' signal is used
     assert {"factors", "regularization", "alpha"} <= set(metadata["params"])
     assert len(validation["candidates"]) >= 2
     assert "new model" in result.output and "nDCG@10" in result.output
