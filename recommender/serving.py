@@ -131,8 +131,8 @@ class PersonalRecommender:
         self._lists = ListCache(float(config.get("RECOMMENDATIONS_CACHE_SECONDS", 30)))
         self._window_cache: tuple[LoadedModel, list[Candidate], np.ndarray] | None = None
         # One BLAS thread per process: requests already run in parallel (workers x threads),
-        # and OpenBLAS threads spinning on busy cores made the 128 x 128 user solve ~90 ms
-        # instead of ~1 ms (docs/performance.md, "Recommender").
+        # and OpenBLAS threads spinning on busy cores make the small per-request solves ~10x
+        # slower (docs/performance.md).
         threadpool_limits(1, "blas")
 
     # -- model versions ----------------------------------------------------------------
