@@ -94,7 +94,7 @@ def test_firefox_save_reaches_backend_and_popup(firefox, backend):
     button = wait_until(lambda: ff.js(CARD_BUTTON, "2412.01824", "save"), 20, message="card Save button")
     assert button.get_attribute("aria-pressed") == "false"
     button.click()
-    wait_until(lambda: ff.js(CARD_BUTTON, "2412.01824", "save").get_attribute("aria-pressed") == "true", 5,
+    wait_until(lambda: ff.js(CARD_BUTTON, "2412.01824", "save").get_attribute("aria-pressed") == "true", 10,
                message="pressed")
     token = token_of(ff)
     wait_until(lambda: backend.saved_ids(token) == ["2412.01824"], 10, message="save reached the backend")

@@ -28,6 +28,10 @@
   };
   let host = null; // sidebar host
   let scheduled = false;
+  // The user's actions on this page, counted, and the count at each paper's latest action: a
+  // page-state reply asked for before that action must not undo its optimistic state.
+  let actions = 0;
+  const actedAt = new Map();
 
   async function send(type, payload = {}) {
     if (state.dead) throw new Error("extension context gone");
@@ -56,9 +60,11 @@
     const wanted = force ? ids : ids.filter((id) => !state.known.has(id));
     if (!wanted.length) return;
     wanted.forEach((id) => state.known.add(id));
+    const asked = actions;
     try {
       const r = await send("getPageState", { paperIds: wanted });
       for (const id of wanted) {
+        if ((actedAt.get(id) || 0) > asked) continue; // acted on since we asked: ours is newer
         r.saved.includes(id) ? state.saved.add(id) : state.saved.delete(id);
         r.dismissed.includes(id) ? state.dismissed.add(id) : state.dismissed.delete(id);
       }
@@ -77,6 +83,8 @@
     if (action === "save" && state.saved.has(paperId)) action = "unsave";
     if (action === "dismiss" && state.dismissed.has(paperId)) return; // no "undismiss" event exists
     // Optimistic: show the new state at once; the background keeps the event until sent.
+    actions += 1;
+    actedAt.set(paperId, actions);
     if (action === "save") state.saved.add(paperId);
     if (action === "unsave") state.saved.delete(paperId);
     if (action === "dismiss") state.dismissed.add(paperId);
