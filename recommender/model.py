@@ -86,9 +86,10 @@ def unit_rows(x: np.ndarray) -> np.ndarray:
 def blend(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
     """Weighted sum of the z-scored components (each z-scored over the candidates per row).
 
-    Components without a weight, or with weight 0, are ignored. This is exactly what
-    :meth:`HybridModel.score` does, so a caller adding its own component (e.g. trending) can
-    reproduce and extend the product's score.
+    Components without a weight, or with weight 0, are ignored; a 1 x n component (one row
+    for every user, such as trending) is broadcast over the k rows of the others. This is
+    exactly what :meth:`HybridModel.score` does, so a caller adding its own component (e.g.
+    trending) can reproduce and extend the product's score.
 
     Parameters
     ----------
@@ -102,16 +103,18 @@ def blend(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.nd
         k x n blended scores.
     """
     out = None
+    shape = None
     for name, raw in components.items():
-        w = float(weights.get(name, 0.0))
-        if w == 0.0:
+        raw = np.atleast_2d(np.asarray(raw, dtype=np.float64))
+        shape = raw.shape if shape is None else np.broadcast_shapes(shape, raw.shape)
+        weight = float(weights.get(name, 0.0))
+        if weight == 0.0:
             continue
-        part = w * zscore(raw)
+        part = weight * zscore(raw)
         out = part if out is None else out + part
     if out is None:
-        first = next(iter(components.values()))
-        return np.zeros(np.atleast_2d(first).shape)
-    return out
+        return np.zeros(shape if shape is not None else (1, 0))
+    return np.broadcast_to(out, shape).copy() if out.shape != shape else out
 
 
 class HybridModel:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .model import zscore
+from .model import blend, zscore
 
 __all__ = ["COMPONENTS", "UNTRAINED_BLEND", "served_scores", "trending_scores", "Windows",
            "sample_windows", "window_components", "window_metrics", "standardise",
@@ -57,19 +57,7 @@ def served_scores(components: dict[str, np.ndarray], weights: dict[str, float]) 
         scores = served_scores({"content": content, "trending": trending[None, :]},
                                UNTRAINED_BLEND)
     """
-    out = None
-    shape = None
-    for name, raw in components.items():
-        raw = np.atleast_2d(np.asarray(raw, dtype=np.float64))
-        shape = raw.shape if shape is None else np.broadcast_shapes(shape, raw.shape)
-        weight = float(weights.get(name, 0.0))
-        if weight == 0.0:
-            continue
-        part = weight * zscore(raw)
-        out = part if out is None else out + part
-    if out is None:
-        return np.zeros(shape if shape is not None else (1, 0))
-    return np.broadcast_to(out, shape).copy() if out.shape != shape else out
+    return blend(components, weights)
 
 
 def trending_scores(user_items) -> np.ndarray:
