@@ -9,10 +9,25 @@ count in ``--workers``:
 2. warms up (every worker loads the model), checks a response really comes from the model;
 3. measures single-client latency (sequential requests: the service time);
 4. runs ``--clients`` concurrent clients for ``--duration`` s on persistent connections,
-   random token per request (``wrk`` with a Lua script when installed, else Python threads
-   with ``http.client``): req/s, p50/p90/p99, errors;
+   random token of the rotation per request (``wrk`` with a Lua script when installed, else
+   Python threads with ``http.client``): req/s, p50/p90/p99, errors, and the share of
+   requests answered from a cached list;
 5. reports each worker's memory from ``/proc/<pid>/smaps_rollup`` (RSS, PSS, shared) and
    the RSS/PSS of the model's memory-mapped ``.npy`` files from ``/proc/<pid>/smaps``.
+
+Then it starts ``paperfeed serve`` once more with list caching off
+(``PAPERFEED_RECOMMENDATIONS_CACHE_SECONDS=0``) and measures one client's sequential
+requests: the time of a list built from scratch.
+
+The rotation is every token user of the world (``gen_world.py --token-users``); a larger
+``--rotation`` adds users with copies of other world users' weights. The shared lists of
+the rotation are deleted before each worker count, so every run starts cold.
+
+Cache hits are counted on the server: every list the service builds is stored for the
+other workers with one ``HSET`` (``Store.share_list``), the only ``HSET`` a recommendations
+request makes, so Redis's own ``INFO commandstats`` gives the lists built during the load;
+the rest of the requests were answered from a cached list (the worker's own or the shared
+one).
 
 Everything it starts is stopped on exit.
 
@@ -24,6 +39,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import io
 import json
 import os
 import random
@@ -240,9 +256,9 @@ def memory_report(master: int, model_dir: Path) -> dict:
     return report
 
 
-def reissue_tokens(url: str, user_ids: list[str]) -> list[str]:
-    """Fresh users (``Store.create_user``, current token format) with copies of the world's
-    token users' weights and saved lists; their tokens.
+def reissue_tokens(url: str, user_ids: list[str]) -> tuple[list[str], list[str]]:
+    """Fresh users (``Store.create_user``, current token format) with copies of the given
+    world users' weights and saved lists; their ids and tokens.
 
     The snapshot's tokens were written by the store of the day the world was generated; new
     users keep the bench valid when the token format changes. They are not in the trained
@@ -258,7 +274,7 @@ def reissue_tokens(url: str, user_ids: list[str]) -> list[str]:
         pipe.hgetall(keys.user(uid, "weights"))
         pipe.zrange(keys.user(uid, "saved"), 0, -1, withscores=True)
     found = pipe.execute()
-    tokens = []
+    new_ids, tokens = [], []
     now = datetime.now(UTC)
     for i in range(len(user_ids)):
         weights, saved = found[2 * i], found[2 * i + 1]
@@ -267,10 +283,122 @@ def reissue_tokens(url: str, user_ids: list[str]) -> list[str]:
             pipe.hset(keys.user(new_id, "weights"), mapping=weights)
         if saved:
             pipe.zadd(keys.user(new_id, "saved"), dict(saved))
+        new_ids.append(new_id)
         tokens.append(token)
+        if len(pipe) >= 2000:
+            pipe.execute()
     pipe.execute()
     client.close()
-    return tokens
+    return new_ids, tokens
+
+
+def server_cpu(master: int, redis_pid: int) -> tuple[float, float]:
+    """CPU seconds (user + system) so far of the gunicorn workers and of Redis."""
+    import psutil
+
+    def used(process) -> float:
+        times = process.cpu_times()
+        return times.user + times.system
+
+    workers = sum(used(child) for child in psutil.Process(master).children())
+    return workers, used(psutil.Process(redis_pid))
+
+
+def hset_calls(url: str) -> int:
+    """Redis's count of ``HSET`` commands so far (scripts' calls included)."""
+    client = redis.Redis.from_url(url)
+    try:
+        return int(client.info("commandstats").get("cmdstat_hset", {}).get("calls", 0))
+    finally:
+        client.close()
+
+
+def drop_shared_lists(url: str, user_ids: list[str]) -> None:
+    """Delete the users' shared lists (a cold start for the next server)."""
+    client = redis.Redis.from_url(url)
+    try:
+        for start in range(0, len(user_ids), 1000):
+            client.delete(*(keys.user(uid, "lists") for uid in user_ids[start:start + 1000]))
+    finally:
+        client.close()
+
+
+def rotation_users(url: str, world: dict, size: int) -> list[str]:
+    """``size`` user ids to copy for the rotation: the world's token users, then plain
+    world users (``gen_world.py`` numbers them ``{i:032x}``) with interactions."""
+    ids = list(world["token_user_ids"])[:size] if size else list(world["token_user_ids"])
+    client = redis.Redis.from_url(url)
+    try:
+        i = 0
+        while len(ids) < size:
+            uid = f"{i:032x}"
+            if client.exists(keys.user(uid, "weights")):
+                ids.append(uid)
+            i += 1
+    finally:
+        client.close()
+    return ids
+
+
+def warm(port: int, workers: int, path: str, tokens: list[str], version: str, n: int) -> dict:
+    """``n`` requests over several connections so that every worker loads the model; checks
+    the model serves; counts the reasons' kinds."""
+    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+             for _ in range(max(8, 4 * workers))]
+    status, body = get(conns[0], path, tokens[0])
+    sample = json.loads(body)
+    if status != 200 or sample.get("model_version") != version:
+        raise SystemExit(f"not served by the model: {status} {body[:300]!r}")
+    kinds: dict[str, int] = {}
+    for i in range(n):
+        status, body = get(conns[i % len(conns)], path, tokens[i % len(tokens)])
+        for item in json.loads(body)["items"]:
+            kinds[item["reason"]["kind"]] = kinds.get(item["reason"]["kind"], 0) + 1
+    for conn in conns:
+        conn.close()
+    return kinds
+
+
+def profile_builds(env: dict[str, str], path: str, tokens: list[str], n: int,
+                   out: str) -> dict:
+    """Build ``n`` lists from scratch in this process (the Flask app through its test client,
+    list caching off) under cProfile; dumps the profile to ``out`` and returns the CPU ms per
+    request with and without the profiler."""
+    import cProfile
+    import pstats
+
+    from backend import create_app
+
+    overrides = {k.removeprefix("PAPERFEED_"): v for k, v in env.items()}
+    app = create_app({**overrides, "RATELIMIT_ENABLED": False,
+                      "RECOMMENDATIONS_CACHE_SECONDS": 0})
+    client = app.test_client()
+    rng = random.Random(2)
+
+    def run(count: int) -> float:
+        c0 = time.process_time()
+        for _ in range(count):
+            response = client.get(path, headers={"Authorization": f"Bearer {rng.choice(tokens)}"})
+            if response.status_code != 200:
+                raise SystemExit(f"profile: status {response.status_code}")
+        return 1000 * (time.process_time() - c0) / count
+
+    run(20)  # loads the model, the window's caches
+    plain = run(n)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    profiled = run(n)
+    profiler.disable()
+    profiler.dump_stats(out)
+    text = io.StringIO()
+    pstats.Stats(out, stream=text).sort_stats("cumulative").print_stats(
+        r"(recommender|backend)/", 30)
+    return {"cpu_ms": plain, "cpu_ms_profiled": profiled, "requests": n, "file": out,
+            "top": text.getvalue()}
+
+
+def percentiles(values: np.ndarray) -> dict[str, float]:
+    return {q: float(np.percentile(values, int(q[1:]))) for q in ("p50", "p90", "p99")}
 
 
 def main() -> None:
@@ -291,21 +419,35 @@ def main() -> None:
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--reuse-tokens", action="store_true",
                         help="use the world's tokens as stored instead of re-issuing them")
+    parser.add_argument("--rotation", type=int, default=0,
+                        help="users in the load's rotation (default: the world's token users; "
+                             "more are copies of other world users)")
+    parser.add_argument("--scratch", type=int, default=300,
+                        help="single-client requests with list caching off (0: skip)")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="also build --scratch lists in this process under cProfile into "
+                             "FILE (CPU per list, where it goes)")
     args = parser.parse_args()
 
     world = json.loads((args.world / "world.json").read_text())
-    tokens = world["tokens"]
     models_dir = args.models_dir or args.world / "models"
     version = args.version or sorted(
         p.name for p in models_dir.iterdir() if p.is_dir() and not p.name.startswith("."))[-1]
     use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
     path = PATH.format(days=args.days, limit=args.limit)
     results = []
-    with private_redis(args.world, "world.rdb") as (url, _):
+    scratch = None
+    load_before = os.getloadavg()
+    with private_redis(args.world, "world.rdb") as (url, redis_process):
         client = redis.Redis.from_url(url, decode_responses=True)
         client.set(keys.MODEL_POINTER, version)
-        if not args.reuse_tokens:
-            tokens = reissue_tokens(url, world["token_user_ids"])
+        if args.reuse_tokens:
+            if args.rotation > len(world["tokens"]):
+                raise SystemExit("--reuse-tokens: the world has fewer token users than --rotation")
+            user_ids = world["token_user_ids"][:args.rotation or None]
+            tokens = world["tokens"][:args.rotation or None]
+        else:
+            user_ids, tokens = reissue_tokens(url, rotation_users(url, world, args.rotation))
         window = client.zcount(keys.PAPERS_BY_DAY,
                                int(client.zrange(keys.PAPERS_BY_DAY, -1, -1, withscores=True)[0][1])
                                - args.days, "+inf")
@@ -313,47 +455,74 @@ def main() -> None:
         env = {"PAPERFEED_REDIS_URL": url, "PAPERFEED_DATA_DIR": str(args.world),
                "PAPERFEED_MODELS_DIR": str(models_dir), "PAPERFEED_RATELIMIT_ENABLED": "false"}
         for workers in [int(w) for w in args.workers.split(",")]:
+            drop_shared_lists(url, user_ids)
             port = free_port()
             with serve(port, workers, env, args.threads) as process:
-                # warm-up over several connections so that every worker loads the model
-                conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                         for _ in range(max(8, 4 * workers))]
-                status, body = get(conns[0], path, tokens[0])
-                sample = json.loads(body)
-                if status != 200 or sample.get("model_version") != version:
-                    raise SystemExit(f"not served by the model: {status} {body[:300]!r}")
-                kinds: dict[str, int] = {}
-                for i in range(args.warmup):
-                    status, body = get(conns[i % len(conns)], path, tokens[i % len(tokens)])
-                    for item in json.loads(body)["items"]:
-                        kinds[item["reason"]["kind"]] = kinds.get(item["reason"]["kind"], 0) + 1
-                for conn in conns:
-                    conn.close()
+                kinds = warm(port, workers, path, tokens, version, args.warmup)
                 seq = sequential_latency(port, tokens, path, args.sequential)
+                built_before = hset_calls(url)
+                cpu_before = server_cpu(process.pid, redis_process.pid)
                 if use_wrk:
                     load = load_wrk(port, tokens, path, args.clients, args.duration,
                                     args.wrk_threads)
                 else:
                     load = load_python(port, tokens, path, args.clients, args.duration)
+                cpu_after = server_cpu(process.pid, redis_process.pid)
+                load["lists_built"] = hset_calls(url) - built_before
+                load["cpu_ms_per_request"] = [1000 * (b - a) / max(load["requests"], 1)
+                                              for a, b in zip(cpu_before, cpu_after, strict=True)]
+                load["cache_hit_rate"] = 1 - load["lists_built"] / max(load["requests"], 1)
                 memory = memory_report(process.pid, models_dir / version)
-            results.append({"workers": workers, "sequential_ms": {
-                "p50": float(np.percentile(seq, 50)), "p90": float(np.percentile(seq, 90)),
-                "p99": float(np.percentile(seq, 99))}, "load": load, "memory": memory,
-                "reasons": kinds})
+            results.append({"workers": workers, "sequential_ms": percentiles(seq), "load": load,
+                            "memory": memory, "reasons": kinds})
+        if args.scratch:
+            workers = int(args.workers.split(",")[0])
+            port = free_port()
+            with serve(port, workers, {**env, "PAPERFEED_RECOMMENDATIONS_CACHE_SECONDS": "0"},
+                       args.threads) as process:
+                warm(port, workers, path, tokens, version, args.warmup)
+                built_before = hset_calls(url)
+                cpu_before = server_cpu(process.pid, redis_process.pid)
+                seq = sequential_latency(port, tokens, path, args.scratch)
+                cpu_after = server_cpu(process.pid, redis_process.pid)
+                if hset_calls(url) != built_before:
+                    raise SystemExit("lists were cached with PAPERFEED_RECOMMENDATIONS_CACHE_SECONDS=0")
+            scratch = {"workers": workers, "requests": args.scratch, **percentiles(seq),
+                       "cpu_ms_per_request": [1000 * (b - a) / args.scratch
+                                              for a, b in zip(cpu_before, cpu_after, strict=True)]}
+            if args.profile:
+                scratch["in_process"] = profile_builds(env, path, tokens, args.scratch,
+                                                       args.profile)
+    load_after = os.getloadavg()
 
     s = world["sizes"]
     print(f"\n## recommend  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  model {version}")
     print(f"world: {s['users']} users x {s['papers']} papers x {s['interactions']} interactions; "
-          f"window days={args.days}: {window} candidate papers; {len(tokens)} token users; "
-          f"{args.clients} clients x {args.duration:.0f} s, client "
-          f"{'wrk' if use_wrk else 'python threads'}")
-    print("| workers | 1-client p50 / p99 ms | req/s | p50 ms | p90 ms | p99 ms | max ms | errors |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+          f"window days={args.days}: {window} candidate papers; {len(tokens)} users in the "
+          f"rotation; {args.clients} clients x {args.duration:.0f} s, client "
+          f"{'wrk' if use_wrk else 'python threads'}; load average before "
+          f"{load_before[0]:.1f}, after {load_after[0]:.1f}")
+    print("| workers | 1-client p50 / p99 ms | req/s | p50 ms | p90 ms | p99 ms | max ms | errors "
+          "| lists built | cached | server CPU ms/request (workers + Redis) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         q, load = r["sequential_ms"], r["load"]
         print(f"| {r['workers']} | {q['p50']:.1f} / {q['p99']:.1f} | {load['rps']:.0f} | "
               f"{load['p50']:.1f} | {load['p90']:.1f} | {load['p99']:.1f} | {load['max']:.0f} | "
-              f"{load['errors']} |")
+              f"{load['errors']} | {load['lists_built']} of {load['requests']} | "
+              f"{100 * load['cache_hit_rate']:.1f} % | "
+              f"{load['cpu_ms_per_request'][0]:.1f} + {load['cpu_ms_per_request'][1]:.1f} |")
+    if scratch:
+        print(f"built from scratch (PAPERFEED_RECOMMENDATIONS_CACHE_SECONDS=0, {scratch['workers']} "
+              f"workers, one client, {scratch['requests']} sequential requests): p50 "
+              f"{scratch['p50']:.1f} ms, p90 {scratch['p90']:.1f} ms, p99 {scratch['p99']:.1f} ms; "
+              f"server CPU {scratch['cpu_ms_per_request'][0]:.1f} + "
+              f"{scratch['cpu_ms_per_request'][1]:.1f} ms/request (workers + Redis)")
+        if "in_process" in scratch:
+            inner = scratch["in_process"]
+            print(f"in this process (test client, no HTTP): {inner['cpu_ms']:.1f} ms CPU per "
+                  f"list, {inner['cpu_ms_profiled']:.1f} ms under cProfile ({inner['file']})")
+            print(inner["top"][inner["top"].find("   ncalls"):].rstrip() + "\n")
     print("\n| workers | worker pid | RSS MB | PSS MB | shared MB | private MB | "
           "model .npy RSS MB | model .npy PSS MB |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -370,8 +539,11 @@ def main() -> None:
     print("reasons in warm-up responses: " + "; ".join(
         f"{r['workers']} workers: {r['reasons']}" for r in results))
     out = args.world / f"recommend-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps({"version": version, "window": window, "results": results},
-                              indent=1, default=str))
+    if scratch and "in_process" in scratch:
+        del scratch["in_process"]["top"]
+    out.write_text(json.dumps({"version": version, "window": window, "rotation": len(tokens),
+                               "results": results, "scratch": scratch,
+                               "loadavg": [load_before, load_after]}, indent=1, default=str))
     print(f"result: {out}")
 
 
