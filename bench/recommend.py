@@ -327,16 +327,19 @@ def rotation_users(url: str, world: dict, size: int) -> list[str]:
     """``size`` user ids to copy for the rotation: the world's token users, then plain
     world users (``gen_world.py`` numbers them ``{i:032x}``) with interactions."""
     ids = list(world["token_user_ids"])[:size] if size else list(world["token_user_ids"])
+    plain = world["sizes"]["users"] - len(world["token_user_ids"])
     client = redis.Redis.from_url(url)
     try:
-        i = 0
-        while len(ids) < size:
+        for i in range(plain):
+            if len(ids) >= size:
+                break
             uid = f"{i:032x}"
             if client.exists(keys.user(uid, "weights")):
                 ids.append(uid)
-            i += 1
     finally:
         client.close()
+    if len(ids) < size:
+        raise SystemExit(f"--rotation {size}: the world has {len(ids)} users with interactions")
     return ids
 
 
