@@ -270,9 +270,9 @@ def eval_command(data_dir: str, protocol: str, seeds: int, k_list: str, json_out
     ks = tuple(sorted({int(k) for k in k_list.split(",") if k.strip()}))
     protocols = PROTOCOLS[protocol]
     t0 = time.time()
-    echo = lambda msg: click.echo(msg, err=True)  # noqa: E731
-    progress = Progress(len(protocols) * seeds, echo)
-    result = run(data_dir, protocols, list(range(seeds)), ks, log=echo, progress=progress)
+    with Progress(len(protocols) * seeds, "eval", unit="run", heartbeat=True) as progress:
+        result = run(data_dir, protocols, list(range(seeds)), ks, log=progress.write,
+                     progress=progress)
     result["seconds"] = round(time.time() - t0, 1)
     table = markdown_table(result)
     click.echo(table)
