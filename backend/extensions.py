@@ -45,5 +45,4 @@ def get_recommender():
 
 
 def _extensions() -> dict:
-    # not current_app.extensions: see backend.limits.client_ip
-    return current_app._get_current_object().extensions
+    return current_app.extensions

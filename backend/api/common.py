@@ -31,9 +31,8 @@ def json_body(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # the environ, not request.headers: a missing header raises and catches a KeyError there
-        req = request._get_current_object()
-        has_body = (req.content_length or 0) > 0 or "HTTP_TRANSFER_ENCODING" in req.environ
-        if has_body and not req.is_json:
+        has_body = (request.content_length or 0) > 0 or "HTTP_TRANSFER_ENCODING" in request.environ
+        if has_body and not request.is_json:
             return problem(415, "Unsupported Media Type", "Send the body as application/json.")
         return view(*args, **kwargs)
 
@@ -44,9 +43,8 @@ def small_json_response(payload: dict[str, Any], status: int) -> Response:
     """A compact JSON response of a small payload already in its documented shape (for the
     hottest routes: flask-smorest's schema dump and ``jsonify`` cost more than the rest of
     answering a one-event POST's two counts)."""
-    app = current_app._get_current_object()  # see backend.limits.client_ip
-    return app.response_class(json.dumps(payload, separators=(",", ":")), status=status,
-                              mimetype="application/json")
+    return current_app.response_class(json.dumps(payload, separators=(",", ":")),
+                                      status=status, mimetype="application/json")
 
 
 def json_arguments(blp: Blueprint, schema: ma.Schema) -> Callable[[Callable], Callable]:
@@ -86,7 +84,7 @@ def documented(*decorators: Callable[[Callable], Callable]) -> Callable[[Callabl
 
 
 def _load_json_body(schema: ma.Schema) -> Any:
-    raw = request._get_current_object().get_data(cache=True)
+    raw = request.get_data(cache=True)
     try:
         data = json.loads(raw) if raw else {}
     except ValueError:  # not JSON, or not UTF-8/16/32
