@@ -20,7 +20,7 @@ _INVALID = 'Bearer realm="paperfeed", error="invalid_token"'
 
 def request_bearer_token() -> str | None:
     """The request's bearer token, or None if it carries none."""
-    header = request.headers.get("Authorization", "")
+    header = request._get_current_object().headers.get("Authorization", "")  # see limits.client_ip
     scheme, _, token = header.partition(" ")
     token = token.strip()
     return token if scheme.lower() == "bearer" and token else None

@@ -45,4 +45,5 @@ def get_recommender():
 
 
 def _extensions() -> dict:
-    return current_app.extensions
+    # not current_app.extensions: see backend.limits.client_ip
+    return current_app._get_current_object().extensions

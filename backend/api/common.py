@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
+from cachetools import LRUCache
 from flask import Response, current_app, request
 from flask_smorest import Blueprint, abort
 
@@ -31,8 +31,9 @@ def json_body(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # the environ, not request.headers: a missing header raises and catches a KeyError there
-        has_body = (request.content_length or 0) > 0 or "HTTP_TRANSFER_ENCODING" in request.environ
-        if has_body and not request.is_json:
+        req = request._get_current_object()
+        has_body = (req.content_length or 0) > 0 or "HTTP_TRANSFER_ENCODING" in req.environ
+        if has_body and not req.is_json:
             return problem(415, "Unsupported Media Type", "Send the body as application/json.")
         return view(*args, **kwargs)
 
@@ -43,8 +44,9 @@ def small_json_response(payload: dict[str, Any], status: int) -> Response:
     """A compact JSON response of a small payload already in its documented shape (for the
     hottest routes: flask-smorest's schema dump and ``jsonify`` cost more than the rest of
     answering a one-event POST's two counts)."""
-    return current_app.response_class(json.dumps(payload, separators=(",", ":")),
-                                      status=status, mimetype="application/json")
+    app = current_app._get_current_object()  # see backend.limits.client_ip
+    return app.response_class(json.dumps(payload, separators=(",", ":")), status=status,
+                              mimetype="application/json")
 
 
 def json_arguments(blp: Blueprint, schema: ma.Schema) -> Callable[[Callable], Callable]:
@@ -84,7 +86,7 @@ def documented(*decorators: Callable[[Callable], Callable]) -> Callable[[Callabl
 
 
 def _load_json_body(schema: ma.Schema) -> Any:
-    raw = request.get_data(cache=True)
+    raw = request._get_current_object().get_data(cache=True)
     try:
         data = json.loads(raw) if raw else {}
     except ValueError:  # not JSON, or not UTF-8/16/32
@@ -105,8 +107,7 @@ class BodyCache:
     """
 
     def __init__(self, max_entries: int = 10_000):
-        self.max_entries = max_entries
-        self._bodies: OrderedDict[Any, tuple[object, bytes]] = OrderedDict()
+        self._bodies: LRUCache[Any, tuple[object, bytes]] = LRUCache(max_entries)
         self._lock = threading.Lock()
 
     def response(self, key: Any, source: object, payload: Callable[[], Any],
@@ -114,17 +115,10 @@ class BodyCache:
         """A JSON response of ``schema.dump(payload())``, made once per ``source`` object."""
         with self._lock:
             hit = self._bodies.get(key)
-            if hit is not None and hit[0] is source:
-                self._bodies.move_to_end(key)
-                body = hit[1]
-            else:
-                body = None
+        body = hit[1] if hit is not None and hit[0] is source else None
         if body is None:
             # exactly what jsonify would send (compact separators, sorted keys)
             body = current_app.json.response(schema.dump(payload())).get_data()
             with self._lock:
                 self._bodies[key] = (source, body)
-                self._bodies.move_to_end(key)
-                while len(self._bodies) > self.max_entries:
-                    self._bodies.popitem(last=False)
         return current_app.response_class(body, mimetype="application/json")

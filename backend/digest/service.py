@@ -54,11 +54,12 @@ def get_digest() -> DigestService:
 
     from backend.extensions import get_store
 
-    service = current_app.extensions.get(EXTENSION)
+    app = current_app._get_current_object()
+    service = app.extensions.get(EXTENSION)
     if service is None:
         with _lock:
-            service = current_app.extensions.get(EXTENSION)
+            service = app.extensions.get(EXTENSION)
             if service is None:
-                service = DigestService.create(get_store().client, current_app.config)
-                current_app.extensions[EXTENSION] = service
+                service = DigestService.create(get_store().client, app.config)
+                app.extensions[EXTENSION] = service
     return service
