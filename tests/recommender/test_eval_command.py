@@ -1,11 +1,14 @@
 import json
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from recommender.evaluation import eval_command
 
 from .conftest import make_communities
+
+pytestmark = pytest.mark.slow  # each trains several models
 
 
 def _write(tmp_path, with_text=True):
