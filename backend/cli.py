@@ -10,12 +10,10 @@ from importlib import resources
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
 from backend import importer
 from backend.config import load_config
 from backend.embedded import TUNED_REDIS_SETTINGS, redis_url_for
-from backend.progress import Progress
 from backend.store import Store, connect
 
 IMPORT_CHUNK = 1000
@@ -33,6 +31,8 @@ def demo_catalogue_path() -> Path:
 
 def import_parsed(store: Store, parsed: importer.ParsedFile, label: str, quiet: bool) -> tuple[int, int]:
     """Upsert one parsed file's papers, reporting progress; return (created, updated)."""
+    from recommender.progress import Progress
+
     created = updated = 0
     papers = parsed.papers
     with Progress(len(papers), label, unit="paper", enabled=not quiet) as progress:
@@ -160,7 +160,10 @@ def import_command(files: tuple[str, ...], start: str | None, until: str | None,
                 raise click.BadParameter(str(error), param_hint="--date/--until") from None
         if demo:
             sources.append((str(demo_catalogue_path()), None))
-        with Progress(len(sources), "import", unit="source", enabled=not quiet) as progress:
+        from recommender.progress import Progress
+
+        with Progress(len(sources), "import", unit="source", enabled=not quiet,
+                      heartbeat=True) as progress:
             for label, day in sources:
                 failures += not import_source(store, label, day, quiet)
                 progress.update()
@@ -181,17 +184,22 @@ EXIT_REFUSED = 3
 
 def run_training(config, quiet: bool = False, force: bool = False) -> dict:
     """Train from the store and publish; shared by ``train`` and ``scheduler``."""
+    from recommender.adapt import ALS_CANDIDATES
+    from recommender.progress import Progress
     from recommender.serving import load_version
     from recommender.training import train_from_store
 
     store = open_store(config)
-    stages = ["read", "fit", "evaluate", "write", "publish"]
-    with tqdm(total=len(stages), desc="train", disable=quiet, file=sys.stderr,
-              bar_format="{desc}: {n}/{total} {postfix} [{elapsed}]") as bar:
+    # progress in steps: one per stage, and within "fit" one per ALS candidate tried and one
+    # for the published fit (each reported by a log message of the adaptation)
+    fit_steps = len(ALS_CANDIDATES) + 1
+    starts = {"read": 0, "fit": 1, "evaluate": 1 + fit_steps, "write": 2 + fit_steps,
+              "publish": 3 + fit_steps}
+    with Progress(4 + fit_steps, "train", unit="step", enabled=not quiet,
+                  heartbeat=True) as bar:
 
         def progress(stage: str) -> None:
-            bar.set_postfix_str(stage)
-            bar.update(stages.index(stage) + 1 - bar.n)
+            bar.update(starts[stage] - bar.n, note=stage)
 
         def load_current():
             version = store.current_model_version()
@@ -204,12 +212,16 @@ def run_training(config, quiet: bool = False, force: bool = False) -> dict:
                 return None
 
         def log(message: str) -> None:
-            if not quiet:
-                bar.write(message, file=sys.stderr)
+            bar.write(message)
+            if bar.note == "fit" and bar.n < starts["evaluate"]:
+                bar.update(1)
 
-        return train_from_store(store, config, params=config.get("RECOMMENDER_PARAMS") or None,
-                                progress=progress, load_current=load_current, force=force,
-                                log=log)
+        metadata = train_from_store(store, config,
+                                    params=config.get("RECOMMENDER_PARAMS") or None,
+                                    progress=progress, load_current=load_current, force=force,
+                                    log=log)
+        bar.update(bar.total - bar.n, note="published")
+        return metadata
 
 
 def _print_training(metadata: dict, published: bool = True) -> None:
