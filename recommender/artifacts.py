@@ -74,10 +74,8 @@ def fingerprint(directory: Path) -> Fingerprint:
     """What ``stat`` says of the directory's files (path, size, mtime, inode): any write,
     truncation, replacement or removal changes it. None if the directory is missing."""
     try:
-        return tuple((path.relative_to(directory).as_posix(), st.st_size, st.st_mtime_ns,
-                      st.st_ino)
-                     for path in sorted(directory.rglob("*")) if path.is_file()
-                     for st in [path.stat()])
+        return tuple((path.relative_to(directory).as_posix(), *_identity(path.stat()))
+                     for path in sorted(directory.rglob("*")) if path.is_file())
     except OSError:
         return None
 
@@ -97,38 +95,52 @@ def read_metadata(directory: Path, version: str) -> dict[str, Any]:
     return metadata
 
 
+Identity = tuple[int, int, int]  # size, mtime, inode: what a file was when it was read
+
+
 def read_verified(directory: Path, metadata: Mapping[str, Any],
-                  known: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
+                  known: Mapping[str, tuple[Identity, bytes]] | None = None
+                  ) -> tuple[dict[str, bytes], dict[str, Identity]]:
     """Every file ``metadata["files"]`` lists, read once into memory and checked against
-    its size and SHA-256; ``known`` maps SHA-256 to bytes already verified (a file listed
-    with one of them is not read again). Raises ``ArtifactError`` naming the first file
-    that is missing, of another size or of another checksum."""
+    its size and SHA-256, with the identity of each file read. ``known`` maps SHA-256 to
+    bytes verified before and the identity of the file they were read from: a listed file
+    that is still that file (a hard link of it, unchanged) is not read again. Raises
+    ``ArtifactError`` naming the first file that is missing, of another size or of another
+    checksum."""
     listed = metadata.get("files")
     if not isinstance(listed, dict) or not listed:
         raise ArtifactError(f"{directory}: metadata.json lists no file checksums")
     contents: dict[str, bytes] = {}
+    identities: dict[str, Identity] = {}
     for name, entry in listed.items():
         try:
             size, digest = int(entry["bytes"]), str(entry["sha256"])
         except (KeyError, TypeError, ValueError):
             raise ArtifactError(f"{directory}: bad checksum entry for {name}") from None
-        if known is not None and digest in known and len(known[digest]) == size:
-            contents[name] = known[digest]
-            continue
-        path = directory / name
         if Path(name).is_absolute() or ".." in Path(name).parts:
             raise ArtifactError(f"{directory}: file {name!r} is outside the version")
+        path = directory / name
         try:
             with open(path, "rb") as handle:
-                data = handle.read(size + 1)
+                identity = _identity(os.fstat(handle.fileno()))
+                if known is not None and digest in known and known[digest][0] == identity:
+                    data = known[digest][1]
+                else:
+                    data = handle.read(size + 1)
+                    if len(data) != size:
+                        raise ArtifactError(
+                            f"{path}: {len(data)} bytes, metadata.json says {size}")
+                    if hashlib.sha256(data).hexdigest() != digest:
+                        raise ArtifactError(f"{path}: SHA-256 differs from metadata.json")
         except OSError as error:
             raise ArtifactError(f"{path}: {error.strerror or error}") from None
-        if len(data) != size:
-            raise ArtifactError(f"{path}: {len(data)} bytes, metadata.json says {size}")
-        if hashlib.sha256(data).hexdigest() != digest:
-            raise ArtifactError(f"{path}: SHA-256 differs from metadata.json")
         contents[name] = data
-    return contents
+        identities[name] = identity
+    return contents, identities
+
+
+def _identity(st: os.stat_result) -> Identity:
+    return st.st_size, st.st_mtime_ns, st.st_ino
 
 
 def read_unverified(directory: Path) -> dict[str, bytes]:

@@ -33,6 +33,7 @@ from backend.feeds import Candidate, TrendingRanker, fallback_recommendations
 from backend.store import Store, UserState
 from recommender.artifacts import (
     Fingerprint,
+    Identity,
     fingerprint,
     is_version,
     read_metadata,
@@ -92,8 +93,9 @@ class LoadedModel:
     readers: CoReaders | None = None
     # the version directory as it was when loading began (see artifacts.fingerprint)
     fingerprint: Fingerprint = None
-    # verified bytes of the model's arrays by SHA-256, for the next version to reuse
-    arrays_by_digest: dict[str, bytes] = field(default_factory=dict)
+    # the model's arrays by SHA-256: the identity of the file they were read from and their
+    # verified bytes, for a version sharing them (hard links) to reuse
+    arrays_by_digest: dict[str, tuple[Identity, bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.index = {paper_id: i for i, paper_id in enumerate(self.paper_ids)}
@@ -134,8 +136,10 @@ def load_version(config: dict[str, Any], version: str,
     directory = version_directory(models_dir(config), version)
     seen = fingerprint(directory)
     metadata = read_metadata(directory, version)
+    identities: dict[str, Identity] = {}
     if "files" in metadata:
-        files = read_verified(directory, metadata, reuse.arrays_by_digest if reuse else None)
+        files, identities = read_verified(directory, metadata,
+                                          reuse.arrays_by_digest if reuse else None)
     else:
         log.warning("model version %s lists no checksums: loaded unverified", version)
         files = read_unverified(directory)
@@ -152,9 +156,9 @@ def load_version(config: dict[str, Any], version: str,
     listed = metadata.get("files", {})
     loaded = LoadedModel(version, model, paper_ids, featurizer, metadata,
                          readers=CoReaders.from_files(files, paper_ids), fingerprint=seen,
-                         arrays_by_digest={listed[name]["sha256"]: data
+                         arrays_by_digest={listed[name]["sha256"]: (identities[name], data)
                                            for name, data in files.items()
-                                           if name in listed and name.startswith(prefix)
+                                           if name in identities and name.startswith(prefix)
                                            and name.endswith(".npy")})
     _add_additions(loaded, files)
     return loaded
@@ -176,6 +180,14 @@ def _add_additions(loaded: LoadedModel, files: dict[str, bytes]) -> None:
         loaded.add_papers([ids[row] for row in rows], features[rows])
 
 
+def _version_before(models, version: str | None) -> str | None:
+    """The newest version in ``models`` older than ``version`` (what serves while
+    ``version`` cannot), if any."""
+    if not is_version(version):
+        return None
+    return next((v for v in reversed(versions(models)) if v < version), None)
+
+
 class PersonalRecommender:
     """The recommendations service: the hybrid model re-ranking the window's papers.
 
@@ -190,8 +202,9 @@ class PersonalRecommender:
         self.poll_seconds = float(config.get("MODEL_POLL_SECONDS", 30))
         self._current: LoadedModel | None = None
         self._status = ModelStatus()
-        # (pointer, fingerprint of its directory) when the versions were last chosen
-        self._chosen_for: tuple[str | None, Fingerprint] | None = None
+        # the pointer, the version before it and their directories' fingerprints when the
+        # version served was last chosen
+        self._chosen_for: tuple | None = None
         self._checked_at = -1e9
         self._swap_lock = threading.Lock()
         self.content_index = ContentIndex(store)
@@ -235,7 +248,9 @@ class PersonalRecommender:
             log.warning("could not read the model pointer: %s", error)
             return
         models = models_dir(self.config)
-        chosen_for = (wanted, fingerprint(models / wanted) if is_version(wanted) else None)
+        before = _version_before(models, wanted)
+        chosen_for = (wanted, fingerprint(models / wanted) if is_version(wanted) else None,
+                      before, fingerprint(models / before) if before else None)
         current = self._current
         unchanged = current is None or current.fingerprint == fingerprint(models / current.version)
         if chosen_for == self._chosen_for and unchanged:
@@ -254,12 +269,12 @@ class PersonalRecommender:
             except Exception as error:  # whatever is on disk, the worker keeps serving
                 problem = str(error) if isinstance(error, recommender.ArtifactError) else (
                     f"model version {wanted}: {type(error).__name__}: {error}")
-                before = [v for v in versions(models) if is_version(wanted) and v < wanted]
+                before = _version_before(models, wanted)
                 if before:
                     try:
-                        loaded = self._load(before[-1])
+                        loaded = self._load(before)
                     except Exception as fallback_error:
-                        problem += f"; {before[-1]} before it: {fallback_error}"
+                        problem += f"; {before} before it: {fallback_error}"
                 log.error("cannot load model version %s (%s), serving %s", wanted, problem,
                           loaded.version if loaded else "no model")
         if loaded is not None and loaded is not self._current:

@@ -345,7 +345,7 @@ def refresh_additions(store, config: dict[str, Any]) -> int:
     models = models_dir(config)
     directory = version_directory(models, version)
     metadata = read_metadata(directory, version)
-    files = (read_verified(directory, metadata) if "files" in metadata
+    files = (read_verified(directory, metadata)[0] if "files" in metadata
              else read_unverified(directory))
     known = set(json.loads(files[PAPER_IDS_FILE]))
     featurizer = TextFeaturizer.loads(files[VOCABULARY_FILE])
