@@ -62,10 +62,6 @@ def readyz(app_) -> dict:  # noqa: F811
     return response.get_json()
 
 
-def store_of(app_) -> Store:  # noqa: F811
-    return Store(connect(app_.config["REDIS_URL"]), load_config(dict(app_.config)))
-
-
 def largest_array(directory: Path) -> Path:
     return max((directory / "model").glob("*.npy"), key=lambda p: p.stat().st_size)
 
