@@ -22,6 +22,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -180,7 +181,7 @@ def _add_additions(loaded: LoadedModel, files: dict[str, bytes]) -> None:
         loaded.add_papers([ids[row] for row in rows], features[rows])
 
 
-def _version_before(models, version: str | None) -> str | None:
+def _version_before(models: Path, version: str | None) -> str | None:
     """The newest version in ``models`` older than ``version`` (what serves while
     ``version`` cannot), if any."""
     if not is_version(version):
@@ -258,7 +259,7 @@ class PersonalRecommender:
         self._choose(models, wanted)
         self._chosen_for = chosen_for
 
-    def _choose(self, models, wanted: str | None) -> None:
+    def _choose(self, models: Path, wanted: str | None) -> None:
         """Serve the pointer's version if it loads, else the newest version before it that
         loads, else none; the same choice every worker makes from the same pointer and files."""
         problem = None
