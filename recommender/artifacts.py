@@ -20,7 +20,8 @@ from typing import Any
 from .errors import ArtifactError
 
 METADATA_FILE = "metadata.json"
-# What new_version() makes: a UTC time that sorts, then 6 random hex digits.
+# What new_version() makes: the UTC time to the second, then 6 hex digits (the
+# microsecond, then one random digit); names sort by time.
 VERSION_PATTERN = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}")
 CHUNK = 1 << 20
 
@@ -54,11 +55,15 @@ def _files(directory: Path) -> list[Path]:
                   and path.relative_to(directory).as_posix() != METADATA_FILE)
 
 
-def manifest(directory: Path) -> dict[str, dict[str, Any]]:
+def manifest(directory: Path,
+             known: Mapping[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """Size and SHA-256 of every file under ``directory`` but ``metadata.json``, by
-    POSIX path relative to it (what ``metadata["files"]`` holds)."""
-    listed = {}
+    POSIX path relative to it (what ``metadata["files"]`` holds); entries in ``known``
+    are taken as they are (the checksums of files linked from a verified version)."""
+    listed = dict(known or {})
     for path in _files(directory):
+        if path.relative_to(directory).as_posix() in listed:
+            continue
         digest = hashlib.sha256()
         size = 0
         with open(path, "rb") as handle:

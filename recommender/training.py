@@ -10,6 +10,7 @@ refused training raises and leaves the current model in place.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -82,9 +83,10 @@ def models_dir(config: dict[str, Any]) -> Path:
 
 
 def new_version(now: datetime | None = None) -> str:
-    """A sortable, unique model version name."""
+    """A unique model version name that sorts by time: the UTC second, then the microsecond
+    as 5 hex digits and one random hex digit."""
     now = now or datetime.now(UTC)
-    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    return f"{now:%Y%m%dT%H%M%SZ}-{now.microsecond:05x}{secrets.randbelow(16):x}"
 
 
 def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
@@ -188,10 +190,12 @@ def write_artifact(directory: Path, version: str, model, data: TrainingData,
 
 
 def _publish_directory(directory: Path, version: str, metadata: dict[str, Any],
-                       fill: Callable[[Path], None]) -> Path:
+                       fill: Callable[[Path], None],
+                       known: dict[str, dict[str, Any]] | None = None) -> Path:
     """Create ``directory/version`` whole or not at all: ``fill`` writes the files into a
-    temporary directory, the checksums go into ``metadata.json``, everything is fsynced,
-    then one rename publishes it. Nothing writes into it afterwards."""
+    temporary directory, their checksums (``known`` ones as given) go into
+    ``metadata.json``, everything is fsynced, then one rename publishes it. Nothing writes
+    into it afterwards."""
     directory.mkdir(parents=True, exist_ok=True)
     final = directory / version
     temporary = directory / f".tmp-{version}"
@@ -199,7 +203,7 @@ def _publish_directory(directory: Path, version: str, metadata: dict[str, Any],
     temporary.mkdir()
     try:
         fill(temporary)
-        metadata["files"] = manifest(temporary)
+        metadata["files"] = manifest(temporary, known)
         with open(temporary / METADATA_FILE, "w", encoding="utf-8") as handle:
             json.dump(metadata, handle, indent=2, sort_keys=True)
         for path in temporary.rglob("*"):
@@ -372,11 +376,16 @@ def refresh_additions(store, config: dict[str, Any]) -> int:
         sp.save_npz(temporary / ADDITIONS_FEATURES, features, compressed=False)
         (temporary / ADDITIONS_IDS).write_text(json.dumps(new_ids), encoding="utf-8")
 
+    # The linked files keep the checksums of the bytes verified above: a file changed on
+    # disk meanwhile fails verification in the new version too.
+    known_files = {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                   for name, data in files.items()
+                   if name not in (ADDITIONS_FEATURES, ADDITIONS_IDS)}
     refreshed = new_version()
     published = {key: value for key, value in metadata.items() if key != "files"}
     published.update(version=refreshed, refresh={
         "from": version, "at": datetime.now(UTC).isoformat(), "papers": len(new_ids)})
-    final = _publish_directory(models, refreshed, published, fill)
+    final = _publish_directory(models, refreshed, published, fill, known_files)
     if not store.replace_model_version(version, refreshed):
         shutil.rmtree(final, ignore_errors=True)
         return 0

@@ -27,6 +27,7 @@ import pytest
 from backend import create_app
 from backend.config import load_config
 from backend.store import Store, connect
+from recommender import ArtifactError
 from recommender.artifacts import METADATA_FILE
 from recommender.training import (
     ADDITIONS_IDS,
@@ -117,6 +118,17 @@ def test_a_refresh_publishes_a_new_version_and_never_writes_into_a_published_one
     # a refresh's own version goes once a newer refresh replaces it; the trained one stays
     assert not (models_dir(app.config) / refreshed).exists()
     assert recommend(client, headers)["model_version"] == again
+
+
+def test_a_refresh_never_republishes_a_damaged_version(world, app):  # noqa: F811
+    version = train(app)["version"]
+    target = largest_array(models_dir(app.config) / version)
+    target.write_bytes(target.read_bytes()[:-8])
+    import_new_papers(world["store"], 3, 20301)
+    with pytest.raises(ArtifactError, match="metadata.json says"):
+        refresh_additions(world["store"], load_config(dict(app.config)))
+    assert world["store"].current_model_version() == version
+    assert [p.name for p in models_dir(app.config).iterdir()] == [version]
 
 
 class PublishingDuringRefresh(Store):
