@@ -35,7 +35,7 @@ from recommender.artifacts import (
     read_verified,
     version_directory,
 )
-from recommender.readers import save_readers
+from recommender.readers import ReadersIndex, save_readers
 from recommender.textfeatures import TextFeaturizer, paper_texts
 from recommender.threads import available_cpus
 
@@ -319,11 +319,12 @@ def current_figures(current, data: TrainingData, split) -> dict[str, float]:
                             (np.arange(len(mapping)), mapping)), shape=(len(mapping), n_old))
     check = split.check
     rows = (split.train[check.users] @ to_old).tocsr()
-    windows = served.Windows(np.arange(len(check.users)), mapping[check.items], check.relevant)
+    windows = served.Windows(check.users, mapping[check.items], check.relevant)
     trending = np.zeros(n_old)
     trending[mapping] = served.trending_scores(split.train)
-    components = served.standardise(served.window_components(current.model, rows, windows,
-                                                             trending))
+    raw = served.window_components(current.model, rows, windows, trending)
+    raw["readers"] = served.readers_scores(ReadersIndex(split.train @ to_old), rows, windows)
+    components = served.standardise(raw)
     blend = current.metadata.get("blend") or {**current.model.weights, "trending": 0.35}
     return served_figures(components, check.relevant, {"current": blend})["current"]
 
