@@ -315,6 +315,7 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
     from datetime import UTC, datetime
 
     from backend.daily import import_newest_days
+    from recommender import ArtifactError
     from recommender.scheduler import DEFAULT_DIGEST_CRON, Scheduler, run_locked
     from recommender.training import refresh_additions
 
@@ -334,7 +335,12 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
             # a failed import is logged and tried again next hour; mapping goes on anyway
             imported = import_newest_days(store, config["HF_API_URL"], datetime.now(UTC).date())
             click.echo(imported.summary())
-            count = refresh_additions(store, config)
+            try:
+                count = refresh_additions(store, config)
+            except ArtifactError as error:  # e.g. the pointer names a version not on this machine
+                click.echo(f"refresh: cannot map new papers into the current model: {error}",
+                           err=True)
+                return
             click.echo(f"refreshed: {count} papers mapped into the current model")
 
         def digests() -> None:

@@ -770,6 +770,13 @@ class Store:
         """Point serving at a new model version."""
         self.client.set(keys.MODEL_POINTER, version)
 
+    def replace_model_version(self, expected: str, version: str) -> bool:
+        """Point serving at ``version`` if the pointer still names ``expected``
+        (replace_model_version.lua); False, and no change, otherwise."""
+        script = self.client.register_script(
+            resources.files("backend").joinpath("replace_model_version.lua").read_text())
+        return bool(script(keys=[keys.MODEL_POINTER], args=[expected, version]))
+
     # -- health ------------------------------------------------------------------------
 
     def ping(self) -> bool:
