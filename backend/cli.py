@@ -298,7 +298,8 @@ def train(quiet: bool, force: bool) -> None:
 def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -> None:
     """Long-running: retrain on a schedule; hourly (and at start) import the newest Daily
     Papers from PAPERFEED_HF_API_URL, map new papers into the model and send the email
-    digests that are due; one training at a time."""
+    digests that are due, and every minute those whose retry is due; one training at a
+    time."""
     import signal
     from datetime import UTC, datetime
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from email import encoders
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import Compat32
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 from urllib.parse import urlencode
@@ -182,6 +184,29 @@ class DigestComposer:
         return [self._entries[p] for p in paper_ids]
 
 
+class MailPolicy(Compat32):
+    """compat32, writing a header that needs neither folding nor encoding (most of them) as
+    it is instead of through ``email.header``, the same bytes at a fraction of the CPU."""
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if (isinstance(value, str) and value.isascii() and "\r" not in value
+                and "\n" not in value and len(name) + len(value) + 2 <= self.max_line_length):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+MAIL_POLICY = MailPolicy()
+
+
+def text_part(subtype: str, text: str) -> MIMENonMultipart:
+    """A UTF-8 text part in base64 (``email.encoders``' C encoder, not ``email.charset``'s
+    line loop: the same bytes)."""
+    part = MIMENonMultipart("text", subtype, charset="utf-8")
+    part.set_payload(text.encode("utf-8"))
+    encoders.encode_base64(part)
+    return part
+
+
 class Renderer:
     """Renders digests and confirmation emails into messages.
 
@@ -234,15 +259,15 @@ class Renderer:
     def _message(self, to: str, subject: str, now: datetime, text: str, html: str) -> Message:
         # email.mime (compat32) rather than EmailMessage: the same MIME at a fifth of the
         # CPU, which matters for a run of 100,000 digests
-        message = MIMEMultipart("alternative")
+        message = MIMEMultipart("alternative", policy=MAIL_POLICY)
         message["From"] = self.mail_from
         message["To"] = to
         message["Subject"] = Header(subject, "utf-8") if not subject.isascii() else subject
         message["Date"] = format_datetime(now)
         message["Message-ID"] = make_msgid("digest", domain=self.domain)
         message["Auto-Submitted"] = "auto-generated"
-        message.attach(MIMEText(text, "plain", "utf-8"))
-        message.attach(MIMEText(html, "html", "utf-8"))
+        message.attach(text_part("plain", text))
+        message.attach(text_part("html", html))
         return message
 
 
