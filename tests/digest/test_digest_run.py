@@ -264,3 +264,22 @@ def test_a_user_who_leaves_mid_run_gets_nothing_and_leaves_no_key(app, client, m
         assert client.delete("/v1/me", headers=headers).status_code == 204
         assert not subscriptions.claim(read, period, "run-b", NOW)
         assert not redis_client.exists(*keys.user_keys(user_id))
+
+
+def test_the_schedulers_retry_job_sends_what_is_due(redis_url, smtp, tmp_path, make_user,
+                                                    subscribe, catalogue):
+    """``send_digests`` as the scheduler's hourly and every-minute jobs call it."""
+    from backend.cli import send_digests
+    from backend.config import load_config
+    from tests.digest.conftest import PUBLIC_URL
+
+    handler, url = smtp
+    subscribe(make_user()[1], "later@example.com")
+    handler.refuse["later@example.com"] = [451]
+    config = load_config({"REDIS_URL": redis_url, "SMTP_URL": url, "DATA_DIR": str(tmp_path),
+                          "PUBLIC_URL": PUBLIC_URL, "DIGEST_RETRY_DELAYS": [10]})
+    assert send_digests(config, now=NOW).outcomes == {"deferred": 1}
+    assert send_digests(config, now=NOW + timedelta(seconds=5), retries=True).due == 0
+    assert send_digests(config, now=NOW + timedelta(seconds=10), retries=True).outcomes \
+        == {"sent": 1}
+    assert len(digest_to(handler, "later@example.com")) == 1
