@@ -304,8 +304,7 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
     from datetime import UTC, datetime
 
     from backend.daily import import_newest_days
-    from recommender.scheduler import (DEFAULT_DIGEST_CRON, DIGEST_RETRY_CRON, Scheduler,
-                                       run_locked)
+    from recommender.scheduler import DEFAULT_DIGEST_CRON, DIGEST_RETRY_CRON, Scheduler, run_locked
     from recommender.training import refresh_additions
 
     _limit_training_threads()

@@ -108,7 +108,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--profile", metavar="FILE", help="cProfile the run into FILE (the parent process: use --workers 1)")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="cProfile the run into FILE (the parent process: use --workers 1)")
     args = parser.parse_args()
 
     from backend import importer
