@@ -310,13 +310,14 @@ def train(quiet: bool, force: bool) -> None:
 def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -> None:
     """Long-running: retrain on a schedule; hourly (and at start) import the newest Daily
     Papers from PAPERFEED_HF_API_URL, map new papers into the model and send the email
-    digests that are due; one training at a time."""
+    digests that are due, and every minute those whose retry is due; one training at a
+    time."""
     import signal
     from datetime import UTC, datetime
 
     from backend.daily import import_newest_days
     from recommender import ArtifactError
-    from recommender.scheduler import DEFAULT_DIGEST_CRON, Scheduler, run_locked
+    from recommender.scheduler import DEFAULT_DIGEST_CRON, DIGEST_RETRY_CRON, Scheduler, run_locked
     from recommender.training import refresh_additions
 
     _limit_training_threads()
@@ -346,9 +347,15 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
         def digests() -> None:
             click.echo(f"digests: {send_digests(config).summary()}")
 
+        def digest_retries() -> None:
+            report = send_digests(config, retries=True)
+            if report.due:
+                click.echo(f"digest retries: {report.summary()}")
+
         jobs = {
             "train": (train_cron or config["TRAIN_CRON"], lambda: run_locked(store.client, retrain)),
             "digest": (config.get("DIGEST_CRON") or DEFAULT_DIGEST_CRON, digests),
+            "digest-retry": (DIGEST_RETRY_CRON, digest_retries),
             "refresh": (refresh_cron or config["REFRESH_CRON"],
                         lambda: run_locked(store.client, refresh, name="refresh")),
         }
@@ -372,13 +379,19 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
 
 
 def send_digests(config, frequency: str | None = None, only: str | None = None,
-                 dry_run: bool = False, now: datetime | None = None):
-    """Send the digests due now (``paperfeed digest`` and the scheduler's hourly job)."""
+                 dry_run: bool = False, now: datetime | None = None, workers: int | None = None,
+                 retries: bool = False):
+    """Send the digests due now (``paperfeed digest`` and the scheduler's hourly job) or,
+    with ``retries``, only the deferred ones whose retry is due (the scheduler's job every
+    minute)."""
     from backend.digest.run import digest_run
 
     store = open_store(config)
     try:
-        return digest_run(store, config).run(now or datetime.now(UTC), frequency, only, dry_run)
+        run = digest_run(store, config)
+        if retries:
+            return run.retry(now or datetime.now(UTC))
+        return run.run(now or datetime.now(UTC), frequency, only, dry_run, workers=workers)
     finally:
         store.client.close()
 
@@ -387,12 +400,15 @@ def send_digests(config, frequency: str | None = None, only: str | None = None,
 @click.option("--frequency", type=click.Choice(["daily", "weekly"]), help="Only this frequency.")
 @click.option("--dry-run", is_flag=True, help="Compose what is due and say so; send nothing.")
 @click.option("--only", "only", metavar="USER_ID", help="Only this user.")
-def digest(frequency: str | None, dry_run: bool, only: str | None) -> None:
+@click.option("--workers", type=click.IntRange(min=1), help="Processes to spread a large run "
+              "over [PAPERFEED_DIGEST_WORKERS; the number of CPUs].")
+def digest(frequency: str | None, dry_run: bool, only: str | None, workers: int | None) -> None:
     """Send the email digests that are due now (the scheduler runs this every hour).
 
     Mail goes where PAPERFEED_SMTP_URL says (default: .eml files in <data dir>/outbox).
     Each user's period is claimed in Redis first: concurrent or repeated runs never send a
-    digest twice.
+    digest twice. A digest the SMTP server defers is retried by the scheduler, or by the
+    next run.
     """
     from backend.digest.mailer import ConfigurationError
 
@@ -400,7 +416,7 @@ def digest(frequency: str | None, dry_run: bool, only: str | None) -> None:
     with redis_url_for(config) as (url, _):
         config["REDIS_URL"] = url
         try:
-            report = send_digests(config, frequency, only, dry_run)
+            report = send_digests(config, frequency, only, dry_run, workers=workers)
         except ConfigurationError as error:
             raise click.BadParameter(str(error), param_hint="PAPERFEED_SMTP_URL") from None
     for user_id, subject in report.would_send:
