@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import math
 import re
@@ -117,6 +118,13 @@ def connect(url: str, timeout: float | None = None) -> redis.Redis:
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
     )
+
+
+def scan_batches(client: redis.Redis, key: str, batch: int) -> Iterator[list[str]]:
+    """The members of the set ``key``, in lists of up to ``batch`` (one SSCAN walk)."""
+    members = client.sscan_iter(key, count=batch)
+    while chunk := list(itertools.islice(members, batch)):
+        yield chunk
 
 
 def day_number(value: date) -> int:
@@ -480,15 +488,19 @@ class Store:
 
     def user_state(self, user_id: str) -> UserState:
         """What a recommendation list is made from, in one round trip (see ``UserState``)."""
+        return self.user_states([user_id])[0]
+
+    def user_states(self, user_ids: Sequence[str]) -> list[UserState]:
+        """:meth:`user_state` of several users, in one round trip."""
         pipe = self.client.pipeline(transaction=False)
-        pipe.xrevrange(keys.user(user_id, "events"), count=1)
-        pipe.zrange(keys.user(user_id, "saved"), 0, -1)
-        pipe.zrange(keys.user(user_id, "dismissed"), 0, -1)
-        pipe.hkeys(keys.user(user_id, "opens"))
-        pipe.hgetall(keys.user(user_id, "weights"))
-        newest, saved, dismissed, opened, weights = pipe.execute()
-        return UserState(newest[0][0] if newest else NO_EVENTS, set(saved), set(dismissed),
-                         set(opened), {p: float(w) for p, w in weights.items()})
+        for user_id in user_ids:
+            pipe.xrevrange(keys.user(user_id, "events"), count=1)
+            pipe.zrange(keys.user(user_id, "saved"), 0, -1)
+            pipe.zrange(keys.user(user_id, "dismissed"), 0, -1)
+            pipe.hkeys(keys.user(user_id, "opens"))
+            pipe.hgetall(keys.user(user_id, "weights"))
+        replies = pipe.execute()
+        return [_user_state(*replies[i:i + 5]) for i in range(0, len(replies), 5)]
 
     def shared_list(self, user_id: str, name: str) -> str | None:
         """A finished list another worker stored with :meth:`share_list`, if not expired."""
@@ -515,14 +527,8 @@ class Store:
         self, batch: int = 500
     ) -> Iterator[list[tuple[str, dict[str, str]]]]:
         """Every user's weights, in batches of ``(user_id, {paper_id: weight})``."""
-        pending: list[str] = []
-        for user_id in self.iter_user_ids():
-            pending.append(user_id)
-            if len(pending) >= batch:
-                yield self._weights_batch(pending)
-                pending = []
-        if pending:
-            yield self._weights_batch(pending)
+        for user_ids in scan_batches(self.client, keys.USERS, batch):
+            yield self._weights_batch(user_ids)
 
     def registration_times(self, user_ids: Sequence[str]) -> list[str]:
         """When each user registered (ISO time; "" if unknown), in order."""
@@ -770,6 +776,13 @@ class Store:
         """Point serving at a new model version."""
         self.client.set(keys.MODEL_POINTER, version)
 
+    def replace_model_version(self, expected: str, version: str) -> bool:
+        """Point serving at ``version`` if the pointer still names ``expected``
+        (replace_model_version.lua); False, and no change, otherwise."""
+        script = self.client.register_script(
+            resources.files("backend").joinpath("replace_model_version.lua").read_text())
+        return bool(script(keys=[keys.MODEL_POINTER], args=[expected, version]))
+
     # -- health ------------------------------------------------------------------------
 
     def ping(self) -> bool:
@@ -808,6 +821,12 @@ class Store:
             return {}
         return {name: found[name] for name, value in wanted.items()
                 if name in found and found[name] != value}
+
+
+def _user_state(newest: list, saved: list[str], dismissed: list[str], opened: list[str],
+                weights: dict[str, str]) -> UserState:
+    return UserState(newest[0][0] if newest else NO_EVENTS, set(saved), set(dismissed),
+                     set(opened), {p: float(w) for p, w in weights.items()})
 
 
 def _paper_fields(paper: dict[str, Any]) -> dict[str, str]:
