@@ -21,6 +21,7 @@ TRENDING_SAVERS = "pf:{trending}:savers"  # zset paper id -> users who save it n
 # Event-weighted trending scores of an older layout: their presence tells Store.upgrade_data
 # that the store predates reader counts and the import-only catalogue.
 OLDER_TRENDING_KEYS = ("pf:{trending}:scores", "pf:{trending}:epoch")
+LAYOUT_FIELD = "layout"  # field of META: the version of the key layout the data is in
 DIGEST_ACTIVE = "pf:digest:active"  # set of user ids with an active subscription
 DIGEST_ADDRESS = "pf:digest:address:{digest}"  # string -> the user id an address is active for
 LOCK = "pf:lock:{name}"  # string: a named lock (training, ...)
@@ -39,7 +40,6 @@ USER_PARTS = (
     "saved",  # zset paper id -> saved_at (ms)
     "dismissed",  # zset paper id -> dismissed at (ms)
     "opens",  # hash paper id -> number of opens
-    "weights",  # hash paper id -> interaction weight the recommender trains from
     "titles",  # hash paper id -> title an event of this user supplied (shown to them only)
 )
 # Per-user caches (expiring; never read by the event script).
@@ -52,7 +52,11 @@ USER_DIGEST_PARTS = (
     "mailtokens",  # hash token nonce -> JSON {purpose, email, expires_ms}: single-use tokens
     "digests",  # hash period -> "<claimed|sending|sent|empty|failed>|<run id>|<ms>" (claim.lua)
 )
-ALL_USER_PARTS = USER_PARTS + USER_CACHE_PARTS + USER_DIGEST_PARTS
+# Per-user parts of an older layout, removed by Store.upgrade_data (and with the user).
+OLDER_USER_PARTS = (
+    "weights",  # hash paper id -> interaction weight (now derived from opens, saved, dismissed)
+)
+ALL_USER_PARTS = USER_PARTS + USER_CACHE_PARTS + USER_DIGEST_PARTS + OLDER_USER_PARTS
 
 
 def token(token_hash: str) -> str:
@@ -65,13 +69,6 @@ def user(user_id: str, part: str) -> str:
     if part not in ALL_USER_PARTS:
         raise ValueError(f"unknown user key part {part!r}")
     return f"pf:u:{{{user_id}}}:{part}"
-
-
-def user_template(part: str) -> tuple[str, str]:
-    """``(prefix, suffix)`` with ``prefix + user_id + suffix == user(user_id, part)`` (for scripts
-    that find the user id themselves)."""
-    prefix, _, suffix = user("\0", part).partition("\0")
-    return prefix, suffix
 
 
 def user_keys(user_id: str) -> list[str]:
