@@ -46,7 +46,7 @@ from redis.retry import Retry
 from backend import keys
 from backend.auth import request_bearer_token
 from backend.errors import problem
-from backend.store import RateLimited, RateWindow
+from backend.store import CLUSTER_SCHEME, RateLimited, RateWindow, cluster_socket_timeout
 
 RATE_LIMITS = "paperfeed.rate_limits"
 KEY_PREFIX = keys.RATE_LIMIT_PREFIX
@@ -92,12 +92,14 @@ class RateLimits:
 
     def __init__(self, config: Any, store_counts_windows: bool):
         configured_uri = config.get("RATELIMIT_STORAGE_URI")
-        timeout = float(config.get("REDIS_TIMEOUT_SECONDS") or 1.0)
+        uri = configured_uri or storage_uri_for(config["REDIS_URL"])
         # as the store's client (backend.store.connect): a stalled storage fails fast
+        timeout = float(config.get("REDIS_TIMEOUT_SECONDS") or 1.0)
+        if uri.startswith(CLUSTER_SCHEME):
+            timeout = cluster_socket_timeout(uri, timeout)
         options = {"key_prefix": KEY_PREFIX, "socket_connect_timeout": timeout,
                    "socket_timeout": timeout, "wrap_exceptions": True,
                    **(config.get("RATELIMIT_STORAGE_OPTIONS") or {})}
-        uri = configured_uri or storage_uri_for(config["REDIS_URL"])
         if uri.startswith(("redis", "unix")):
             options.setdefault("retry", Retry(NoBackoff(), 0))
         self.limiter = FixedWindowRateLimiter(storage_from_string(uri, **options))

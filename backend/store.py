@@ -102,18 +102,22 @@ def connect(url: str, timeout: float | None = None) -> redis.Redis:
     ``redis.RedisCluster``; ``redis://``, ``rediss://`` and ``unix://`` a ``redis.Redis``.
 
     With ``timeout`` (seconds; the web service's ``REDIS_TIMEOUT_SECONDS``) a command that
-    gets no answer in that time raises ``redis.TimeoutError`` at once, never retried, so a
-    stalled Redis becomes a quick 503; a broken connection (Redis restarted) is retried once
-    on a fresh one. Without it (batch commands: import, train) commands may wait 10 s and
-    are retried, as redis-py does by default.
+    gets no answer in that time raises at once, never retried, so a stalled Redis becomes a
+    quick 503: on a single Redis ``redis.TimeoutError`` after one socket timeout (a broken
+    connection, as after a restart, is retried once on a fresh one); on a cluster the
+    timeout is shared out as :func:`cluster_socket_timeout` says. Without it (batch
+    commands: import, train) commands may wait 10 s and are retried, as redis-py does by
+    default.
     """
     if url.startswith(CLUSTER_SCHEME):
-        fail_fast = {} if timeout is None else {
-            "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,))}
+        node_url = "redis://" + url[len(CLUSTER_SCHEME):]
+        if timeout is None:
+            return redis.RedisCluster.from_url(node_url, decode_responses=True,
+                                               socket_timeout=10, socket_connect_timeout=5)
+        wait = cluster_socket_timeout(url, timeout)
         return redis.RedisCluster.from_url(
-            "redis://" + url[len(CLUSTER_SCHEME):], decode_responses=True,
-            socket_timeout=timeout or 10, socket_connect_timeout=timeout or 5, **fail_fast,
-        )
+            node_url, decode_responses=True, socket_timeout=wait, socket_connect_timeout=wait,
+            retry=Retry(NoBackoff(), 0))
     if timeout is None:
         return redis.Redis.from_url(
             url, decode_responses=True, health_check_interval=30, socket_timeout=10,
@@ -124,6 +128,27 @@ def connect(url: str, timeout: float | None = None) -> redis.Redis:
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
     )
+
+
+def cluster_socket_timeout(url: str, timeout: float) -> float:
+    """The socket timeout with which a client of the cluster at ``url`` (``redis+cluster://``)
+    answers a command within ``timeout`` seconds when nodes stall.
+
+    When a command fails for want of an answer, redis-py's cluster client refreshes its map
+    of the cluster before it raises, asking the nodes it knows one after another, each with
+    the same socket timeout: a command waits at most (1 + nodes) socket timeouts. So each
+    gets ``timeout / (1 + nodes)``, the nodes counted now (a cluster grown later waits
+    longer). Cluster clients made with it are given no retries: a retry would start the
+    wait again (after a node restarts, the first command on each dropped connection fails
+    and the next one reconnects).
+    """
+    probe = redis.RedisCluster.from_url("redis://" + url[len(CLUSTER_SCHEME):],
+                                        socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        nodes = len(probe.get_nodes())
+    finally:
+        probe.close()
+    return timeout / (1 + nodes)
 
 
 def day_number(value: date) -> int:
