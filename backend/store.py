@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import math
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence

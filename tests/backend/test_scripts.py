@@ -174,7 +174,7 @@ def test_the_store_counts_readers_alike_on_a_single_redis_and_a_cluster(any_redi
     pipeline after it on a cluster; the outcome, and a user's deletion, are the same."""
     store = Store(any_redis, load_config({"RATELIMIT_ENABLED": False}))
     users = [store.create_user(NOW) for _ in range(3)]
-    for n, (user_id, token) in enumerate(users):
+    for n, (_, token) in enumerate(users):
         batch = [Event(uuid.uuid4().hex, kind, paper_id, NOW - timedelta(minutes=4 - m))
                  for m, (kind, paper_id) in enumerate(
                      [("open", "2412.00001"), ("open", "2412.00001"), ("save", "2412.00002"),
