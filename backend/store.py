@@ -370,7 +370,7 @@ class Store:
         if the token is unknown (nothing is applied).
 
         On a single Redis the windows (one hit per event, whether the token is known or not)
-        and the token lookup share one round trip, and :meth:`apply_events` follows; on Redis
+        and the token lookup share one script call, and :meth:`apply_events` follows; on Redis
         Cluster ``windows`` must be empty (see :attr:`counts_rate_windows`).
 
         Raises
@@ -410,25 +410,19 @@ class Store:
 
     def _count_windows(self, windows: Sequence[RateWindow], cost: int,
                        token_key: str | None = None) -> str | None:
-        """Count ``cost`` hits in ``windows`` (rate_limit.lua) and, in the same round trip,
-        read the record at ``token_key``; raise :class:`RateLimited` if a window is exceeded."""
-        window_keys = [window.key for window in windows]
+        """Count ``cost`` hits in ``windows`` and read the record at ``token_key`` in the same
+        call (rate_limit.lua); raise :class:`RateLimited` if a window is exceeded."""
+        script_keys = [window.key for window in windows]
+        if token_key is not None:
+            script_keys.append(token_key)
         args = [cost, *(v for window in windows for v in (window.amount, window.seconds))]
-        for _ in range(2):  # a second time if the script cache was flushed meanwhile
-            pipe = self.client.pipeline(transaction=False)
-            pipe.evalsha(self._rate_limit.sha, len(window_keys), *window_keys, *args)
-            if token_key is not None:
-                pipe.get(token_key)
-            replies = pipe.execute(raise_on_error=False)
-            if not isinstance(replies[0], redis.exceptions.NoScriptError):
-                break
-            self.client.script_load(self._rate_limit.script)
-        if isinstance(replies[0], redis.ResponseError):
-            limited = _rate_limited(replies[0], windows)
+        try:
+            return self._run_script(self._rate_limit, script_keys, args)
+        except redis.ResponseError as error:
+            limited = _rate_limited(error, windows)
             if limited is not None:
                 raise limited from None
-            raise replies[0]
-        return replies[1] if token_key is not None else None
+            raise
 
     def _run_script(self, script: Any, script_keys: list[str], args: list[Any]) -> Any:
         """``script(keys=script_keys, args=args)``, with EVALSHA sent directly: redis-py's

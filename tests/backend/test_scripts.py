@@ -130,7 +130,7 @@ def test_rate_limit_counts_windows_up_to_the_first_exceeded(any_redis):
     window_keys = [keys.rate_window("events-token", "{t:abc}", "3/1minute"),
                    keys.rate_window("events-token", "{t:abc}", "5/1hour")]
     args = [2, 3, 60, 5, 3600]
-    assert script(keys=window_keys, args=args) == 0
+    assert script(keys=window_keys, args=args) is None
     with pytest.raises(redis.ResponseError, match=r"^RATELIMIT 1 \d+$"):
         script(keys=window_keys, args=args)
     assert [int(client.get(key)) for key in window_keys] == [4, 2]  # the second not counted
@@ -140,6 +140,20 @@ def test_rate_limit_counts_windows_up_to_the_first_exceeded(any_redis):
         script(keys=[day_key, window_keys[1]], args=[4, 100, 86400, 5, 3600])
     assert [int(client.get(key)) for key in (day_key, window_keys[1])] == [4, 6]
     assert set(snapshot(client)) == {*window_keys, day_key}
+
+
+def test_rate_limit_reads_the_token_record_after_the_windows(any_redis):
+    client = any_redis
+    script = load_script(client, "rate_limit")
+    window = keys.rate_window("events-token", "{t:abc}", "3/1minute")
+    token_key = "pf:token:{t:abc}"  # the window's slot, for the cluster
+    assert script(keys=[window, token_key], args=[1, 3, 60]) is None
+    client.set(token_key, "user:hash")
+    assert script(keys=[window, token_key], args=[1, 3, 60]) == "user:hash"
+    with pytest.raises(redis.ResponseError, match=r"^RATELIMIT 1 \d+$"):
+        script(keys=[window, token_key], args=[2, 3, 60])
+    assert script(keys=[token_key], args=[1]) == "user:hash"  # no window
+    assert set(snapshot(client)) == {window, token_key}
 
 
 def test_delete_user_deletes_every_key_once_and_returns_what_trending_counted(any_redis):
