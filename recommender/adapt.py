@@ -21,6 +21,7 @@ import scipy.sparse as sp
 import recommender
 
 from . import served
+from .readers import ReadersIndex
 
 __all__ = ["ValidationSlice", "time_split", "Adapted", "adapt", "served_figures", "gate",
            "ALS_CANDIDATES", "GATE_TOLERANCE"]
@@ -175,10 +176,11 @@ def adapt(split: ValidationSlice, item_features: sp.csr_matrix | None,
     params = dict(params or {})
     trending = served.trending_scores(split.train)
     history = split.train
+    readers = ReadersIndex(history)
 
     def components(model, windows: served.Windows) -> dict[str, np.ndarray]:
         return served.standardise(served.window_components(
-            model, history[windows.users], windows, trending))
+            model, history[windows.users], windows, trending, readers))
 
     tried = []
     for overrides in candidates:
@@ -191,7 +193,7 @@ def adapt(split: ValidationSlice, item_features: sp.csr_matrix | None,
     best = max(range(len(tried)), key=lambda j: (tried[j]["objective"], -j))
     chosen = {**params, **candidates[best]}
     model = recommender.train(split.train, item_features, chosen)
-    scale, blend = choose_cold_scale(model, history, split.choose, trending)
+    scale, blend = choose_cold_scale(model, history, split.choose, trending, readers)
     model.scale_cold_items(scale)
     progress(f"papers without readers: factors x {scale}; blend {blend}")
     check_components = components(model, split.check)
@@ -202,7 +204,8 @@ def adapt(split: ValidationSlice, item_features: sp.csr_matrix | None,
 
 
 def choose_cold_scale(model, history: sp.csr_matrix, windows: served.Windows,
-                      trending: np.ndarray) -> tuple[float, dict[str, float]]:
+                      trending: np.ndarray, readers: ReadersIndex | None = None
+                      ) -> tuple[float, dict[str, float]]:
     """The multiplier of :data:`COLD_SCALES` for the ALS scores of papers nobody has read
     (and the blend that goes with it) that serves ``windows`` best.
 
@@ -210,7 +213,7 @@ def choose_cold_scale(model, history: sp.csr_matrix, windows: served.Windows,
     z-scoring one window of both does not reconcile them: left alone, papers nobody has
     read can out-score those that readers like this one saved.
     """
-    raw = served.window_components(model, history[windows.users], windows, trending)
+    raw = served.window_components(model, history[windows.users], windows, trending, readers)
     unread = model.readers(windows.items) == 0
     best = (-np.inf, 1.0, {})
     for scale in COLD_SCALES:

@@ -10,7 +10,7 @@ from sklearn.preprocessing import normalize
 
 from .threads import available_cpus, thread_map
 
-__all__ = ["TfidfModel", "ridge_map", "knn_map", "user_profiles"]
+__all__ = ["TfidfModel", "ridge_map", "knn_map", "shared_terms_profiles"]
 
 #: knn_map: the base's most frequent words whose similarities go through a dense product,
 #: and a bound on that dense block's size (words x base rows, float32 values).
@@ -56,9 +56,26 @@ class TfidfModel:
         return normalize(x.tocsr()).astype(np.float32)
 
 
-def user_profiles(user_rows: sp.csr_matrix, item_vectors: sp.csr_matrix) -> sp.csr_matrix:
-    """Weighted mean of the users' item vectors, L2-normalised (k x features)."""
-    return normalize(sp.csr_matrix(user_rows, dtype=np.float32) @ item_vectors)
+def shared_terms_profiles(user_rows: sp.spmatrix, item_vectors: sp.csr_matrix) -> np.ndarray:
+    """Users' text profiles (k x features, unit rows): the weighted mean of each user's item
+    vectors, each term scaled by the weighted share of the user's items that use it, so what
+    the items have in common (their topic) counts more than what one of them says alone.
+
+    Parameters
+    ----------
+    user_rows : scipy.sparse.spmatrix
+        k x items, nonnegative weights.
+    item_vectors : scipy.sparse.csr_matrix
+        Items x features (e.g. L2-normalised TF-IDF rows).
+    """
+    rows = sp.csr_matrix(user_rows, dtype=np.float32)
+    totals = np.asarray(rows.sum(axis=1), dtype=np.float64)
+    totals[totals == 0] = 1.0
+    used = sp.csr_matrix(item_vectors, copy=True)
+    used.data = (used.data > 0).astype(np.float32)
+    mean = (rows @ item_vectors).toarray() / totals
+    share = (rows @ used).toarray() / totals
+    return normalize(mean * share).astype(np.float32)
 
 
 def ridge_map(x: sp.csr_matrix, y: np.ndarray, alpha: float, max_iter: int = 300,

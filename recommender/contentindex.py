@@ -2,7 +2,7 @@
 
 TF-IDF is fitted on the papers of the requested window (cached per worker until the set of
 papers changes); a user's profile is built from the TF-IDF vectors of the papers they opened
-or saved (:func:`shared_terms_profile`).
+or saved (:func:`recommender.content.shared_terms_profiles`).
 """
 
 from __future__ import annotations
@@ -16,22 +16,13 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from recommender.content import shared_terms_profiles
 from recommender.reasons import Evidence, nearest_similarity
 from recommender.textfeatures import TOKEN_PATTERN, paper_texts
 
 CACHE_SIZE = 4
 # Cosine (window TF-IDF) from which a user's paper is named in a reason.
 MIN_SIMILARITY = 0.10
-
-
-def shared_terms_profile(vectors: sp.csr_matrix, weights: np.ndarray) -> np.ndarray:
-    """A user's profile (1 x terms, unit length): the weighted mean of their papers' vectors,
-    each term scaled by the weighted share of their papers that use it, so what the papers
-    have in common (their topic) counts more than what one of them says alone."""
-    total = float(weights.sum()) or 1.0
-    mean = np.asarray(vectors.multiply(weights[:, None]).sum(axis=0)).ravel() / total
-    share = np.asarray((vectors > 0).multiply(weights[:, None]).sum(axis=0)).ravel() / total
-    return normalize((mean * share)[None, :])
 
 
 class ContentIndex:
@@ -75,8 +66,8 @@ class ContentIndex:
                     Evidence([], None, None, None, None, MIN_SIMILARITY))
         user_ids = list(weights)
         user_matrix = self._vectors(vectorizer, row_of, matrix, user_ids)
-        profile = shared_terms_profile(user_matrix,
-                                       np.array([weights[p] for p in user_ids], dtype=np.float32))
+        user_weights = sp.csr_matrix(np.array([[weights[p] for p in user_ids]], dtype=np.float32))
+        profile = shared_terms_profiles(user_weights, user_matrix)
         rows = np.array([row_of[p] for p, kept in zip(window, keep, strict=True) if kept],
                         dtype=np.int64)
         candidates = matrix[rows]

@@ -17,6 +17,7 @@ from .datasets import Dataset, load_dataset, split_known, split_new
 from .metrics import top_k
 from .model import train
 from .progress import Progress
+from .readers import ReadersIndex
 
 __all__ = ["MODELS", "SERVED_MODELS", "PROTOCOLS", "evaluate_split", "split_served",
            "run_served", "run_protocol", "run", "eval_command", "markdown_table"]
@@ -162,7 +163,8 @@ def run_served(train_ui: sp.csr_matrix, test_ui: sp.csr_matrix,
               "candidates": adapted.candidates, "validation": adapted.check}
     windows = served.sample_windows(train_ui, test_ui, seed, window)
     comps = served.standardise(served.window_components(
-        adapted.model, train_ui[windows.users], windows, served.trending_scores(train_ui)))
+        adapted.model, train_ui[windows.users], windows, served.trending_scores(train_ui),
+        ReadersIndex(train_ui)))
     rng = np.random.default_rng(seed + 1000)
     blends = {"untrained": served.UNTRAINED_BLEND, **{c: {c: 1.0} for c in comps},
               "hybrid": adapted.blend}

@@ -176,7 +176,7 @@ class HybridModel:
         return self._item_vectors_cache
 
     def _content_scores(self, rows: sp.csr_matrix, items: np.ndarray) -> np.ndarray:
-        """Cosine of each user's profile (:func:`user_profiles`) with each item's TF-IDF row.
+        """Cosine of each user's profile (the weighted mean of its items' rows) with each item's TF-IDF row.
 
         The profiles are made dense, so the product is sparse x dense (several times faster
         than sparse x sparse, for one user as for a batch).

@@ -7,8 +7,11 @@ z-scored over those candidates, summed with the blend weights (:func:`served_sco
 Components (raw k x n scores):
 
 - ``"als"``: the model's collaborative score (user vector . item factors);
-- ``"content"``: cosine of the user's TF-IDF profile and the paper's;
+- ``"content"``: cosine of the user's TF-IDF profile
+  (:func:`recommender.content.shared_terms_profiles`) and the paper's;
 - ``"nearest"``: the paper's highest cosine to one of the user's papers in factor space;
+- ``"readers"``: the summed weight of the readers resembling the user who read the paper
+  (:mod:`recommender.readers`);
 - ``"trending"``: the community's interest in the paper (in the product: the trending score
   of the window; offline: ``log(1 + readers in the training data)``, 0 for a paper nobody
   read yet, see :func:`trending_scores`).
@@ -21,14 +24,16 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .content import shared_terms_profiles
 from .model import blend, zscore
+from .readers import ReadersIndex
 
 __all__ = ["COMPONENTS", "UNTRAINED_BLEND", "served_scores", "trending_scores", "Windows",
            "sample_windows", "window_components", "window_metrics", "standardise",
            "blend_metrics", "choose_blend"]
 
 #: The components a served list blends, in the order reports list them.
-COMPONENTS = ("als", "content", "nearest", "trending")
+COMPONENTS = ("als", "content", "nearest", "readers", "trending")
 
 #: The blend without a published model (content profile + trending); chosen on validation
 #: splits, see docs/evaluation.md.
@@ -167,12 +172,14 @@ def _draw(rng: np.random.Generator, candidates: np.ndarray, excluded: np.ndarray
 
 
 def window_components(model, rows_of_users: sp.csr_matrix, windows: Windows,
-                      trending: np.ndarray, batch: int = 256) -> dict[str, np.ndarray]:
+                      trending: np.ndarray, readers: ReadersIndex | None = None,
+                      batch: int = 256) -> dict[str, np.ndarray]:
     """Raw component scores of every window (len(users) x W per name of :data:`COMPONENTS`).
 
     ``rows_of_users`` holds the evaluated users' interactions (row j is ``windows.users[j]``);
-    ``trending`` the trending score of every item. Without content the model has no
-    ``"content"`` component.
+    ``trending`` the trending score of every item; ``readers`` who read what in training
+    (rows: the users of ``windows.users``), for the ``"readers"`` component. Without content
+    the model has no ``"content"`` component.
     """
     k, size = windows.items.shape
     out: dict[str, np.ndarray] = {}
@@ -181,12 +188,19 @@ def window_components(model, rows_of_users: sp.csr_matrix, windows: Windows,
         union, inverse = np.unique(windows.items[start:stop], return_inverse=True)
         inverse = inverse.reshape(stop - start, size)
         comps = model.component_scores(rows_of_users[start:stop], union, nearest=True)
+        if model.has_content:  # the served profile (the model's own is a plain mean)
+            vectors = model.item_vectors()
+            profiles = shared_terms_profiles(rows_of_users[start:stop], vectors)
+            comps["content"] = np.asarray(vectors[union] @ profiles.T).T
         comps["trending"] = np.tile(trending[union], (stop - start, 1))
         for name in COMPONENTS:
             if name not in comps:
                 continue
             values = np.take_along_axis(np.asarray(comps[name], dtype=np.float32), inverse, axis=1)
             out.setdefault(name, np.zeros((k, size), dtype=np.float32))[start:stop] = values
+    if readers is not None:
+        out["readers"] = readers.batch_scores(rows_of_users, windows.items,
+                                              windows.users).astype(np.float32)
     return out
 
 
@@ -238,6 +252,7 @@ BLEND_GRID: dict[str, tuple[float, ...]] = {
     "als": (0.0, 0.25, 0.5, 1.0, 2.0),
     "content": (0.0, 0.25, 0.5, 1.0, 2.0),
     "nearest": (0.0, 0.25, 0.5),
+    "readers": (0.0, 0.25, 0.5, 1.0, 2.0),
     "trending": (0.0, 0.1, 0.25, 0.5),
 }
 

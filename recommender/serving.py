@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -27,8 +27,8 @@ import recommender
 from backend.feeds import Candidate, TrendingRanker, fallback_recommendations
 from backend.store import Store, UserState
 from recommender.contentindex import ContentIndex
-from recommender.readers import CoReaders
-from recommender.reasons import Evidence, Reasons, nearest_similarity
+from recommender.readers import CoReaders, ReaderCounts
+from recommender.reasons import Reasons, SimilarReaders
 from recommender.served import UNTRAINED_BLEND, served_scores
 from recommender.textfeatures import TextFeaturizer, paper_texts
 from recommender.training import (
@@ -48,8 +48,6 @@ LEGACY_TRENDING = 0.35
 # Weight of the similarity to the user's dismissed papers (subtracted): a dismissal pushes
 # down the papers like it, not only itself.
 DISMISSED_WEIGHT = 0.5
-# Cosine (model TF-IDF) from which one of the user's papers is named in a reason.
-SIMILAR = 0.15
 # The top this many hold one of the last day's papers in the user's topics, if there is one.
 TODAYS_PICK_WITHIN = 10
 
@@ -279,15 +277,16 @@ class PersonalRecommender:
         if not candidates or not weights:
             return fallback_recommendations(
                 self.store, self.ranker, hidden, days=days, limit=limit, now=now, until=until)
+        components, evidence = self.content_index.components(
+            [c.paper_id for c in window], keep, weights, state.dismissed)
         if loaded is None:
-            components, evidence = self.content_index.components(
-                [c.paper_id for c in window], keep, weights, state.dismissed)
             blend = blend or dict(UNTRAINED_BLEND)
         else:
-            components, evidence = self._model_components(
-                loaded, user_id, state.saved | state.opened, window, keep, weights,
-                state.dismissed, blend)
             blend = blend or serving_blend(loaded)
+            model_components, readers = self._model_components(
+                loaded, user_id, state.saved | state.opened, window, keep, weights, blend)
+            components.update(model_components)
+            evidence = replace(evidence, readers=readers)
         # trending scores are decayed vote counts, heavy-tailed: blended on a log scale
         components["trending"] = np.log1p(np.array([[c.score for c in candidates]],
                                                    dtype=np.float64))
@@ -329,18 +328,18 @@ class PersonalRecommender:
 
     def _model_components(self, loaded: LoadedModel, user_id: str, read: set[str],
                           window: list[Candidate], keep: np.ndarray, weights: dict[str, float],
-                          dismissed: set[str], blend: dict[str, float] | None):
-        """The model's raw component scores of the window's papers where ``keep``, the
-        similarity of each to the user's dismissed papers, and the evidence reasons check.
-        When the blend weighs ``"readers"``: how many readers resembling the user (see
-        :mod:`recommender.readers`) read each paper.
+                          blend: dict[str, float]
+                          ) -> tuple[dict[str, np.ndarray], SimilarReaders | None]:
+        """The model's raw scores of the window's papers where ``keep`` (``"als"``, and the
+        ``"nearest"`` and ``"readers"`` components when the blend weighs them), and how many
+        readers resembling the user read each (for the reasons).
 
-        The whole window is scored (its item ids and content rows are then the same for
-        every user until the trending ranking is refreshed) and the kept columns taken: the
-        raw scores do not depend on the other candidates.
+        The whole window is scored (its item ids are then the same for every user until the
+        trending ranking is refreshed) and the kept columns taken: the raw scores do not
+        depend on the other candidates.
         """
         window_items = self._window_items(loaded, window)
-        self._ensure_indexed(loaded, list(weights) + sorted(dismissed))
+        self._ensure_indexed(loaded, list(weights))
         model = loaded.model
         known = [p for p in weights if p in loaded.index]
         user_row = sp.csr_matrix(
@@ -348,25 +347,17 @@ class PersonalRecommender:
              (np.zeros(len(known), dtype=np.int32),
               np.array([loaded.index[p] for p in known], dtype=np.int32))),
             shape=(1, model.n_items))
-        wanted = blend or serving_blend(loaded)
-        components = {name: raw[:, keep] for name, raw in model.component_scores(
-            user_row, window_items, nearest=bool(wanted.get("nearest"))).items()}
-        if wanted.get("readers") and loaded.readers is not None:
-            components["readers"] = np.array([loaded.readers.counts(
-                user_id, sorted(read), [loaded.paper_of(int(i)) for i in window_items[keep]])],
-                dtype=np.float64)
-        vectors = model.item_vectors() if model.has_content else None
-        candidate_rows = window_items[keep]
-        user_papers = [loaded.paper_of(int(i)) for i in user_row.indices]
-        if vectors is None:
-            return components, Evidence(user_papers, None, None, candidate_rows, loaded.readers,
-                                        SIMILAR)
-        user_vectors = vectors[user_row.indices]
-        rejected = [loaded.index[p] for p in dismissed if p in loaded.index]
-        components["dismissed"] = nearest_similarity(vectors[candidate_rows],
-                                                     vectors[rejected])[None, :]
-        return components, Evidence(user_papers, user_vectors, vectors, candidate_rows,
-                                    loaded.readers, SIMILAR)
+        scores = model.component_scores(user_row, window_items,
+                                         nearest=bool(blend.get("nearest")))
+        components = {name: scores[name][:, keep] for name in ("als", "nearest")
+                      if name in scores}
+        readers: SimilarReaders | None = loaded.readers
+        if blend.get("readers") and loaded.readers is not None:
+            paper_ids = [loaded.paper_of(int(i)) for i in window_items[keep]]
+            weight, counts = loaded.readers.scores(user_id, sorted(read), paper_ids)
+            components["readers"] = weight[None, :]
+            readers = ReaderCounts(dict(zip(paper_ids, counts.tolist(), strict=True)))
+        return components, readers
 
     def _window_items(self, loaded: LoadedModel, window: list[Candidate]) -> np.ndarray:
         """Model item ids of the window's papers (featurising new ones), kept while the

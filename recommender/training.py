@@ -26,7 +26,7 @@ import scipy.sparse as sp
 
 from recommender import served
 from recommender.adapt import adapt, gate, served_figures, time_split
-from recommender.readers import save_readers
+from recommender.readers import ReadersIndex, save_readers
 from recommender.textfeatures import TextFeaturizer, paper_texts
 from recommender.threads import available_cpus
 
@@ -295,11 +295,12 @@ def current_figures(current, data: TrainingData, split) -> dict[str, float]:
                             (np.arange(len(mapping)), mapping)), shape=(len(mapping), n_old))
     check = split.check
     rows = (split.train[check.users] @ to_old).tocsr()
-    windows = served.Windows(np.arange(len(check.users)), mapping[check.items], check.relevant)
+    windows = served.Windows(check.users, mapping[check.items], check.relevant)
     trending = np.zeros(n_old)
     trending[mapping] = served.trending_scores(split.train)
+    readers = ReadersIndex(split.train @ to_old)
     components = served.standardise(served.window_components(current.model, rows, windows,
-                                                             trending))
+                                                             trending, readers))
     blend = current.metadata.get("blend") or {**current.model.weights, "trending": 0.35}
     return served_figures(components, check.relevant, {"current": blend})["current"]
 

@@ -45,7 +45,7 @@ def test_eval_command_writes_json_report_and_markdown(tmp_path, monkeypatch):
         assert set(p["models"]["hybrid"]) == {"nDCG@10", "P@10", "R@5", "R@10"}
         assert np.isfinite(p["models"]["hybrid"]["R@5"]["std"])
     served = data["protocols"]["served"]
-    assert set(served["models"]) == {"random", "untrained", "als", "content", "nearest",
+    assert set(served["models"]) == {"random", "untrained", "als", "content", "nearest", "readers",
                                      "trending", "hybrid"}
     assert set(served["models"]["hybrid"]) == {"nDCG@10", "R@50"}
     assert [c["seed"] for c in served["choices"]] == [0, 1]

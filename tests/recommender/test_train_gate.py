@@ -85,7 +85,7 @@ def test_a_model_of_readers_with_shared_tastes_is_published_with_its_choices(sto
     assert validation["gate"] == {"passed": True, "reasons": [], "forced": False}
     assert validation["days"] == [(NEWEST - timedelta(days=6)).isoformat(), NEWEST.isoformat()]
     blend = metadata["blend"]
-    assert set(blend) <= {"als", "content", "nearest", "trending"}
+    assert set(blend) <= {"als", "content", "nearest", "readers", "trending"}
     assert blend.get("als", 0) + blend.get("nearest", 0) > 0  # the readers' signal is used
     assert {"factors", "regularization", "alpha"} <= set(metadata["params"])
     assert len(validation["candidates"]) >= 2
