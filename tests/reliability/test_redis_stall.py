@@ -99,3 +99,33 @@ def test_a_stalled_redis_is_a_quick_503_everywhere_and_the_service_recovers(
     for method, path, body in ROUTES:  # recovered by itself: no restart, no reconnect call
         response, _ = call(method, path, body)
         assert response.status_code < 300, (path, response.status_code, response.get_data()[:200])
+
+
+def test_one_stalled_cluster_node_is_a_quick_503_and_the_service_recovers(tmp_path):
+    from backend import create_app, keys
+    from tests.redis_server import redis_cli_binary, running_redis_cluster
+
+    if redis_cli_binary() is None:
+        pytest.skip("redis-cli is not installed: cannot create a Redis Cluster")
+    with running_redis_cluster() as url:
+        app = create_app({"TESTING": True, "REDIS_URL": url, "DATA_DIR": str(tmp_path),
+                          "RATELIMIT_ENABLED": False})
+        client = app.test_client()
+        user = client.post("/v1/users").get_json()
+        headers = {"Authorization": f"Bearer {user['token']}"}
+        cluster = redis.RedisCluster.from_url("redis://" + url.split("://", 1)[1])
+        node = cluster.get_node_from_key(keys.user(user["user_id"], "saved"))
+        direct = redis.Redis(host=node.host, port=node.port)
+        pid = int(direct.info("server")["process_id"])
+        direct.close()
+        assert client.get("/v1/saved", headers=headers).status_code == 200
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            response = client.get("/v1/saved", headers=headers)
+            elapsed = time.monotonic() - started
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert_problem(response, 503)
+        assert elapsed < STALL_ANSWER_SECONDS / 2, elapsed  # the other nodes answer at once
+        assert client.get("/v1/saved", headers=headers).status_code == 200
