@@ -5,10 +5,10 @@ for ``POST /v1/events`` (events: a batch of 100 counts 100; a request rejected b
 events are read counts 1), in fixed windows, with the ``limits`` library (the counting engine of
 Flask-Limiter, used directly: Flask-Limiter's request hooks ran on every request of every
 route and cost more than half of a cached ``GET /v1/trending``; docs/performance.md). On a
-single Redis that also holds the counters (the default) the event-posting windows are
-counted by the event script itself, with the same strategy, in the round trip that
-authenticates and applies the batch; requests that fail before reaching the script (an
-invalid body) are counted in the same windows by a small script.
+single Redis that also holds the counters (the default) the store counts the event-posting
+windows itself, with the same strategy, in the script call that reads the request's token
+record (``backend/rate_limit.lua``); requests that fail before that (an invalid body) are
+counted in the same windows by the same script.
 
 A limit key never carries a raw token or a user id: tokens are reduced to a domain-separated
 hash (different from the stored token hash), so nothing in the limiter's keys links to a
