@@ -1,13 +1,18 @@
+-- #include rate_windows.lua
 -- Apply a batch of one user's events atomically.
 --
--- KEYS[1..8]: the user's keys, in keys.USER_PARTS order (one hash slot):
+-- KEYS[1 .. 8]: the user's keys, in keys.USER_PARTS order (one hash slot):
 --   meta, events, eids, savestate, saved, dismissed, opens, titles
--- KEYS[9], KEYS[10] (optional): trending's openers and savers (keys.TRENDING_OPENERS,
+-- KEYS[9 .. 8 + W]: the W rate-limit windows this batch counts in (a single Redis only: the
+--   windows live in other hash slots), counted first, one hit per event.
+-- KEYS[9 + W], KEYS[10 + W] (optional): trending's openers and savers (keys.TRENDING_OPENERS,
 --   keys.TRENDING_SAVERS). Given, the script counts the paper's readers itself, in the same
 --   atomic step (a single Redis); left out, the caller counts them from the effects (a Redis
 --   Cluster, where these keys live in another hash slot than the user's).
--- ARGV: now_ms, retention_ms (of the event log), event_id_memory_ms, then 7 values per
---   event: id, type, paper_id, ts_ms, ts_iso, source, title ("" if none).
+-- ARGV: now_ms, retention_ms (of the event log), event_id_memory_ms, token_hash (the
+--   user's meta must hold it; "" to check only that the user exists), W, then amount and
+--   seconds of each window, then 7 values per event: id, type, paper_id, ts_ms, ts_iso,
+--   source, title ("" if none).
 -- Returns one effect per event:
 --   "dup"            the event id was applied before: nothing changed
 --   "opened"         the user's first open of the paper was recorded (one more opener)
@@ -17,17 +22,28 @@
 --   "kept"           recorded in the log, no change of state (already in that state)
 --   "stale"          recorded in the log, older than the paper's latest save/unsave
 --   "dismissed"      the paper was dismissed
--- or the error "NOUSER" when the user no longer exists (deleted meanwhile).
+-- or an error: "RATELIMIT <window number> <ms until it resets>" (rate_windows.lua),
+-- "NOTOKEN" when the user's meta does not hold token_hash, "NOUSER" when the user does not
+-- exist (deleted meanwhile). Nothing is applied then.
 --
 -- The script stores the user's state (opens, saved, dismissed); the weights the
--- recommender trains from are derived from it by the reader (Store.interaction_weights).
+-- recommender trains from are derived from it by the reader (backend/store.py).
 
 local meta, events, eids, savestate, saved, dismissed, opens, titles =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local openers, savers = KEYS[9], KEYS[10]
-local HEADER, FIELDS = 3, 7
+local W = tonumber(ARGV[5])
+local openers, savers = KEYS[9 + W], KEYS[10 + W]
+local HEADER, FIELDS = 5 + 2 * W, 7
 
-if redis.call('EXISTS', meta) == 0 then
+local exceeded = hit_windows(KEYS, 9, W, ARGV, 6, (#ARGV - HEADER) / FIELDS)
+if exceeded then
+  return redis.error_reply(exceeded)
+end
+if ARGV[4] ~= '' then
+  if redis.call('HGET', meta, 'token_hash') ~= ARGV[4] then
+    return redis.error_reply('NOTOKEN')
+  end
+elseif redis.call('EXISTS', meta) == 0 then
   return redis.error_reply('NOUSER')
 end
 

@@ -4,15 +4,17 @@ Key names come from :mod:`backend.keys`. Views and commands call :class:`Store`;
 else uses a Redis client directly. Events never write the catalogue: only imports do
 (:meth:`Store.upsert_papers`).
 
-Scripts. The Lua scripts next to this module (``backend/*.lua``) are each one complete file,
-sent to Redis as it is (:func:`load_script`): no code is generated or shared between them,
-settings travel in ``ARGV``, and every key a script touches arrives in ``KEYS``. A call on
-Redis Cluster passes keys of one hash slot only (a user's keys share the hash tag
-``{<user id>}``); where a single Redis lets one call do more (the rate windows and trending's
-reader counts of an event batch, which live in other slots), :class:`Store` says so at the
-call, and the Cluster path does that part in commands of its own. The store keeps each
-user's interaction state (opens, saves, dismissals); the weights the recommender trains from
-are derived from that state when it is read (:func:`weights_from_state`), with the
+Scripts. The Lua scripts next to this module (``backend/*.lua``) are each one file, sent
+to Redis as :func:`load_script` reads it; settings travel in ``ARGV`` and every key a script
+touches arrives in ``KEYS``. Code shared between scripts lives in a library file that a
+script names in a first line ``-- #include <file>.lua``, which :func:`load_script` replaces
+with that file (the only way scripts share code; ``rate_windows.lua`` is the one library).
+A call on Redis Cluster passes keys of one hash slot only (a user's keys share the hash tag
+``{<user id>}``); where a single Redis lets one call do more (the rate windows and
+trending's reader counts of an event batch, which live in other slots), :class:`Store` says
+so at the call, and the Cluster path does that part in commands of its own. The store keeps
+each user's interaction state (opens, saves, dismissals); the weights the recommender trains
+from are derived from that state when it is read (:func:`weights_from_state`), with the
 settings of the process reading it.
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -30,6 +33,7 @@ from importlib import resources
 from typing import Any, NamedTuple
 
 import redis
+from cachetools import LRUCache
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -46,6 +50,7 @@ PAPER_INT_FIELDS = ("upvotes", "num_comments")
 
 NO_EVENTS = "0-0"  # the state stamp of a user without events
 LAYOUT = "2"  # the key layout this code writes (see Store.upgrade_data)
+TOKEN_USERS_CACHED = 4096  # tokens whose user an event-posting process remembers
 
 
 def _token_owner(record: str | None, token_hash: str) -> str | None:
@@ -221,9 +226,21 @@ class UpsertResult:
     updated: int
 
 
+INCLUDE = re.compile(r"^-- #include (\w+\.lua)$", re.MULTILINE)
+
+
+def script_text(name: str) -> str:
+    """The text of ``backend/<name>.lua`` as Redis runs it: each ``-- #include <file>.lua``
+    line replaced by that library file."""
+    package = resources.files("backend")
+    return INCLUDE.sub(lambda line: package.joinpath(line[1]).read_text(),
+                       package.joinpath(f"{name}.lua").read_text())
+
+
 def load_script(client: redis.Redis, name: str) -> Any:
-    """The script ``backend/<name>.lua``, registered with ``client`` as the file stands."""
-    return client.register_script(resources.files("backend").joinpath(f"{name}.lua").read_text())
+    """The script ``backend/<name>.lua`` (see :func:`script_text`), registered with
+    ``client``."""
+    return client.register_script(script_text(name))
 
 
 def weights_from_state(opens: dict[str, str], saved: Iterable[str], dismissed: Iterable[str],
@@ -268,6 +285,9 @@ class Store:
         self._event_header = [
             round(float(settings["EVENT_RETENTION_DAYS"]) * 86_400_000),
             round(EVENT_ID_MEMORY.total_seconds() * 1000)]
+        # token hash -> user id of tokens seen by this process: a hint only, the event
+        # script checks it against the user's meta (a deleted user's token fails there)
+        self._token_users: LRUCache[str, str] = LRUCache(maxsize=TOKEN_USERS_CACHED)
 
     # -- users -------------------------------------------------------------------------
 
@@ -343,15 +363,32 @@ class Store:
         UserGone
             The user does not exist (deleted meanwhile): nothing was applied.
         """
+        return self._apply(user_id, events, now, "", ())
+
+    def _apply(self, user_id: str, events: Sequence[Event], now: datetime, token_hash: str,
+               windows: Sequence[RateWindow]) -> EventResult:
+        """Run apply_events.lua (``token_hash``: "" or the hash the user's meta must hold;
+        ``windows``: counted first, single Redis only) and, on a cluster, the reader counts.
+
+        Raises :class:`UserGone` for NOUSER and NOTOKEN, :class:`RateLimited`."""
         script_keys = keys.user_state_keys(user_id)
+        args: list[Any] = [to_ms(now), *self._event_header, token_hash, len(windows)]
+        for window in windows:
+            script_keys.append(window.key)
+            args += [window.amount, window.seconds]
         if self._single:
             script_keys += [keys.TRENDING_OPENERS, keys.TRENDING_SAVERS]
+        for event in events:
+            args += [event.id, event.type, event.paper_id, to_ms(event.ts),
+                     event.ts.isoformat(), event.source or "", event.title or ""]
         try:
-            effects = self._run_script(self._apply_events, script_keys,
-                                       self._event_args(events, now))
+            effects = self._run_script(self._apply_events, script_keys, args)
         except redis.ResponseError as error:
-            if "NOUSER" in str(error):
+            if "NOUSER" in str(error) or "NOTOKEN" in str(error):
                 raise UserGone(user_id) from None
+            limited = _rate_limited(error, windows)
+            if limited is not None:
+                raise limited from None
             raise
         if not self._single:
             self._update_aggregates(events, effects)
@@ -359,9 +396,8 @@ class Store:
 
     @property
     def counts_rate_windows(self) -> bool:
-        """Whether :meth:`apply_events_of_token` counts rate-limit windows in the round trip
-        that authenticates (a single Redis; on Redis Cluster the windows live in other slots
-        than one another)."""
+        """Whether :meth:`apply_events_of_token` counts rate-limit windows itself (a single
+        Redis; on Redis Cluster the windows live in other slots than one another)."""
         return self._single
 
     def apply_events_of_token(self, token: str, events: Sequence[Event], now: datetime,
@@ -369,8 +405,10 @@ class Store:
         """Count ``windows``, authenticate ``token`` and apply the events for its user; None
         if the token is unknown (nothing is applied).
 
-        On a single Redis the windows (one hit per event, whether the token is known or not)
-        and the token lookup share one script call, and :meth:`apply_events` follows; on Redis
+        The windows count one hit per event, whether the token is known or not. For a token
+        this process has seen (the user it belongs to is remembered), one call of the event
+        script counts them, checks the token against the user's meta and applies the batch.
+        Otherwise rate_limit.lua counts them and reads the token's record first. On Redis
         Cluster ``windows`` must be empty (see :attr:`counts_rate_windows`).
 
         Raises
@@ -378,19 +416,24 @@ class Store:
         RateLimited
             A window was exceeded: nothing was applied.
         """
-        token_hash = hash_token(token)
-        if not windows:
-            record = self.client.get(keys.token(token_hash))
-        elif not self._single:
+        if windows and not self._single:
             raise ValueError("rate windows are counted by the store on a single Redis only")
-        else:
-            record = self._count_windows(windows, len(events), keys.token(token_hash))
-        user_id = _token_owner(record, token_hash)
+        token_hash = hash_token(token)
+        user_id = self._token_users.get(token_hash)
         if user_id is None:
-            return None
+            if windows:
+                record = self._count_windows(windows, len(events), keys.token(token_hash))
+                windows = ()  # counted
+            else:
+                record = self.client.get(keys.token(token_hash))
+            user_id = _token_owner(record, token_hash)
+            if user_id is None:
+                return None
+            self._token_users[token_hash] = user_id
         try:
-            return self.apply_events(user_id, events, now)
+            return self._apply(user_id, events, now, token_hash, windows)
         except UserGone:
+            self._token_users.pop(token_hash, None)
             return None
 
     def hit_rate_windows(self, windows: Sequence[RateWindow]) -> None:
@@ -432,15 +475,6 @@ class Store:
             return self.client.evalsha(script.sha, len(script_keys), *script_keys, *args)
         except redis.exceptions.NoScriptError:  # flushed meanwhile: load it again
             return script(keys=script_keys, args=args)
-
-    def _event_args(self, events: Sequence[Event], now: datetime) -> list[Any]:
-        """ARGV of apply_events.lua: now, the log's retention and the memory of event ids
-        (ms), then 7 values per event."""
-        args: list[Any] = [to_ms(now), *self._event_header]
-        for event in events:
-            args += [event.id, event.type, event.paper_id, to_ms(event.ts),
-                     event.ts.isoformat(), event.source or "", event.title or ""]
-        return args
 
     def _update_aggregates(self, events: Sequence[Event], effects: Sequence[str]) -> None:
         """The global part of applying events, on Redis Cluster (see apply_events.lua)."""

@@ -18,10 +18,20 @@ import redis
 
 from backend import keys
 from backend.config import load_config
-from backend.store import EVENT_ID_MEMORY, Event, Store, connect, load_script, to_ms
+from backend.store import (
+    EVENT_ID_MEMORY,
+    Event,
+    Store,
+    connect,
+    hash_token,
+    load_script,
+    script_text,
+    to_ms,
+)
 
 NOW = datetime.now(UTC)
 SCRIPTS = ("apply_events", "rate_limit", "delete_user", "share_list")
+LIBRARIES = ("rate_windows",)  # included by scripts: tested through them
 
 
 @pytest.fixture(params=["single", "cluster"])
@@ -65,9 +75,12 @@ def make_user(client: redis.Redis) -> str:
     return user_id
 
 
-def event_args(*events: tuple[str, str, float]) -> list:
-    """ARGV of apply_events.lua for ``(type, paper id, minutes ago)`` events."""
-    args: list = [to_ms(NOW), 30 * 86_400_000, round(EVENT_ID_MEMORY.total_seconds() * 1000)]
+def event_args(*events: tuple[str, str, float], token_hash: str = "",
+               windows: tuple[tuple[int, int], ...] = ()) -> list:
+    """ARGV of apply_events.lua for ``(type, paper id, minutes ago)`` events (and windows of
+    ``(amount, seconds)``)."""
+    args: list = [to_ms(NOW), 30 * 86_400_000, round(EVENT_ID_MEMORY.total_seconds() * 1000),
+                  token_hash, len(windows), *(v for window in windows for v in window)]
     for kind, paper_id, minutes_ago in events:
         ts = NOW - timedelta(minutes=minutes_ago)
         args += [uuid.uuid4().hex, kind, paper_id, to_ms(ts), ts.isoformat(), "list",
@@ -78,7 +91,16 @@ def event_args(*events: tuple[str, str, float]) -> list:
 def test_every_script_is_tested_here():
     files = {path.name for path in resources.files("backend").iterdir()
              if path.name.endswith(".lua")}
-    assert files == {f"{name}.lua" for name in SCRIPTS}
+    assert files == {f"{name}.lua" for name in SCRIPTS + LIBRARIES}
+
+
+def test_an_include_line_is_replaced_by_the_library():
+    library = resources.files("backend").joinpath("rate_windows.lua").read_text()
+    for name in ("apply_events", "rate_limit"):
+        text = script_text(name)
+        assert text.startswith(library) and "#include" not in text
+    assert script_text("share_list") == resources.files("backend").joinpath(
+        "share_list.lua").read_text()
 
 
 def test_apply_events_touches_only_its_keys_and_reports_effects(any_redis):
@@ -121,6 +143,31 @@ def test_apply_events_refuses_a_user_that_does_not_exist(any_redis):
     with pytest.raises(redis.ResponseError, match="NOUSER"):
         script(keys=keys.user_state_keys("0" * 32), args=event_args(("open", "2412.00001", 1)))
     assert snapshot(client) == {}
+
+
+def test_apply_events_counts_windows_and_checks_the_token_first(any_redis):
+    client = any_redis
+    user_id = make_user(client)
+    client.hset(keys.user(user_id, "meta"), "token_hash", hash_token("secret"))
+    script = load_script(client, "apply_events")
+    window = keys.rate_window("events-token", f"{{{user_id}}}", "3/1minute")  # the user's slot
+    script_keys = [*keys.user_state_keys(user_id), window]
+    one_open = ("open", "2412.00001", 1)
+    with pytest.raises(redis.ResponseError, match="NOTOKEN"):
+        script(keys=script_keys, args=event_args(one_open, token_hash=hash_token("guess"),
+                                                 windows=((3, 60),)))
+    assert client.get(window) == "1"  # counted whether the token is right or not
+    assert script(keys=script_keys, args=event_args(
+        one_open, one_open, token_hash=hash_token("secret"), windows=((3, 60),))) == [
+            "opened", "open"]
+    with pytest.raises(redis.ResponseError, match=r"^RATELIMIT 1 \d+$"):
+        script(keys=script_keys, args=event_args(one_open, token_hash=hash_token("secret"),
+                                                 windows=((3, 60),)))
+    assert client.hget(keys.user(user_id, "opens"), "2412.00001") == "2"
+    client.delete(keys.user(user_id, "meta"))
+    with pytest.raises(redis.ResponseError, match="NOTOKEN"):
+        script(keys=keys.user_state_keys(user_id), args=event_args(
+            one_open, token_hash=hash_token("secret")))
 
 
 def test_rate_limit_counts_windows_up_to_the_first_exceeded(any_redis):

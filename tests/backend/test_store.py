@@ -11,6 +11,8 @@ from backend import keys
 from backend.config import load_config
 from backend.store import (
     Event,
+    RateLimited,
+    RateWindow,
     Store,
     UserGone,
     day_from_number,
@@ -129,6 +131,31 @@ def test_token_scripts_still_run_after_a_script_flush(store, redis_client):
     assert store.apply_events_of_token("not-a-token", [ev("open")], NOW) is None
     redis_client.script_flush()
     assert store.user_and_stamp(token) == (user_id, store.user_stamp(user_id))
+
+
+def test_a_remembered_token_of_a_deleted_user_applies_nothing(store, redis_client):
+    user_id, token = store.create_user(NOW)
+    assert store.apply_events_of_token(token, [ev("open")], NOW).accepted == 1  # remembered
+    store.delete_user(user_id)
+    assert store.apply_events_of_token(token, [ev("open")], NOW) is None
+    assert not any(redis_client.exists(key) for key in keys.user_keys(user_id))
+
+
+def test_windows_count_each_event_once_whether_the_token_is_remembered_or_not(store,
+                                                                              redis_client):
+    if not store.counts_rate_windows:
+        pytest.skip("on Redis Cluster the limits library counts the windows")
+    user_id, token = store.create_user(NOW)
+    window = RateWindow(keys.rate_window("events-token", "t:test", "10/1minute"), 10, 60)
+    assert store.apply_events_of_token(token, [ev("open"), ev("open")], NOW, [window])
+    assert redis_client.get(window.key) == "2"  # not remembered yet: rate_limit.lua counted
+    assert store.apply_events_of_token(token, [ev("open") for _ in range(3)], NOW, [window])
+    assert redis_client.get(window.key) == "5"  # remembered: the event script counted
+    assert store.apply_events_of_token("unknown", [ev("open")], NOW, [window]) is None
+    assert redis_client.get(window.key) == "6"
+    with pytest.raises(RateLimited):
+        store.apply_events_of_token(token, [ev("open") for _ in range(5)], NOW, [window])
+    assert redis_client.hget(keys.user(user_id, "opens"), "2412.01824") == "5"
 
 
 def test_interaction_weights(store, uid):
