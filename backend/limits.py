@@ -6,9 +6,9 @@ events are read counts 1), in fixed windows, with the ``limits`` library (the co
 Flask-Limiter, used directly: Flask-Limiter's request hooks ran on every request of every
 route and cost more than half of a cached ``GET /v1/trending``; docs/performance.md). On a
 single Redis that also holds the counters (the default) the store counts the event-posting
-windows itself, with the same strategy, in the script call that reads the request's token
-record (``backend/rate_limit.lua``); requests that fail before that (an invalid body) are
-counted in the same windows by the same script.
+windows itself, with the same strategy, in the script call that authenticates the request
+(``Store.apply_events_of_token``); requests that fail before that (an invalid body) are
+counted in the same windows by ``Store.hit_rate_windows``.
 
 A limit key never carries a raw token or a user id: tokens are reduced to a domain-separated
 hash (different from the stored token hash), so nothing in the limiter's keys links to a
