@@ -20,6 +20,7 @@ settings of the process reading it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -244,20 +245,28 @@ def load_script(client: redis.Redis, name: str) -> Any:
 
 
 def weights_from_state(opens: dict[str, str], saved: Iterable[str], dismissed: Iterable[str],
-                        settings: dict[str, Any]) -> dict[str, float]:
+                       settings: dict[str, Any]) -> dict[str, float]:
     """A user's paper weights, derived from their state with ``settings``: for each paper not
     dismissed, ``min(opens, WEIGHT_OPEN_CAP) * WEIGHT_OPEN``, plus ``WEIGHT_SAVE`` while it
-    is saved; papers of weight 0 or less are left out. A change of these settings applies to every
-    user's weights the next time they are read (training, serving)."""
+    is saved; papers of weight 0 or less (or not a number) are left out. A change of these
+    settings applies to every user's weights the next time they are read (training,
+    serving)."""
     per_open, cap = float(settings["WEIGHT_OPEN"]), int(settings["WEIGHT_OPEN_CAP"])
     per_save = float(settings["WEIGHT_SAVE"])
-    left_out = set(dismissed)
-    weights = {paper_id: min(float(count), cap) * per_open
-               for paper_id, count in opens.items() if paper_id not in left_out}
+    by_count = _open_weights(per_open, cap)  # training reads millions: no float() per count
+    weights = {paper_id: by_count[count] if count in by_count
+               else min(float(count), cap) * per_open for paper_id, count in opens.items()}
     for paper_id in saved:
-        if paper_id not in left_out:
-            weights[paper_id] = weights.get(paper_id, 0.0) + per_save
+        weights[paper_id] = weights.get(paper_id, 0.0) + per_save
+    for paper_id in dismissed:
+        weights.pop(paper_id, None)
     return {paper_id: weight for paper_id, weight in weights.items() if weight > 0}
+
+
+@functools.lru_cache(maxsize=8)
+def _open_weights(per_open: float, cap: int) -> dict[str, float]:
+    """The weight of each open count up to the cap, by the count as Redis returns it."""
+    return {str(count): min(count, cap) * per_open for count in range(1, cap + 1)}
 
 
 class Store:
