@@ -78,7 +78,8 @@ def user_keys(user_id: str) -> list[str]:
 
 def user_state_keys(user_id: str) -> list[str]:
     """The user's keys the event script works on, in ``USER_PARTS`` order."""
-    return [user(user_id, part) for part in USER_PARTS]
+    prefix = user(user_id, "meta")[:-len("meta")]  # built once per event batch, not per key
+    return [prefix + part for part in USER_PARTS]
 
 
 def rate_window(scope: str, who: str, limit: str) -> str:
