@@ -176,27 +176,31 @@ def adapt(split: ValidationSlice, item_features: sp.csr_matrix | None,
     params = dict(params or {})
     trending = served.trending_scores(split.train)
     history = split.train
-    readers = ReadersIndex(history)
+    index = ReadersIndex(history)
+    # the readers component does not depend on the model: one computation per set of windows
+    choose_readers, check_readers = (served.readers_scores(index, history[w.users], w)
+                                     for w in (split.choose, split.check))
 
-    def components(model, windows: served.Windows) -> dict[str, np.ndarray]:
-        return served.standardise(served.window_components(
-            model, history[windows.users], windows, trending, readers))
+    def components(model, windows: served.Windows, readers: np.ndarray
+                   ) -> dict[str, np.ndarray]:
+        raw = served.window_components(model, history[windows.users], windows, trending)
+        return served.standardise({**raw, "readers": readers})
 
     tried = []
     for overrides in candidates:
         model = recommender.train(split.train, item_features,
                                   {**params, **CANDIDATE_FIT, **overrides})
-        blend, value = served.choose_blend(components(model, split.choose),
+        blend, value = served.choose_blend(components(model, split.choose, choose_readers),
                                            split.choose.relevant)
         tried.append({"params": overrides, "blend": blend, "objective": value})
         progress(f"candidate {overrides or 'defaults'}: objective {value:.4f}")
     best = max(range(len(tried)), key=lambda j: (tried[j]["objective"], -j))
     chosen = {**params, **candidates[best]}
     model = recommender.train(split.train, item_features, chosen)
-    scale, blend = choose_cold_scale(model, history, split.choose, trending, readers)
+    scale, blend = choose_cold_scale(model, history, split.choose, trending, choose_readers)
     model.scale_cold_items(scale)
     progress(f"papers without readers: factors x {scale}; blend {blend}")
-    check_components = components(model, split.check)
+    check_components = components(model, split.check, check_readers)
     blends = {"hybrid": blend, "untrained": served.UNTRAINED_BLEND,
               **{name: {name: 1.0} for name in check_components}}
     check = served_figures(check_components, split.check.relevant, blends)
@@ -204,7 +208,7 @@ def adapt(split: ValidationSlice, item_features: sp.csr_matrix | None,
 
 
 def choose_cold_scale(model, history: sp.csr_matrix, windows: served.Windows,
-                      trending: np.ndarray, readers: ReadersIndex | None = None
+                      trending: np.ndarray, readers: np.ndarray | None = None
                       ) -> tuple[float, dict[str, float]]:
     """The multiplier of :data:`COLD_SCALES` for the ALS scores of papers nobody has read
     (and the blend that goes with it) that serves ``windows`` best.
@@ -213,7 +217,9 @@ def choose_cold_scale(model, history: sp.csr_matrix, windows: served.Windows,
     z-scoring one window of both does not reconcile them: left alone, papers nobody has
     read can out-score those that readers like this one saved.
     """
-    raw = served.window_components(model, history[windows.users], windows, trending, readers)
+    raw = served.window_components(model, history[windows.users], windows, trending)
+    if readers is not None:
+        raw["readers"] = readers
     unread = model.readers(windows.items) == 0
     best = (-np.inf, 1.0, {})
     for scale in COLD_SCALES:

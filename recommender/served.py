@@ -29,7 +29,7 @@ from .model import blend, zscore
 from .readers import ReadersIndex
 
 __all__ = ["COMPONENTS", "UNTRAINED_BLEND", "served_scores", "trending_scores", "Windows",
-           "sample_windows", "window_components", "window_metrics", "standardise",
+           "sample_windows", "window_components", "readers_scores", "window_metrics", "standardise",
            "blend_metrics", "choose_blend"]
 
 #: The components a served list blends, in the order reports list them.
@@ -172,14 +172,13 @@ def _draw(rng: np.random.Generator, candidates: np.ndarray, excluded: np.ndarray
 
 
 def window_components(model, rows_of_users: sp.csr_matrix, windows: Windows,
-                      trending: np.ndarray, readers: ReadersIndex | None = None,
-                      batch: int = 256) -> dict[str, np.ndarray]:
-    """Raw component scores of every window (len(users) x W per name of :data:`COMPONENTS`).
+                      trending: np.ndarray, batch: int = 256) -> dict[str, np.ndarray]:
+    """Raw scores of every window (len(users) x W) of the model's components and trending
+    (the names of :data:`COMPONENTS` but ``"readers"``, see :func:`readers_scores`).
 
     ``rows_of_users`` holds the evaluated users' interactions (row j is ``windows.users[j]``);
-    ``trending`` the trending score of every item; ``readers`` who read what in training
-    (rows: the users of ``windows.users``), for the ``"readers"`` component. Without content
-    the model has no ``"content"`` component.
+    ``trending`` the trending score of every item. Without content the model has no
+    ``"content"`` component.
     """
     k, size = windows.items.shape
     out: dict[str, np.ndarray] = {}
@@ -198,10 +197,15 @@ def window_components(model, rows_of_users: sp.csr_matrix, windows: Windows,
                 continue
             values = np.take_along_axis(np.asarray(comps[name], dtype=np.float32), inverse, axis=1)
             out.setdefault(name, np.zeros((k, size), dtype=np.float32))[start:stop] = values
-    if readers is not None:
-        out["readers"] = readers.batch_scores(rows_of_users, windows.items,
-                                              windows.users).astype(np.float32)
     return out
+
+
+def readers_scores(readers: ReadersIndex, rows_of_users: sp.csr_matrix,
+                   windows: Windows) -> np.ndarray:
+    """The ``"readers"`` component of every window (len(users) x W): ``readers`` holds who
+    read what in training, one row per user of ``windows.users``. It does not depend on the
+    model, so one computation serves every model compared on the same windows."""
+    return readers.batch_scores(rows_of_users, windows.items, windows.users).astype(np.float32)
 
 
 def window_metrics(scores: np.ndarray, relevant: np.ndarray) -> dict[str, np.ndarray]:
