@@ -26,6 +26,7 @@ import hmac
 import json
 import re
 import secrets
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -297,6 +298,7 @@ class Store:
         # token hash -> user id of tokens seen by this process: a hint only, the event
         # script checks it against the user's meta (a deleted user's token fails there)
         self._token_users: LRUCache[str, str] = LRUCache(maxsize=TOKEN_USERS_CACHED)
+        self._token_users_lock = threading.Lock()  # a web worker's threads share the store
 
     # -- users -------------------------------------------------------------------------
 
@@ -428,7 +430,8 @@ class Store:
         if windows and not self._single:
             raise ValueError("rate windows are counted by the store on a single Redis only")
         token_hash = hash_token(token)
-        user_id = self._token_users.get(token_hash)
+        with self._token_users_lock:
+            user_id = self._token_users.get(token_hash)
         if user_id is None:
             if windows:
                 record = self._count_windows(windows, len(events), keys.token(token_hash))
@@ -438,11 +441,13 @@ class Store:
             user_id = _token_owner(record, token_hash)
             if user_id is None:
                 return None
-            self._token_users[token_hash] = user_id
+            with self._token_users_lock:
+                self._token_users[token_hash] = user_id
         try:
             return self._apply(user_id, events, now, token_hash, windows)
         except UserGone:
-            self._token_users.pop(token_hash, None)
+            with self._token_users_lock:
+                self._token_users.pop(token_hash, None)
             return None
 
     def hit_rate_windows(self, windows: Sequence[RateWindow]) -> None:
