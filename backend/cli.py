@@ -10,12 +10,10 @@ from importlib import resources
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
 from backend import importer
 from backend.config import load_config
 from backend.embedded import TUNED_REDIS_SETTINGS, redis_url_for
-from backend.progress import Progress
 from backend.store import Store, connect
 
 IMPORT_CHUNK = 1000
@@ -33,6 +31,8 @@ def demo_catalogue_path() -> Path:
 
 def import_parsed(store: Store, parsed: importer.ParsedFile, label: str, quiet: bool) -> tuple[int, int]:
     """Upsert one parsed file's papers, reporting progress; return (created, updated)."""
+    from recommender.progress import Progress
+
     created = updated = 0
     papers = parsed.papers
     with Progress(len(papers), label, unit="paper", enabled=not quiet) as progress:
@@ -160,7 +160,10 @@ def import_command(files: tuple[str, ...], start: str | None, until: str | None,
                 raise click.BadParameter(str(error), param_hint="--date/--until") from None
         if demo:
             sources.append((str(demo_catalogue_path()), None))
-        with Progress(len(sources), "import", unit="source", enabled=not quiet) as progress:
+        from recommender.progress import Progress
+
+        with Progress(len(sources), "import", unit="source", enabled=not quiet,
+                      heartbeat=True) as progress:
             for label, day in sources:
                 failures += not import_source(store, label, day, quiet)
                 progress.update()
@@ -181,17 +184,22 @@ EXIT_REFUSED = 3
 
 def run_training(config, quiet: bool = False, force: bool = False) -> dict:
     """Train from the store and publish; shared by ``train`` and ``scheduler``."""
+    from recommender.adapt import ALS_CANDIDATES
+    from recommender.progress import Progress
     from recommender.serving import load_version
     from recommender.training import train_from_store
 
     store = open_store(config)
-    stages = ["read", "fit", "evaluate", "write", "publish"]
-    with tqdm(total=len(stages), desc="train", disable=quiet, file=sys.stderr,
-              bar_format="{desc}: {n}/{total} {postfix} [{elapsed}]") as bar:
+    # progress in steps: one per stage, and within "fit" one per ALS candidate tried and one
+    # for the published fit (each reported by a log message of the adaptation)
+    fit_steps = len(ALS_CANDIDATES) + 1
+    starts = {"read": 0, "fit": 1, "evaluate": 1 + fit_steps, "write": 2 + fit_steps,
+              "publish": 3 + fit_steps}
+    with Progress(4 + fit_steps, "train", unit="step", enabled=not quiet,
+                  heartbeat=True) as bar:
 
         def progress(stage: str) -> None:
-            bar.set_postfix_str(stage)
-            bar.update(stages.index(stage) + 1 - bar.n)
+            bar.update(starts[stage] - bar.n, note=stage)
 
         def load_current():
             version = store.current_model_version()
@@ -204,12 +212,16 @@ def run_training(config, quiet: bool = False, force: bool = False) -> dict:
                 return None
 
         def log(message: str) -> None:
-            if not quiet:
-                bar.write(message, file=sys.stderr)
+            bar.write(message)
+            if bar.note == "fit" and bar.n < starts["evaluate"]:
+                bar.update(1)
 
-        return train_from_store(store, config, params=config.get("RECOMMENDER_PARAMS") or None,
-                                progress=progress, load_current=load_current, force=force,
-                                log=log)
+        metadata = train_from_store(store, config,
+                                    params=config.get("RECOMMENDER_PARAMS") or None,
+                                    progress=progress, load_current=load_current, force=force,
+                                    log=log)
+        bar.update(bar.total - bar.n, note="published")
+        return metadata
 
 
 def _print_training(metadata: dict, published: bool = True) -> None:
@@ -298,12 +310,14 @@ def train(quiet: bool, force: bool) -> None:
 def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -> None:
     """Long-running: retrain on a schedule; hourly (and at start) import the newest Daily
     Papers from PAPERFEED_HF_API_URL, map new papers into the model and send the email
-    digests that are due; one training at a time."""
+    digests that are due, and every minute those whose retry is due; one training at a
+    time."""
     import signal
     from datetime import UTC, datetime
 
     from backend.daily import import_newest_days
-    from recommender.scheduler import DEFAULT_DIGEST_CRON, Scheduler, run_locked
+    from recommender import ArtifactError
+    from recommender.scheduler import DEFAULT_DIGEST_CRON, DIGEST_RETRY_CRON, Scheduler, run_locked
     from recommender.training import refresh_additions
 
     _limit_training_threads()
@@ -322,15 +336,26 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
             # a failed import is logged and tried again next hour; mapping goes on anyway
             imported = import_newest_days(store, config["HF_API_URL"], datetime.now(UTC).date())
             click.echo(imported.summary())
-            count = refresh_additions(store, config)
+            try:
+                count = refresh_additions(store, config)
+            except ArtifactError as error:  # e.g. the pointer names a version not on this machine
+                click.echo(f"refresh: cannot map new papers into the current model: {error}",
+                           err=True)
+                return
             click.echo(f"refreshed: {count} papers mapped into the current model")
 
         def digests() -> None:
             click.echo(f"digests: {send_digests(config).summary()}")
 
+        def digest_retries() -> None:
+            report = send_digests(config, retries=True)
+            if report.due:
+                click.echo(f"digest retries: {report.summary()}")
+
         jobs = {
             "train": (train_cron or config["TRAIN_CRON"], lambda: run_locked(store.client, retrain)),
             "digest": (config.get("DIGEST_CRON") or DEFAULT_DIGEST_CRON, digests),
+            "digest-retry": (DIGEST_RETRY_CRON, digest_retries),
             "refresh": (refresh_cron or config["REFRESH_CRON"],
                         lambda: run_locked(store.client, refresh, name="refresh")),
         }
@@ -354,13 +379,19 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
 
 
 def send_digests(config, frequency: str | None = None, only: str | None = None,
-                 dry_run: bool = False, now: datetime | None = None):
-    """Send the digests due now (``paperfeed digest`` and the scheduler's hourly job)."""
+                 dry_run: bool = False, now: datetime | None = None, workers: int | None = None,
+                 retries: bool = False):
+    """Send the digests due now (``paperfeed digest`` and the scheduler's hourly job) or,
+    with ``retries``, only the deferred ones whose retry is due (the scheduler's job every
+    minute)."""
     from backend.digest.run import digest_run
 
     store = open_store(config)
     try:
-        return digest_run(store, config).run(now or datetime.now(UTC), frequency, only, dry_run)
+        run = digest_run(store, config)
+        if retries:
+            return run.retry(now or datetime.now(UTC))
+        return run.run(now or datetime.now(UTC), frequency, only, dry_run, workers=workers)
     finally:
         store.client.close()
 
@@ -369,12 +400,15 @@ def send_digests(config, frequency: str | None = None, only: str | None = None,
 @click.option("--frequency", type=click.Choice(["daily", "weekly"]), help="Only this frequency.")
 @click.option("--dry-run", is_flag=True, help="Compose what is due and say so; send nothing.")
 @click.option("--only", "only", metavar="USER_ID", help="Only this user.")
-def digest(frequency: str | None, dry_run: bool, only: str | None) -> None:
+@click.option("--workers", type=click.IntRange(min=1), help="Processes to spread a large run "
+              "over [PAPERFEED_DIGEST_WORKERS; the number of CPUs].")
+def digest(frequency: str | None, dry_run: bool, only: str | None, workers: int | None) -> None:
     """Send the email digests that are due now (the scheduler runs this every hour).
 
     Mail goes where PAPERFEED_SMTP_URL says (default: .eml files in <data dir>/outbox).
     Each user's period is claimed in Redis first: concurrent or repeated runs never send a
-    digest twice.
+    digest twice. A digest the SMTP server defers is retried by the scheduler, or by the
+    next run.
     """
     from backend.digest.mailer import ConfigurationError
 
@@ -382,7 +416,7 @@ def digest(frequency: str | None, dry_run: bool, only: str | None) -> None:
     with redis_url_for(config) as (url, _):
         config["REDIS_URL"] = url
         try:
-            report = send_digests(config, frequency, only, dry_run)
+            report = send_digests(config, frequency, only, dry_run, workers=workers)
         except ConfigurationError as error:
             raise click.BadParameter(str(error), param_hint="PAPERFEED_SMTP_URL") from None
     for user_id, subject in report.would_send:

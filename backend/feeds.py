@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from cachetools import LRUCache, TTLCache
+
 from backend.store import Store
 from recommender.reasons import TRENDING
+
+#: Windows (days, last day) whose rankings a process keeps at most.
+CACHED_WINDOWS = 256
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,9 @@ class TrendingRanker:
     """Ranks the catalogue papers of a window by trending score, caching each ranking
     briefly.
 
-    The cache is per process and keyed by the window as asked (``days`` and ``until``, None
-    for the newest Daily Papers day); it is what lets the public trending endpoint answer
+    The cache is per process, keyed by the window as asked (``days`` and ``until``, None
+    for the newest Daily Papers day), keeps each ranking ``TRENDING_CACHE_SECONDS`` and at
+    most :data:`CACHED_WINDOWS` windows; it is what lets the public trending endpoint answer
     thousands of requests a second without rescoring.
     """
 
@@ -75,52 +80,55 @@ class TrendingRanker:
         self.store = store
         self.settings = settings
         self.reader_weights = reader_weights(settings)
-        self._cache: dict[tuple[int, date | None], tuple[float, list[Candidate]]] = {}
-        self._windows: dict[tuple[int, date | None], tuple[date, date]] = {}
-        self._items: dict[tuple[int, int, date | None], tuple[float, list[dict[str, Any]]]] = {}
+        ttl = float(settings["TRENDING_CACHE_SECONDS"])
+        self._rankings: TTLCache[tuple[int, date | None],
+                                 tuple[list[Candidate], tuple[date, date]]] = TTLCache(
+            CACHED_WINDOWS, ttl)
+        self._items: TTLCache[tuple[int, int, date | None], list[dict[str, Any]]] = TTLCache(
+            CACHED_WINDOWS, ttl)
+        self._windows: LRUCache[tuple[int, date | None], tuple[date, date]] = LRUCache(
+            CACHED_WINDOWS)
         self._lock = threading.Lock()
 
     def ranked(self, days: int, now: datetime, until: date | None = None) -> list[Candidate]:
         """All papers of the window (see :func:`window_days`), best first."""
-        ttl = float(self.settings["TRENDING_CACHE_SECONDS"])
-        with self._lock:
-            hit = self._cache.get((days, until))
-        if hit and time.monotonic() - hit[0] < ttl:
-            return hit[1]
-        bounds = window_days(self.store, days, now, until)
-        ranking = self._compute(bounds, now)
-        with self._lock:
-            self._cache[(days, until)] = (time.monotonic(), ranking)
-            self._windows[(days, until)] = bounds
-        return ranking
+        return self._ranking(days, now, until)[0]
 
     def window(self, days: int, now: datetime, until: date | None = None) -> tuple[date, date]:
         """First and last day of the window :meth:`ranked` ranks (as of its cached ranking)."""
         with self._lock:
             bounds = self._windows.get((days, until))
-        if bounds is None:
-            self.ranked(days, now, until)
-            with self._lock:
-                bounds = self._windows[(days, until)]
-        return bounds
+        return bounds if bounds is not None else self._ranking(days, now, until)[1]
+
+    def _ranking(self, days: int, now: datetime,
+                 until: date | None) -> tuple[list[Candidate], tuple[date, date]]:
+        with self._lock:
+            hit = self._rankings.get((days, until))
+        if hit is not None:
+            return hit
+        bounds = window_days(self.store, days, now, until)
+        ranking = self._compute(bounds, now)
+        with self._lock:
+            self._rankings[(days, until)] = ranking, bounds
+            self._windows[(days, until)] = bounds
+        return ranking, bounds
 
     def top_items(self, days: int, limit: int, now: datetime,
                   until: date | None = None) -> list[dict[str, Any]]:
         """The public trending list (with titles), cached like the ranking."""
-        ttl = float(self.settings["TRENDING_CACHE_SECONDS"])
         with self._lock:
-            hit = self._items.get((days, limit, until))
-        if hit and time.monotonic() - hit[0] < ttl:
-            return hit[1]
+            items = self._items.get((days, limit, until))
+        if items is not None:
+            return items
         items = _with_metadata(self.store, self.ranked(days, now, until)[:limit])
         with self._lock:
-            self._items[(days, limit, until)] = (time.monotonic(), items)
+            self._items[(days, limit, until)] = items
         return items
 
     def invalidate(self) -> None:
         """Forget cached rankings (after writes a caller wants to see at once)."""
         with self._lock:
-            self._cache.clear()
+            self._rankings.clear()
             self._items.clear()
             self._windows.clear()
 

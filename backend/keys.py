@@ -24,6 +24,7 @@ OLDER_TRENDING_KEYS = ("pf:{trending}:scores", "pf:{trending}:epoch")
 LAYOUT_FIELD = "layout"  # field of META: the version of the key layout the data is in
 DIGEST_ACTIVE = "pf:digest:active"  # set of user ids with an active subscription
 DIGEST_ADDRESS = "pf:digest:address:{digest}"  # string -> the user id an address is active for
+DIGEST_RETRIES = "pf:digest:retries"  # zset "<user id>|<period>" -> when its retry is due (ms)
 LOCK = "pf:lock:{name}"  # string: a named lock (training, ...)
 # Rate limits (backend/limits.py): the `limits` library's counters are under this prefix,
 # and so are the event-posting windows that the event script counts itself (single Redis).
@@ -50,11 +51,12 @@ USER_CACHE_PARTS = (
 USER_DIGEST_PARTS = (
     "subscription",  # hash: email, frequency, hour_utc, weekday, status, sid, failures, ...
     "mailtokens",  # hash token nonce -> JSON {purpose, email, expires_ms}: single-use tokens
-    "digests",  # hash period -> "<claimed|sending|sent|empty|failed>|<run id>|<ms>" (claim.lua)
+    "digests",  # hash period -> "<claimed|sending|sent|empty|failed>|<run id>|<ms>"
+    #             or "deferred|<attempts>|<ms>" (claim.lua)
 )
 # Per-user parts of an older layout, removed by Store.upgrade_data (and with the user).
 OLDER_USER_PARTS = (
-    "weights",  # hash paper id -> interaction weight (now derived from opens, saved, dismissed)
+    "weights",  # hash paper id -> interaction weight (derived from opens, saved, dismissed)
 )
 ALL_USER_PARTS = USER_PARTS + USER_CACHE_PARTS + USER_DIGEST_PARTS + OLDER_USER_PARTS
 

@@ -301,8 +301,15 @@ class ExportSchema(ma.Schema):
 
 
 class HealthSchema(ma.Schema):
-    status = fields.String(required=True)
-    model_version = fields.String(allow_none=True)
+    status = fields.String(required=True, metadata={
+        "description": "`ok` (/healthz); `ready`, or `degraded` when the model pointer's "
+                       "version cannot be served (/readyz)."})
+    model_version = fields.String(allow_none=True, metadata={
+        "description": "The model version this worker serves (null: none)."})
+    model_pointer = fields.String(allow_none=True, metadata={
+        "description": "The version the model pointer names (null: none published)."})
+    model_problem = fields.String(allow_none=True, metadata={
+        "description": "Why the pointer's version is not served (null: it is)."})
     catalogue_size = fields.Integer()
     newest_daily_date = fields.String(allow_none=True, metadata={
         "format": "date", "description": "The newest Daily Papers day imported (null: none)."})

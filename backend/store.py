@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import itertools
 import json
 import re
 import secrets
@@ -155,6 +156,13 @@ def cluster_socket_timeout(url: str, timeout: float) -> float:
     finally:
         probe.close()
     return timeout / (1 + nodes)
+
+
+def scan_batches(client: redis.Redis, key: str, batch: int) -> Iterator[list[str]]:
+    """The members of the set ``key``, in lists of up to ``batch`` (one SSCAN walk)."""
+    members = client.sscan_iter(key, count=batch)
+    while chunk := list(itertools.islice(members, batch)):
+        yield chunk
 
 
 def day_number(value: date) -> int:
@@ -525,14 +533,24 @@ class Store:
     def user_state(self, user_id: str) -> UserState:
         """What a recommendation list is made from, in one round trip (see ``UserState``);
         the weights are derived with the store's settings (:func:`weights_from_state`)."""
+        return self.user_states([user_id])[0]
+
+    def user_states(self, user_ids: Sequence[str]) -> list[UserState]:
+        """:meth:`user_state` of several users, in one round trip."""
         pipe = self.client.pipeline(transaction=False)
-        pipe.xrevrange(keys.user(user_id, "events"), count=1)
-        pipe.zrange(keys.user(user_id, "saved"), 0, -1)
-        pipe.zrange(keys.user(user_id, "dismissed"), 0, -1)
-        pipe.hgetall(keys.user(user_id, "opens"))
-        newest, saved, dismissed, opens = pipe.execute()
-        return UserState(newest[0][0] if newest else NO_EVENTS, set(saved), set(dismissed),
-                         set(opens), weights_from_state(opens, saved, dismissed, self.settings))
+        for user_id in user_ids:
+            pipe.xrevrange(keys.user(user_id, "events"), count=1)
+            pipe.zrange(keys.user(user_id, "saved"), 0, -1)
+            pipe.zrange(keys.user(user_id, "dismissed"), 0, -1)
+            pipe.hgetall(keys.user(user_id, "opens"))
+        replies = pipe.execute()
+        states = []
+        for i in range(0, len(replies), 4):
+            newest, saved, dismissed, opens = replies[i:i + 4]
+            states.append(UserState(
+                newest[0][0] if newest else NO_EVENTS, set(saved), set(dismissed), set(opens),
+                weights_from_state(opens, saved, dismissed, self.settings)))
+        return states
 
     def shared_list(self, user_id: str, name: str) -> str | None:
         """A finished list another worker stored with :meth:`share_list`, if not expired."""
@@ -560,14 +578,8 @@ class Store:
     ) -> Iterator[list[tuple[str, dict[str, float]]]]:
         """Every user's weights, in batches of ``(user_id, {paper_id: weight})``, derived from
         their state with the store's settings as they are read."""
-        pending: list[str] = []
-        for user_id in self.iter_user_ids():
-            pending.append(user_id)
-            if len(pending) >= batch:
-                yield self._weights_batch(pending)
-                pending = []
-        if pending:
-            yield self._weights_batch(pending)
+        for user_ids in scan_batches(self.client, keys.USERS, batch):
+            yield self._weights_batch(user_ids)
 
     def registration_times(self, user_ids: Sequence[str]) -> list[str]:
         """When each user registered (ISO time; "" if unknown), in order."""
@@ -844,6 +856,13 @@ class Store:
     def set_current_model_version(self, version: str) -> None:
         """Point serving at a new model version."""
         self.client.set(keys.MODEL_POINTER, version)
+
+    def replace_model_version(self, expected: str, version: str) -> bool:
+        """Point serving at ``version`` if the pointer still names ``expected``
+        (replace_model_version.lua); False, and no change, otherwise."""
+        script = self.client.register_script(
+            resources.files("backend").joinpath("replace_model_version.lua").read_text())
+        return bool(script(keys=[keys.MODEL_POINTER], args=[expected, version]))
 
     # -- health ------------------------------------------------------------------------
 

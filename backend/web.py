@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import http
 import re
 from importlib import resources
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
-from flask_smorest.utils import prepare_response
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter
 
@@ -47,25 +46,23 @@ DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
 
 
 class ProblemApi(Api):
-    """flask-smorest ``Api`` documenting problem+json errors."""
+    """flask-smorest ``Api`` documenting problem+json errors (see :class:`ProblemResponses`)."""
 
     ERROR_SCHEMA = ProblemSchema
     DEFAULT_ERROR_RESPONSE_NAME = "Problem"
 
-    def _register_responses(self) -> None:
-        # flask-smorest registers the error responses as application/json and the default
-        # one as "DEFAULT_ERROR" whatever DEFAULT_ERROR_RESPONSE_NAME says: register them as
-        # served, application/problem+json, and under the name the operations refer to.
-        for status in http.HTTPStatus:
-            response: dict = {"description": status.phrase}
-            if not (100 <= status < 200) and status not in (204, 304):
-                response["schema"] = self.ERROR_SCHEMA
-            prepare_response(response, self.spec, PROBLEM_MIME)
-            self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "Error (RFC 9457 problem details)",
-                    "schema": self.ERROR_SCHEMA}
-        prepare_response(response, self.spec, PROBLEM_MIME)
-        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
+class ProblemResponses(BasePlugin):
+    """apispec plugin: the error responses flask-smorest registers (one per HTTP status) are
+    documented as served, ``application/problem+json``, not ``application/json``."""
+
+    def response_helper(self, response: dict, **kwargs: Any) -> dict:
+        content = response.get("content") or {}
+        body = content.get("application/json")
+        # the marshmallow plugin, which runs first, has made the schema a reference
+        if body is not None and body.get("schema") == {"$ref": "#/components/schemas/Problem"}:
+            response["content"] = {PROBLEM_MIME: content.pop("application/json"), **content}
+        return response
 
 
 class ArxivIdConverter(BaseConverter):
@@ -78,7 +75,11 @@ class ArxivIdConverter(BaseConverter):
 
 def init_app(app: Flask) -> None:
     """Register the API, docs, error handlers and response hooks."""
-    api = ProblemApi(app)
+    api = ProblemApi(app, spec_kwargs={"extra_plugins": [ProblemResponses()]})
+    # operations refer to their default error response by DEFAULT_ERROR_RESPONSE_NAME
+    api.spec.components.response("Problem", {
+        "description": "Error (RFC 9457 problem details)",
+        "content": {PROBLEM_MIME: {"schema": ProblemSchema}}}, lazy=True)
     app.url_map.converters["arxiv_id"] = ArxivIdConverter
     api.register_converter(ArxivIdConverter, lambda _: {
         "type": "string", "pattern": ids.PATTERN, "maxLength": ids.MAX_LENGTH})

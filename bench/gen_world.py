@@ -30,8 +30,6 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -42,9 +40,8 @@ from pathlib import Path
 import numpy as np
 import redis
 
-from backend import keys
+from backend import embedded, keys
 from backend.config import load_config
-from backend.embedded import tuned_redis_args
 from backend.store import Store, day_number
 
 SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "ta", "vi", "so", "pe", "du", "ga", "li", "mo",
@@ -54,66 +51,23 @@ SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "ta", "vi", "so", "pe", "du", "ga", "
 
 # -- private redis -------------------------------------------------------------------------
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
-def private_redis(directory: Path, dbfilename: str | None = None, port: int | None = None,
-                  maxmemory: str | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Run a private ``redis-server`` on a free loopback port; yield ``(url, process)``.
+def private_redis(directory: Path, dbfilename: str | None = None
+                  ) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run a private ``redis-server`` on a free loopback port in ``directory``; yield
+    ``(url, process)`` (``backend.embedded.private_redis``).
 
     With ``dbfilename`` (an RDB file in ``directory``) it starts from that snapshot; no
     persistence is ever configured (``--save "" --appendonly no``), so it never rewrites it.
-    The server is shut down (``SHUTDOWN NOSAVE``, then SIGTERM/SIGKILL) on exit.
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    port = port or free_port()
-    args = [shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1",
-            "--port", str(port), "--save", "", "--appendonly", "no",
-            "--dir", str(directory), "--dbfilename", dbfilename or f"unused-{port}.rdb",
-            "--protected-mode", "yes", "--loglevel", "warning", *tuned_redis_args()]
-    if maxmemory:
-        args += ["--maxmemory", maxmemory]
     started = time.perf_counter()
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url, socket_timeout=5)
-    try:
-        deadline = time.monotonic() + 600
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {process.returncode}")
-            try:
-                if client.ping():
-                    break
-            except redis.BusyLoadingError:
-                pass
-            except redis.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not come up")
-            time.sleep(0.1)
+    args = ["--dbfilename", dbfilename or "unused.rdb", "--protected-mode", "yes",
+            "--loglevel", "warning"]
+    with embedded.private_redis(args, directory=directory, timeout=600) as (url, process):
         if dbfilename:
             print(f"redis: loaded {dbfilename} in {time.perf_counter() - started:.1f} s "
-                  f"(port {port}, pid {process.pid})", file=sys.stderr)
+                  f"({url}, pid {process.pid})", file=sys.stderr)
         yield url, process
-    finally:
-        with contextlib.suppress(Exception):
-            client.shutdown(nosave=True)
-        with contextlib.suppress(Exception):
-            process.wait(timeout=10)
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        client.close()
 
 
 def redis_used_memory(url: str) -> int:

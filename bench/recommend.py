@@ -41,9 +41,10 @@ import numpy as np
 import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_world import free_port, private_redis  # noqa: E402
+from gen_world import private_redis  # noqa: E402
 
 from backend import keys  # noqa: E402
+from backend.embedded import free_port  # noqa: E402
 
 PATH = "/v1/recommendations?days={days}&limit={limit}"
 

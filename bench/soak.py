@@ -13,12 +13,12 @@ Everything stops by itself; nothing leaves the machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,11 +32,7 @@ from pathlib import Path
 
 import redis
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from backend.embedded import free_port, private_redis
 
 
 def rss_kib(pid: int) -> int:
@@ -88,12 +84,10 @@ def main() -> int:
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="paperfeed-soak-")
-    redis_port, web_port = free_port(), free_port()
-    redis_url = f"redis://127.0.0.1:{redis_port}/0"
-    redis_proc = subprocess.Popen(
-        [shutil.which("redis-server") or "redis-server", "--port", str(redis_port), "--bind",
-         "127.0.0.1", "--dir", workdir, "--appendonly", "yes", "--appendfsync", "everysec",
-         "--save", ""], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    web_port = free_port()
+    stack = contextlib.ExitStack()
+    redis_url, _ = stack.enter_context(private_redis(
+        ["--appendonly", "yes", "--appendfsync", "everysec"], directory=workdir))
     env = {**os.environ, "PAPERFEED_REDIS_URL": redis_url, "PAPERFEED_DATA_DIR": workdir,
            "PAPERFEED_WORKERS": str(args.workers), "PAPERFEED_RATELIMIT_REGISTER": "100000/hour",
            "PAPERFEED_MODEL_POLL_SECONDS": "5", "OPENBLAS_NUM_THREADS": "1"}
@@ -102,12 +96,6 @@ def main() -> int:
     trainer_runs: list[tuple[float, int]] = []
     try:
         r = redis.Redis.from_url(redis_url, decode_responses=True)
-        for _ in range(100):
-            try:
-                r.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
         server = subprocess.Popen(
             [sys.executable, "-m", "backend.cli", "serve", "--port", str(web_port), "--demo"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -228,8 +216,7 @@ def main() -> int:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
-        redis_proc.terminate()
-        redis_proc.wait(timeout=10)
+        stack.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -16,7 +16,10 @@ real Flask app (its WSGI test client) with real tokens from ``POST /v1/users``.
    content component alone and for trending alone (``GET /v1/trending`` without the
    reader's own papers); the share of that day's on-topic papers in the top 10, and
    whether at least one of them is there when the day has one; the ceiling is the share
-   a perfect list would reach (a topic may have fewer than 10 papers in the window).
+   a perfect list would reach (a topic may have fewer than 10 papers in the window); the
+   bound is the best share content blended with the true community signal reaches (how
+   many readers of the reader's own topic opened each paper, known only to the simulation):
+   what no use of community data can exceed by much.
 4. Dismissals: each trained-model reader dismisses the three papers of an unwanted topic
    ranked highest in their list; the topic's share of the next top 10 is compared with
    their previous top 10 with only the dismissed papers taken out.
@@ -44,8 +47,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from statistics import mean
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, private_redis  # noqa: E402
+
+from recommender.model import zscore  # noqa: E402
 
 CATALOGUE = Path(os.environ.get(
     "PAPERFEED_TOPIC_CATALOGUE",
@@ -159,9 +166,11 @@ class Api:
 
 
 def community(api: Api, cat: Catalogue, n_users: int, rng: random.Random,
-              now: datetime) -> Counter:
-    """``n_users`` readers browse recent days; returns the number of events by kind."""
+              now: datetime) -> tuple[Counter, dict[str, Counter]]:
+    """``n_users`` readers browse recent days; returns the number of events by kind and, per
+    topic, how many of the topic's readers opened each paper (what only the simulation knows)."""
     kinds: Counter = Counter()
+    opened_by_topic: dict[str, Counter] = {topic: Counter() for topic in TOPICS}
     recent = cat.recent_days(BROWSE_DAYS)
     names = sorted(TOPICS)
     for _ in range(n_users):
@@ -172,6 +181,8 @@ def community(api: Api, cat: Catalogue, n_users: int, rng: random.Random,
                 on = bool(cat.topics[pid] & topics)
                 if rng.random() < (OPEN_ON if on else OPEN_OFF):
                     events.append(("open", pid))
+                    for topic in topics:
+                        opened_by_topic[topic][pid] += 1
                     if on and rng.random() < SAVE_ON:
                         events.append(("save", pid))
                 elif not on and rng.random() < DISMISS_OFF:
@@ -179,7 +190,7 @@ def community(api: Api, cat: Catalogue, n_users: int, rng: random.Random,
         if events:
             api.events(api.new_user(), events, now, rng)
             kinds.update(kind for kind, _ in events)
-    return kinds
+    return kinds, opened_by_topic
 
 
 @dataclass
@@ -210,6 +221,7 @@ class Figures:
     content: list[float] = field(default_factory=list)
     trending: list[float] = field(default_factory=list)
     ceiling: list[float] = field(default_factory=list)
+    bound: list[float] = field(default_factory=list)
     today_share: list[float] = field(default_factory=list)
     today_hit: list[bool] = field(default_factory=list)
     reasons: Counter = field(default_factory=Counter)
@@ -221,7 +233,8 @@ class Figures:
 
         return {"readers": len(self.product), "product": avg(self.product),
                 "content": avg(self.content), "trending": avg(self.trending),
-                "ceiling": avg(self.ceiling), "today_share": avg(self.today_share),
+                "ceiling": avg(self.ceiling), "bound": avg(self.bound),
+                "today_share": avg(self.today_share),
                 "today_hit": f"{sum(self.today_hit)}/{len(self.today_hit)}",
                 "reasons": dict(self.reasons),
                 "blends": {name: avg(values) for name, values in self.blends.items()}}
@@ -231,8 +244,23 @@ def share(ids: list[str], wanted: set[str]) -> float:
     return sum(1 for pid in ids[:TOP] if pid in wanted) / TOP
 
 
+def community_bound(ranked: list[dict], opened: Counter, on_topic: set[str]) -> float:
+    """The best on-topic share a blend of the content ranking (``ranked``: every candidate
+    with its score) and the true community signal (how many readers of the reader's own
+    topic opened each paper, which no product can know exactly) reaches, over a few weights:
+    an upper bound of what community signals can add to content."""
+    ids = [item["paper_id"] for item in ranked]
+    content = zscore(np.array([item["score"] for item in ranked]))[0]
+    community_ = zscore(np.array([opened[pid] for pid in ids], dtype=np.float64))[0]
+    best = 0.0
+    for weight in (0.5, 1.0, 2.0, 4.0):
+        order = np.argsort(-(content + weight * community_), kind="stable")
+        best = max(best, share([ids[i] for i in order], on_topic))
+    return best
+
+
 def measure(api: Api, service, cat: Catalogue, readers: list[Reader], rng: random.Random,
-            now: datetime, blends: dict[str, dict[str, float]]
+            now: datetime, blends: dict[str, dict[str, float]], opened: dict[str, Counter]
             ) -> tuple[Figures, list[tuple[Reader, dict]]]:
     """Each reader saves their papers and asks for their lists."""
     figures = Figures()
@@ -248,9 +276,10 @@ def measure(api: Api, service, cat: Catalogue, readers: list[Reader], rng: rando
         figures.product.append(share(ids, on_topic))
         figures.reasons.update(item["reason"]["kind"] for item in body["items"][:TOP])
         user_id = service.store.user_for_token(headers["Authorization"][7:])
-        _, content = service.recommend(user_id, days=DAYS, limit=TOP, now=now,
+        _, content = service.recommend(user_id, days=DAYS, limit=len(window), now=now,
                                        until=reader.until, blend={"content": 1.0})
         figures.content.append(share([item["paper_id"] for item in content], on_topic))
+        figures.bound.append(community_bound(content, opened[reader.topic], on_topic))
         for name, weights in blends.items():
             _, other = service.recommend(user_id, days=DAYS, limit=TOP, now=now,
                                          until=reader.until, blend=weights)
@@ -324,16 +353,16 @@ def run(n_users: int, seed: int, catalogue: Catalogue, per_topic: int,
         for start in range(0, len(catalogue.papers), 1000):
             store.upsert_papers(catalogue.papers[start:start + 1000])
         started = time.monotonic()
-        kinds = community(api, catalogue, n_users, rng, now)
+        kinds, opened = community(api, catalogue, n_users, rng, now)
         community_seconds = time.monotonic() - started
         readers = new_readers(catalogue, rng, per_topic)
         service = app.extensions["paperfeed.recommender"]
-        untrained, sessions = measure(api, service, catalogue, readers, rng, now, {})
+        untrained, sessions = measure(api, service, catalogue, readers, rng, now, {}, opened)
         for _, headers in sessions:
             api.delete(headers)
         trained_run = train(url, data_dir)
         version = service.model_version()
-        trained, sessions = measure(api, service, catalogue, readers, rng, now, blends)
+        trained, sessions = measure(api, service, catalogue, readers, rng, now, blends, opened)
         dismissals = dismissal_check(api, catalogue, sessions, rng, now)
     return {"users": n_users, "seed": seed, "events": dict(kinds),
             "community_seconds": round(community_seconds, 1), "train": trained_run,
@@ -343,7 +372,7 @@ def run(n_users: int, seed: int, catalogue: Catalogue, per_topic: int,
 
 def print_table(results: list[dict]) -> None:
     head = (f"{'users':>6} {'model':<10} {'readers':>7} {'product':>8} {'content':>8} "
-            f"{'trending':>8} {'ceiling':>8} {'today':>6} {'today>=1':>9}")
+            f"{'trending':>8} {'bound':>6} {'ceiling':>8} {'today':>6} {'today>=1':>9}")
     print(head)
     print("-" * len(head))
     for result in results:
@@ -351,7 +380,7 @@ def print_table(results: list[dict]) -> None:
             row = result[name]
             label = name if name == "untrained" or result["model_version"] else "(none)"
             print(f"{result['users']:>6} {label:<10} {row['readers']:>7} {row['product']:>8} "
-                  f"{row['content']:>8} {row['trending']:>8} {row['ceiling']:>8} "
+                  f"{row['content']:>8} {row['trending']:>8} {row['bound']:>6} {row['ceiling']:>8} "
                   f"{row['today_share']:>6} {row['today_hit']:>9}")
     print()
     for result in results:

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from . import served
 from .adapt import ValidationSlice, adapt
 from .datasets import Dataset, load_dataset, split_known, split_new
-from .metrics import top_k
+from .metrics import hit_metrics, top_k
 from .model import train
 from .progress import Progress
 from .readers import ReadersIndex
@@ -70,7 +70,6 @@ def evaluate_split(train_ui: sp.csr_matrix, test_ui: sp.csr_matrix,
     users = np.flatnonzero(np.diff(test_ui.indptr) > 0)
     cand = np.arange(train_ui.shape[1]) if candidates is None else np.asarray(candidates)
     kmax = max(max(ks), 10)
-    disc = 1.0 / np.log2(np.arange(2, 12))
     names = _metric_names(ks)
     extra_weights = extra_weights or {}
     out = {m: {n: np.zeros(len(users)) for n in names} for m in (*MODELS, *extra_weights)}
@@ -95,14 +94,10 @@ def evaluate_split(train_ui: sp.csr_matrix, test_ui: sp.csr_matrix,
             if candidates is None:
                 sc[r, c] = -np.inf
             top = cand[top_k(sc, kmax)]
-            for j in range(len(ub)):
-                rel = te.indices[te.indptr[j]:te.indptr[j + 1]]
-                hit = np.isin(top[j], rel)
-                i = s + j
-                out[name]["P@10"][i] = hit[:10].sum() / 10
-                out[name]["nDCG@10"][i] = (hit[:10] * disc).sum() / disc[:min(len(rel), 10)].sum()
-                for k in ks:
-                    out[name][f"R@{k}"][i] = hit[:k].sum() / len(rel)
+            hits = np.array([np.isin(top[j], te.indices[te.indptr[j]:te.indptr[j + 1]])
+                             for j in range(len(ub))])
+            for metric, values in hit_metrics(hits, np.diff(te.indptr), ks).items():
+                out[name][metric][s:s + len(ub)] = values
         if progress:
             progress(min(1.0, (s + batch) / len(users)))
     return out
@@ -274,9 +269,9 @@ def eval_command(data_dir: str, protocol: str, seeds: int, k_list: str, json_out
     ks = tuple(sorted({int(k) for k in k_list.split(",") if k.strip()}))
     protocols = PROTOCOLS[protocol]
     t0 = time.time()
-    echo = lambda msg: click.echo(msg, err=True)  # noqa: E731
-    progress = Progress(len(protocols) * seeds, echo)
-    result = run(data_dir, protocols, list(range(seeds)), ks, log=echo, progress=progress)
+    with Progress(len(protocols) * seeds, "eval", unit="run", heartbeat=True) as progress:
+        result = run(data_dir, protocols, list(range(seeds)), ks, log=progress.write,
+                     progress=progress)
     result["seconds"] = round(time.time() - t0, 1)
     table = markdown_table(result)
     click.echo(table)

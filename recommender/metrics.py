@@ -9,7 +9,7 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-__all__ = ["precision_at_k", "recall_at_k", "ndcg_at_k", "top_k"]
+__all__ = ["precision_at_k", "recall_at_k", "ndcg_at_k", "hit_metrics", "top_k"]
 
 
 def precision_at_k(ranked: Sequence[int], relevant: Collection[int], k: int) -> float:
@@ -46,6 +46,36 @@ def ndcg_at_k(ranked: Sequence[int], relevant: Collection[int], k: int) -> float
     dcg = sum(1.0 / np.log2(r + 2) for r, i in enumerate(list(ranked)[:k]) if i in rel)
     idcg = sum(1.0 / np.log2(r + 2) for r in range(min(len(rel), k)))
     return float(dcg / idcg)
+
+
+def hit_metrics(hits: np.ndarray, n_relevant: np.ndarray,
+                ks: Sequence[int]) -> dict[str, np.ndarray]:
+    """nDCG@10, P@10 and R@k of many ranked lists at once, each given by its hits.
+
+    The same definitions as :func:`ndcg_at_k`, :func:`precision_at_k` and :func:`recall_at_k`.
+
+    Parameters
+    ----------
+    hits : numpy.ndarray of bool
+        Shape (n_lists, at least max(10, max(ks))): whether each rank holds a relevant item.
+    n_relevant : numpy.ndarray of int
+        Relevant items of each list (at least 1).
+    ks : sequence of int
+        Recall cut-offs.
+
+    Returns
+    -------
+    dict
+        ``"nDCG@10"``, ``"P@10"`` and ``"R@<k>"`` -> one value per list.
+    """
+    discount = 1.0 / np.log2(np.arange(2, 12))
+    ideal = np.array([discount[:m].sum() for m in range(1, 11)])
+    top10 = hits[:, :10]
+    out = {"nDCG@10": (top10 * discount).sum(axis=1) / ideal[np.minimum(n_relevant, 10) - 1],
+           "P@10": top10.sum(axis=1) / 10}
+    for k in ks:
+        out[f"R@{k}"] = hits[:, :k].sum(axis=1) / n_relevant
+    return out
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

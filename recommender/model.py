@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -523,7 +525,8 @@ _REQUIRED = ("item_factors", "learned_factors", "yty", "bm25_idf", "popularity",
 _CONTENT = ("tfidf_idf", "tfidf_data", "tfidf_indices", "tfidf_indptr")
 
 
-def load(directory: str, mmap: bool = True) -> HybridModel:
+def load(directory: str, mmap: bool = True,
+         files: Mapping[str, bytes] | None = None) -> HybridModel:
     """Load a model written by :meth:`HybridModel.save`.
 
     Parameters
@@ -531,6 +534,9 @@ def load(directory: str, mmap: bool = True) -> HybridModel:
     directory : str
     mmap : bool
         Memory-map the arrays read-only (shared between processes through the page cache).
+    files : mapping of str to bytes, optional
+        The directory's files already read (by name relative to ``directory``): the model is
+        built from these bytes, without reading or mapping the directory.
 
     Returns
     -------
@@ -544,9 +550,12 @@ def load(directory: str, mmap: bool = True) -> HybridModel:
     """
     mpath = os.path.join(directory, "metadata.json")
     try:
-        with open(mpath, encoding="utf-8") as fh:
-            meta = json.load(fh)
-    except (OSError, ValueError) as exc:
+        if files is not None:
+            meta = json.loads(files["metadata.json"])
+        else:
+            with open(mpath, encoding="utf-8") as fh:
+                meta = json.load(fh)
+    except (KeyError, OSError, ValueError) as exc:
         raise ArtifactError(f"{directory}: cannot read metadata.json: {exc}") from exc
     if meta.get("format") != "paperfeed-hybrid" or meta.get("format_version") != FORMAT_VERSION:
         raise ArtifactError(f"{directory}: unsupported format {meta.get('format')!r} "
@@ -561,9 +570,14 @@ def load(directory: str, mmap: bool = True) -> HybridModel:
         try:
             if info is None:
                 raise ArtifactError("not listed in metadata")
-            if os.path.getsize(path) != info["bytes"]:
-                raise ArtifactError(f"size {os.path.getsize(path)} != {info['bytes']}")
-            arr = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+            if files is not None:
+                if name + ".npy" not in files:
+                    raise ArtifactError("missing")
+                arr = _array_from_bytes(files[name + ".npy"])
+            else:
+                if os.path.getsize(path) != info["bytes"]:
+                    raise ArtifactError(f"size {os.path.getsize(path)} != {info['bytes']}")
+                arr = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
             if list(arr.shape) != info["shape"]:
                 raise ArtifactError(f"shape {arr.shape} != {info['shape']}")
         except ArtifactError as exc:
@@ -582,6 +596,25 @@ def load(directory: str, mmap: bool = True) -> HybridModel:
     bm25 = Bm25(arrays["bm25_idf"], b["average_length"], b["k1"], b["b"])
     tfidf = TfidfModel(arrays["tfidf_idf"], meta["sublinear_tf"]) if meta["has_content"] else None
     return HybridModel(meta["params"], arrays, bm25, tfidf, meta.get("feature_names"))
+
+
+def _array_from_bytes(data: bytes) -> np.ndarray:
+    """A read-only array over the bytes of a ``.npy`` file (no copy)."""
+    stream = io.BytesIO(data)
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    if dtype.hasobject:
+        raise ValueError("object arrays are not loaded")
+    count = int(np.prod(shape, dtype=np.int64))
+    if len(data) - stream.tell() != count * dtype.itemsize:
+        raise ValueError(f"{len(data) - stream.tell()} data bytes for shape {shape}")
+    arr = np.frombuffer(data, dtype=dtype, count=count, offset=stream.tell())
+    return arr.reshape(shape, order="F" if fortran else "C")
 
 
 def train(user_items: sp.spmatrix, item_features: sp.spmatrix | None = None,

@@ -15,8 +15,9 @@ neighbours of a user's current papers among the readers the model was trained on
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,9 +128,19 @@ class CoReaders:
     def load(cls, directory: Path, paper_ids: Sequence[str]) -> CoReaders | None:
         """The readers stored in a model artifact, or None if it has none."""
         try:
-            matrix = sp.load_npz(directory / READERS_FILE).tocsr()
-            user_ids = json.loads((directory / READER_IDS_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            return cls.from_files({name: (directory / name).read_bytes()
+                                   for name in (READERS_FILE, READER_IDS_FILE)}, paper_ids)
+        except OSError:
+            return None
+
+    @classmethod
+    def from_files(cls, files: Mapping[str, bytes], paper_ids: Sequence[str]) -> CoReaders | None:
+        """The readers from an artifact's files already read (by file name), or None if it
+        has none."""
+        try:
+            matrix = sp.load_npz(io.BytesIO(files[READERS_FILE])).tocsr()
+            user_ids = json.loads(files[READER_IDS_FILE])
+        except (KeyError, OSError, ValueError):
             return None
         if matrix.shape != (len(user_ids), len(paper_ids)):
             return None

@@ -7,6 +7,8 @@ import os
 import re
 from typing import Any
 
+from .files import atomic_write
+
 __all__ = ["write_report", "update_markdown", "BEGIN", "END"]
 
 BEGIN = "<!-- BEGIN RESULTS (written by paperfeed eval --markdown; do not edit by hand) -->"
@@ -114,7 +116,5 @@ def update_markdown(result: dict[str, Any], path: str, plots_dir: str | None = N
         text = pattern.sub(lambda _: block, text)
     else:
         text = text.rstrip() + ("\n\n" if text else "") + block + "\n"
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with atomic_write(path) as fh:
         fh.write(text)
-    os.replace(tmp, path)

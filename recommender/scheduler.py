@@ -1,5 +1,5 @@
 """``paperfeed scheduler``: retrain on a cron schedule, refresh new papers and send the email
-digests hourly.
+digests hourly (and, every minute, those whose retry is due).
 
 Any number of schedulers may run (on several machines); a Redis lock with an expiry
 guarantees one training at a time, and expires if its holder dies. The lock is renewed
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 DEFAULT_TRAIN_CRON = "0 3 * * 1"  # Mondays 03:00 UTC
 DEFAULT_REFRESH_CRON = "0 * * * *"  # hourly
 DEFAULT_DIGEST_CRON = "5 * * * *"  # hourly: the email digests due (paperfeed digest)
+DIGEST_RETRY_CRON = "* * * * *"  # every minute: the deferred digests whose retry is due
 LOCK_TIMEOUT = 300  # seconds; renewed every LOCK_TIMEOUT / 3 while held
 
 

@@ -1,15 +1,20 @@
 """Personal recommendations in the web workers.
 
-Each worker loads the model version the Redis pointer names (factors memory-mapped, so
-workers share one copy), checks the pointer again at most every ``MODEL_POLL_SECONDS``,
-and swaps to a new version without a restart; a version that fails to load is logged and
-the old model keeps serving. The user's vector is recomputed from their current
-interactions on every request, so a save changes the next list at once. Papers that
-arrived after training are featurised on first sight and mapped into the model.
+Each worker loads the model version the Redis pointer names into its own memory, every
+file checked against the size and SHA-256 in the version's ``metadata.json`` (nothing is
+memory-mapped: a file truncated or rewritten on disk cannot crash a worker or change what it
+serves). It looks at the pointer and the version's files at most every
+``MODEL_POLL_SECONDS`` and swaps without a restart. Which version a worker serves depends
+only on the pointer and the files, so all workers serve the same one: the pointer's if it
+verifies, otherwise the newest version before it that does (or none), reported as degraded
+with the reason by ``/readyz`` and logged. The user's vector is recomputed from their current
+interactions on every request, so a save changes the next list at once. Papers that arrived
+after training are featurised on first sight and mapped into the model.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
@@ -17,6 +22,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +32,17 @@ from threadpoolctl import threadpool_limits
 import recommender
 from backend.feeds import Candidate, TrendingRanker, fallback_recommendations
 from backend.store import Store, UserState
+from recommender.artifacts import (
+    Fingerprint,
+    Identity,
+    fingerprint,
+    is_version,
+    read_metadata,
+    read_unverified,
+    read_verified,
+    version_directory,
+    versions,
+)
 from recommender.contentindex import ContentIndex
 from recommender.readers import CoReaders, ReaderCounts
 from recommender.reasons import Reasons, SimilarReaders
@@ -34,7 +51,6 @@ from recommender.textfeatures import TextFeaturizer, paper_texts
 from recommender.training import (
     ADDITIONS_FEATURES,
     ADDITIONS_IDS,
-    METADATA_FILE,
     MODEL_SUBDIR,
     PAPER_IDS_FILE,
     VOCABULARY_FILE,
@@ -73,8 +89,12 @@ class LoadedModel:
     index: dict[str, int] = field(default_factory=dict)
     ids_by_item: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    additions_mtime: float = 0.0
     readers: CoReaders | None = None
+    # the version directory as it was when loading began (see artifacts.fingerprint)
+    fingerprint: Fingerprint = None
+    # the model's arrays by SHA-256: the identity of the file they were read from and their
+    # verified bytes, for a version sharing them (hard links) to reuse
+    arrays_by_digest: dict[str, tuple[Identity, bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.index = {paper_id: i for i, paper_id in enumerate(self.paper_ids)}
@@ -91,22 +111,80 @@ class LoadedModel:
             self.ids_by_item.append(paper_id)
 
 
-def load_version(config: dict[str, Any], version: str) -> LoadedModel:
-    """Load a published model version; raises ``recommender.ArtifactError`` if unusable."""
-    directory = models_dir(config) / version
-    if not directory.is_dir():
-        raise recommender.ArtifactError(f"model version {version} not found in {directory.parent}")
+@dataclass(frozen=True)
+class ModelStatus:
+    """What a worker serves: the version the pointer names, the version served, and why they
+    differ (``problem``, None when all is well)."""
+
+    pointer: str | None = None
+    served: str | None = None
+    problem: str | None = None
+
+
+def load_version(config: dict[str, Any], version: str,
+                 reuse: LoadedModel | None = None) -> LoadedModel:
+    """Load a published model version into this process's memory; raises
+    ``recommender.ArtifactError`` if it is unusable.
+
+    ``version`` must be a version name (never a path). Every file is read once and checked
+    against the size and SHA-256 its ``metadata.json`` lists, and the model is built from
+    those bytes; arrays ``reuse`` (the version being served) holds with the same checksum
+    are taken from it. A version published without checksums is read unverified (logged).
+    The version's additions (papers mapped in by ``paperfeed scheduler``) are added.
+    """
+    directory = version_directory(models_dir(config), version)
+    seen = fingerprint(directory)
+    metadata = read_metadata(directory, version)
+    identities: dict[str, Identity] = {}
+    if "files" in metadata:
+        files, identities = read_verified(directory, metadata,
+                                          reuse.arrays_by_digest if reuse else None)
+    else:
+        log.warning("model version %s lists no checksums: loaded unverified", version)
+        files = read_unverified(directory)
+    prefix = MODEL_SUBDIR + "/"
     try:
-        metadata = json.loads((directory / METADATA_FILE).read_text(encoding="utf-8"))
-        paper_ids = json.loads((directory / PAPER_IDS_FILE).read_text(encoding="utf-8"))
-        featurizer = TextFeaturizer.load(directory / VOCABULARY_FILE)
-    except (OSError, ValueError) as error:
+        paper_ids = json.loads(files[PAPER_IDS_FILE])
+        featurizer = TextFeaturizer.loads(files[VOCABULARY_FILE], VOCABULARY_FILE)
+    except (KeyError, ValueError) as error:
         raise recommender.ArtifactError(f"model version {version}: {error}") from error
-    model = recommender.load(str(directory / MODEL_SUBDIR))
-    if metadata.get("version") != version or len(paper_ids) != model.n_items:
+    model = recommender.load(str(directory / MODEL_SUBDIR), files={
+        name[len(prefix):]: data for name, data in files.items() if name.startswith(prefix)})
+    if not isinstance(paper_ids, list) or len(paper_ids) != model.n_items:
         raise recommender.ArtifactError(f"model version {version}: inconsistent artifact")
-    return LoadedModel(version, model, paper_ids, featurizer, metadata,
-                       readers=CoReaders.load(directory, paper_ids))
+    listed = metadata.get("files", {})
+    loaded = LoadedModel(version, model, paper_ids, featurizer, metadata,
+                         readers=CoReaders.from_files(files, paper_ids), fingerprint=seen,
+                         arrays_by_digest={listed[name]["sha256"]: (identities[name], data)
+                                           for name, data in files.items()
+                                           if name in identities and name.startswith(prefix)
+                                           and name.endswith(".npy")})
+    _add_additions(loaded, files)
+    return loaded
+
+
+def _add_additions(loaded: LoadedModel, files: dict[str, bytes]) -> None:
+    """Map the papers ``paperfeed scheduler`` featurised since training, in one batch."""
+    if ADDITIONS_FEATURES not in files:
+        return
+    try:
+        features = sp.load_npz(io.BytesIO(files[ADDITIONS_FEATURES])).tocsr()
+        ids = json.loads(files[ADDITIONS_IDS])
+    except (KeyError, OSError, ValueError) as error:
+        raise recommender.ArtifactError(
+            f"model version {loaded.version}: additions: {error}") from error
+    ids = ids[: features.shape[0]]
+    rows = [i for i, paper_id in enumerate(ids) if paper_id not in loaded.index]
+    if rows:
+        loaded.add_papers([ids[row] for row in rows], features[rows])
+
+
+def _version_before(models: Path, version: str | None) -> str | None:
+    """The newest version in ``models`` older than ``version`` (what serves while
+    ``version`` cannot), if any."""
+    if not is_version(version):
+        return None
+    return next((v for v in reversed(versions(models)) if v < version), None)
 
 
 class PersonalRecommender:
@@ -122,7 +200,10 @@ class PersonalRecommender:
         self.config = config
         self.poll_seconds = float(config.get("MODEL_POLL_SECONDS", 30))
         self._current: LoadedModel | None = None
-        self._failed_versions: set[str] = set()
+        self._status = ModelStatus()
+        # the pointer, the version before it and their directories' fingerprints when the
+        # version served was last chosen
+        self._chosen_for: tuple | None = None
         self._checked_at = -1e9
         self._swap_lock = threading.Lock()
         self.content_index = ContentIndex(store)
@@ -140,6 +221,12 @@ class PersonalRecommender:
         current = self.current_model()
         return current.version if current else None
 
+    def model_status(self) -> ModelStatus:
+        """The pointer, the version served and what keeps them apart (after checking the
+        pointer if it is time)."""
+        self.current_model()
+        return self._status
+
     def current_model(self) -> LoadedModel | None:
         """The loaded model, swapping to a newly published version when one appears."""
         now = time.monotonic()
@@ -152,48 +239,55 @@ class PersonalRecommender:
         return self._current
 
     def _maybe_swap(self) -> None:
+        """Choose the version to serve again when the pointer, the files of the version it
+        names or the files of the version served have changed."""
         try:
             wanted = self.store.current_model_version()
         except Exception as error:  # Redis hiccup: keep serving what we have
             log.warning("could not read the model pointer: %s", error)
             return
-        if self._current and self._current.version == wanted:
-            self._load_additions(self._current)
+        models = models_dir(self.config)
+        before = _version_before(models, wanted)
+        chosen_for = (wanted, fingerprint(models / wanted) if is_version(wanted) else None,
+                      before, fingerprint(models / before) if before else None)
+        current = self._current
+        unchanged = current is None or current.fingerprint == fingerprint(models / current.version)
+        if chosen_for == self._chosen_for and unchanged:
             return
-        if not wanted or wanted in self._failed_versions:
-            return
-        try:
-            loaded = load_version(self.config, wanted)
-        except Exception as error:
-            self._failed_versions.add(wanted)
-            log.error("cannot load model version %s, keeping %s: %s", wanted,
-                      self._current.version if self._current else "no model", error)
-            return
-        self._load_additions(loaded)
-        self._current = loaded
-        log.info("serving model version %s", wanted)
+        self._choose(models, wanted)
+        self._chosen_for = chosen_for
 
-    def _load_additions(self, loaded: LoadedModel) -> None:
-        """Map the papers ``paperfeed scheduler`` featurised since training, in one batch."""
-        directory = models_dir(self.config) / loaded.version
-        try:
-            mtime = (directory / ADDITIONS_FEATURES).stat().st_mtime
-        except OSError:
-            return
-        if mtime <= loaded.additions_mtime:
-            return
-        try:
-            features = sp.load_npz(directory / ADDITIONS_FEATURES).tocsr()
-            ids = json.loads((directory / ADDITIONS_IDS).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            log.warning("cannot read additions of %s: %s", loaded.version, error)
-            return
-        ids = ids[: features.shape[0]]
-        with loaded.lock:
-            rows = [i for i, p in enumerate(ids) if p not in loaded.index]
-            if rows:
-                loaded.add_papers([ids[row] for row in rows], features[rows])
-            loaded.additions_mtime = mtime
+    def _choose(self, models: Path, wanted: str | None) -> None:
+        """Serve the pointer's version if it loads, else the newest version before it that
+        loads, else none; the same choice every worker makes from the same pointer and files."""
+        problem = None
+        loaded = None
+        if wanted is not None:
+            try:
+                loaded = self._load(wanted)
+            except Exception as error:  # whatever is on disk, the worker keeps serving
+                problem = str(error) if isinstance(error, recommender.ArtifactError) else (
+                    f"model version {wanted}: {type(error).__name__}: {error}")
+                before = _version_before(models, wanted)
+                if before:
+                    try:
+                        loaded = self._load(before)
+                    except Exception as fallback_error:
+                        problem += f"; {before} before it: {fallback_error}"
+                log.error("cannot load model version %s (%s), serving %s", wanted, problem,
+                          loaded.version if loaded else "no model")
+        if loaded is not None and loaded is not self._current:
+            log.info("serving model version %s", loaded.version)
+        self._current = loaded
+        self._status = ModelStatus(wanted, loaded.version if loaded else None, problem)
+
+    def _load(self, version: str) -> LoadedModel:
+        """The served model if it is ``version`` with its files unchanged, else a fresh load."""
+        current = self._current
+        if (current is not None and current.version == version and is_version(version)
+                and current.fingerprint == fingerprint(models_dir(self.config) / version)):
+            return current
+        return load_version(self.config, version, reuse=current)
 
     # -- recommendations ---------------------------------------------------------------
 

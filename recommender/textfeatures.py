@@ -86,8 +86,13 @@ class TextFeaturizer:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> TextFeaturizer:
         """Read a vocabulary written by :meth:`save`."""
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+        with open(path, "rb") as handle:
+            return cls.loads(handle.read(), str(path))
+
+    @classmethod
+    def loads(cls, text: str | bytes, name: str = "vocabulary") -> TextFeaturizer:
+        """Read the contents of a vocabulary file written by :meth:`save`."""
+        data = json.loads(text)
         if not isinstance(data, dict) or not isinstance(data.get("vocabulary"), list):
-            raise ValueError(f"{path}: not a paperfeed vocabulary")
+            raise ValueError(f"{name}: not a paperfeed vocabulary")
         return cls(data["vocabulary"])

@@ -10,6 +10,7 @@ refused training raises and leaves the current model in place.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -26,6 +27,14 @@ import scipy.sparse as sp
 
 from recommender import served
 from recommender.adapt import adapt, gate, served_figures, time_split
+from recommender.artifacts import (
+    METADATA_FILE,
+    manifest,
+    read_metadata,
+    read_unverified,
+    read_verified,
+    version_directory,
+)
 from recommender.readers import ReadersIndex, save_readers
 from recommender.textfeatures import TextFeaturizer, paper_texts
 from recommender.threads import available_cpus
@@ -34,7 +43,6 @@ ARTIFACT_FORMAT = 1
 MODEL_SUBDIR = "model"
 PAPER_IDS_FILE = "paper_ids.json"
 VOCABULARY_FILE = "vocabulary.json"
-METADATA_FILE = "metadata.json"
 EPOCH = date(1970, 1, 1)
 
 
@@ -75,9 +83,10 @@ def models_dir(config: dict[str, Any]) -> Path:
 
 
 def new_version(now: datetime | None = None) -> str:
-    """A sortable, unique model version name."""
+    """A unique model version name that sorts by time: the UTC second, then the microsecond
+    as 5 hex digits and one random hex digit."""
     now = now or datetime.now(UTC)
-    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    return f"{now:%Y%m%dT%H%M%SZ}-{now.microsecond:05x}{secrets.randbelow(16):x}"
 
 
 def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
@@ -167,19 +176,35 @@ def _user_matrix(batches: Iterable[tuple[list[tuple[str, dict[str, float]]], lis
 
 def write_artifact(directory: Path, version: str, model, data: TrainingData,
                    metadata: dict[str, Any]) -> Path:
-    """Write a model version atomically: temp dir in ``directory``, then rename."""
-    directory.mkdir(parents=True, exist_ok=True)
-    final = directory / version
-    temporary = directory / f".tmp-{version}"
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir()
-    try:
+    """Write a model version atomically: temp dir in ``directory``, then rename.
+    ``metadata["files"]`` gets each file's size and SHA-256."""
+
+    def fill(temporary: Path) -> None:
         model.save(temporary / MODEL_SUBDIR)
         with open(temporary / PAPER_IDS_FILE, "w", encoding="utf-8") as handle:
             json.dump(data.paper_ids, handle)
         data.featurizer.save(temporary / VOCABULARY_FILE)
         if len(data.user_ids) == data.user_items.shape[0]:
             save_readers(temporary, data.user_ids, data.user_items)
+
+    return _publish_directory(directory, version, metadata, fill)
+
+
+def _publish_directory(directory: Path, version: str, metadata: dict[str, Any],
+                       fill: Callable[[Path], None],
+                       known: dict[str, dict[str, Any]] | None = None) -> Path:
+    """Create ``directory/version`` whole or not at all: ``fill`` writes the files into a
+    temporary directory, their checksums (``known`` ones as given) go into
+    ``metadata.json``, everything is fsynced, then one rename publishes it. Nothing writes
+    into it afterwards."""
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / version
+    temporary = directory / f".tmp-{version}"
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir()
+    try:
+        fill(temporary)
+        metadata["files"] = manifest(temporary, known)
         with open(temporary / METADATA_FILE, "w", encoding="utf-8") as handle:
             json.dump(metadata, handle, indent=2, sort_keys=True)
         for path in temporary.rglob("*"):
@@ -310,30 +335,62 @@ ADDITIONS_IDS = "additions.json"
 
 
 def refresh_additions(store, config: dict[str, Any]) -> int:
-    """Featurise catalogue papers the current model has not seen; return how many.
+    """Featurise catalogue papers the current model has not seen; return how many it knows
+    now (0 without a usable current model).
 
-    Writes ``additions.npz``/``additions.json`` into the current version's directory
-    (atomically, by rename); serving workers map them into the model in one batch, so
-    papers imported since the last training are scorable without per-request work.
+    When there are new ones, publishes a new version: the current version's files (hard
+    links, or copies where links fail) plus ``additions.npz``/``additions.json``, then
+    moves the pointer to it only if it still names the version refreshed (a training
+    published meanwhile wins). Serving maps the additions into the model in one batch when
+    it loads the version, so papers imported since training are scorable without
+    per-request work. A version a refresh made is removed once a newer refresh replaces it.
     """
     version = store.current_model_version()
     if not version:
         return 0
-    directory = models_dir(config) / version
-    known = set(json.loads((directory / PAPER_IDS_FILE).read_text(encoding="utf-8")))
-    featurizer = TextFeaturizer.load(directory / VOCABULARY_FILE)
+    models = models_dir(config)
+    directory = version_directory(models, version)
+    metadata = read_metadata(directory, version)
+    files = (read_verified(directory, metadata)[0] if "files" in metadata
+             else read_unverified(directory))
+    known = set(json.loads(files[PAPER_IDS_FILE]))
+    featurizer = TextFeaturizer.loads(files[VOCABULARY_FILE])
     new_ids: list[str] = []
     texts: list[str] = []
     for chunk in store.iter_paper_ids():
         unseen = [p for p in chunk if p not in known]
         new_ids += unseen
         texts += paper_texts(store, unseen)
-    features = featurizer.transform(texts)
-    tmp_features = directory / f".tmp-{ADDITIONS_FEATURES}"
-    tmp_ids = directory / f".tmp-{ADDITIONS_IDS}"
-    sp.save_npz(tmp_features, features.tocsr(), compressed=False)
-    tmp_ids.write_text(json.dumps(new_ids), encoding="utf-8")
-    # ids first: a reader that sees new features always finds ids at least as new
-    os.rename(tmp_ids, directory / ADDITIONS_IDS)
-    os.rename(tmp_features, directory / ADDITIONS_FEATURES)
+    if ADDITIONS_IDS in files and json.loads(files[ADDITIONS_IDS]) == new_ids:
+        return len(new_ids)
+    features = featurizer.transform(texts).tocsr()
+
+    def fill(temporary: Path) -> None:
+        for name in files:
+            if name in (ADDITIONS_FEATURES, ADDITIONS_IDS):
+                continue
+            target = temporary / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(directory / name, target)
+            except OSError:
+                target.write_bytes(files[name])
+        sp.save_npz(temporary / ADDITIONS_FEATURES, features, compressed=False)
+        (temporary / ADDITIONS_IDS).write_text(json.dumps(new_ids), encoding="utf-8")
+
+    # The linked files keep the checksums of the bytes verified above: a file changed on
+    # disk meanwhile fails verification in the new version too.
+    known_files = {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                   for name, data in files.items()
+                   if name not in (ADDITIONS_FEATURES, ADDITIONS_IDS)}
+    refreshed = new_version()
+    published = {key: value for key, value in metadata.items() if key != "files"}
+    published.update(version=refreshed, refresh={
+        "from": version, "at": datetime.now(UTC).isoformat(), "papers": len(new_ids)})
+    final = _publish_directory(models, refreshed, published, fill, known_files)
+    if not store.replace_model_version(version, refreshed):
+        shutil.rmtree(final, ignore_errors=True)
+        return 0
+    if "refresh" in metadata:
+        shutil.rmtree(directory, ignore_errors=True)
     return len(new_ids)

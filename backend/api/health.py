@@ -24,13 +24,18 @@ def healthz():
 def readyz():
     """Ready to serve: Redis answers. Reports the model version in use, the catalogue's size
     and its newest Daily Papers day (how fresh the scheduler's imports are), and how Redis
-    persists its data (`none`: a Redis restart loses everything)."""
+    persists its data (`none`: a Redis restart loses everything). `degraded`: the version
+    the model pointer names cannot be served (missing, or its files fail their checksums);
+    `model_problem` says why and `model_version` is what is served instead."""
     store = get_store()
     try:
         size, newest = store.catalogue_status()
         persistence = store.persistence()
     except (redis.ConnectionError, redis.TimeoutError) as error:
         abort(503, message=f"Redis is unreachable: {type(error).__name__}.")
-    return {"status": "ready", "model_version": get_recommender().model_version(),
+    model = get_recommender().model_status()
+    return {"status": "degraded" if model.problem else "ready",
+            "model_version": model.served, "model_pointer": model.pointer,
+            "model_problem": model.problem,
             "catalogue_size": size, "persistence": persistence,
             "newest_daily_date": newest.isoformat() if newest else None}

@@ -10,12 +10,14 @@ huggingface.co.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from email import encoders
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import Compat32
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 from urllib.parse import urlencode
@@ -115,7 +117,7 @@ class DigestComposer:
     Parameters
     ----------
     store:
-        ``backend.store.Store``.
+        ``backend.store.Store`` (a run passes its ``RunStore``).
     recommender:
         ``recommender.serving.PersonalRecommender`` (its public ``recommend``).
     ranker:
@@ -127,6 +129,8 @@ class DigestComposer:
         self.recommender = recommender
         self.ranker = ranker
         self._newest: tuple[datetime, date | None] | None = None
+        self._by_upvotes: tuple[list, list] | None = None
+        self._entries: dict[str, DigestPaper] = {}
 
     def newest_day(self, now: datetime) -> date | None:
         """The newest Daily Papers day, read once per ``now`` (one run)."""
@@ -150,19 +154,57 @@ class DigestComposer:
         if not items:
             return None
         shown = {item["paper_id"] for item in items} | state.saved | state.dismissed | state.opened
-        popular = sorted((c for c in self.ranker.ranked(days, now, until=newest)
-                          if c.paper_id not in shown),
-                         key=lambda c: (-c.upvotes, c.paper_id))[:MOST_UPVOTED]
-        ids = [item["paper_id"] for item in items] + [c.paper_id for c in popular]
-        papers = [paper or {"paper_id": paper_id}
-                  for paper_id, paper in zip(ids, self.store.papers(ids, PAPER_FIELDS), strict=True)]
+        popular = [c for c in self._most_upvoted(days, now, newest)
+                   if c.paper_id not in shown][:MOST_UPVOTED]
+        entries = self._paper_entries([item["paper_id"] for item in items]
+                                      + [c.paper_id for c in popular])
         return Digest(
             frequency=subscription.frequency, first_day=newest - timedelta(days=days - 1),
             last_day=newest, personal=state.stamp != NO_EVENTS,
-            papers=[paper_entry(paper, item.get("reason"))
-                    for paper, item in zip(papers[:len(items)], items, strict=True)],
-            most_upvoted=[paper_entry(paper) for paper in papers[len(items):]],
+            papers=[replace(entry, reason=str((item.get("reason") or {}).get("text") or ""),
+                            reason_kind=str((item.get("reason") or {}).get("kind") or ""))
+                    for entry, item in zip(entries[:len(items)], items, strict=True)],
+            most_upvoted=entries[len(items):],
         )
+
+    def _most_upvoted(self, days: int, now: datetime, newest: date) -> list:
+        """The window's papers by upvotes, sorted once per trending ranking."""
+        ranked = self.ranker.ranked(days, now, until=newest)
+        if self._by_upvotes is None or self._by_upvotes[0] is not ranked:
+            self._by_upvotes = (ranked, sorted(ranked, key=lambda c: (-c.upvotes, c.paper_id)))
+        return self._by_upvotes[1]
+
+    def _paper_entries(self, paper_ids: list[str]) -> list[DigestPaper]:
+        """The papers as the email shows them (without a reason), each made once."""
+        missing = [p for p in dict.fromkeys(paper_ids) if p not in self._entries]
+        if missing:
+            for paper_id, paper in zip(missing, self.store.papers(missing, PAPER_FIELDS),
+                                       strict=True):
+                self._entries[paper_id] = paper_entry(paper or {"paper_id": paper_id})
+        return [self._entries[p] for p in paper_ids]
+
+
+class MailPolicy(Compat32):
+    """compat32, writing a header that needs neither folding nor encoding (most of them) as
+    it is instead of through ``email.header``, the same bytes at a fraction of the CPU."""
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if (isinstance(value, str) and value.isascii() and "\r" not in value
+                and "\n" not in value and len(name) + len(value) + 2 <= self.max_line_length):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+MAIL_POLICY = MailPolicy()
+
+
+def text_part(subtype: str, text: str) -> MIMENonMultipart:
+    """A UTF-8 text part in base64 (``email.encoders``' C encoder, not ``email.charset``'s
+    line loop: the same bytes)."""
+    part = MIMENonMultipart("text", subtype, charset="utf-8")
+    part.set_payload(text.encode("utf-8"))
+    encoders.encode_base64(part)
+    return part
 
 
 class Renderer:
@@ -217,15 +259,15 @@ class Renderer:
     def _message(self, to: str, subject: str, now: datetime, text: str, html: str) -> Message:
         # email.mime (compat32) rather than EmailMessage: the same MIME at a fifth of the
         # CPU, which matters for a run of 100,000 digests
-        message = MIMEMultipart("alternative")
+        message = MIMEMultipart("alternative", policy=MAIL_POLICY)
         message["From"] = self.mail_from
         message["To"] = to
         message["Subject"] = Header(subject, "utf-8") if not subject.isascii() else subject
         message["Date"] = format_datetime(now)
         message["Message-ID"] = make_msgid("digest", domain=self.domain)
         message["Auto-Submitted"] = "auto-generated"
-        message.attach(MIMEText(text, "plain", "utf-8"))
-        message.attach(MIMEText(html, "html", "utf-8"))
+        message.attach(text_part("plain", text))
+        message.attach(text_part("html", html))
         return message
 
 

@@ -20,6 +20,8 @@ from email.utils import getaddresses
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from recommender.files import atomic_write
+
 SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 TIMEOUT = 30.0
 
@@ -88,11 +90,9 @@ class FileConnection(Connection):
 
     def send(self, message: Message) -> None:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
             name = (message["Message-ID"] or "").strip("<>").replace("/", "_") or os.urandom(8).hex()
-            temporary = self.directory / f".{name}.tmp"
-            temporary.write_bytes(message.as_bytes())
-            temporary.replace(self.directory / f"{name}.eml")
+            with atomic_write(self.directory / f"{name}.eml", "wb") as handle:
+                handle.write(message.as_bytes())
         except OSError as error:
             raise TransientFailure(f"cannot write to {self.directory}: {error}") from error
 

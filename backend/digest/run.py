@@ -4,28 +4,34 @@ A subscription is due once its hour (and, weekly, its weekday) has come in the c
 period (the UTC day, or the Monday-to-Sunday week), until its digest for that period is
 done. Each digest goes through the user's claim on the period (``claim.lua``):
 
-1. claim the period (skip the user if another run holds or finished it);
+1. claim the period (skip the user if another run holds or finished it, or its retry is
+   not due yet);
 2. compose; nothing new in the period: mark it ``empty``, send nothing;
 3. mark it ``sending``, hand the message to the SMTP server;
 4. accepted: ``sent``. A 5xx for the recipient: ``failed`` (three in a row suppress the
-   subscription). A 4xx or a connection error: release the claim and retry after a backoff
-   (``DIGEST_RETRY_DELAYS``); still failing, the claim stays released for the next hourly run.
+   subscription). A 4xx or a connection error: ``deferred`` until a retry time
+   (``DIGEST_RETRY_DELAYS`` after each attempt), listed among the retries that
+   :meth:`DigestRun.retry` sends when due (the scheduler runs it every minute); after the
+   last delay the claim is released for the next hourly run. Nothing waits for a retry.
 
 A process killed before step 3 leaves a ``claimed`` lease that expires after 30 minutes, and
 a later run sends that digest. Killed between the server's acceptance and ``sent`` (during
 step 3 or 4), the period stays ``sending`` and is never sent again: the user gets that digest
 once or, if the server had not finished accepting it, misses that one period. Never twice.
+
+A large run spreads the due digests over worker processes (``DIGEST_WORKERS``), each with
+a disjoint share and its part of the ``DIGEST_CONNECTIONS`` SMTP connections; the claims keep
+concurrent runs apart as they keep the shares apart.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import secrets
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,9 +40,15 @@ from backend.digest import mailer
 from backend.digest.compose import DigestComposer
 from backend.digest.service import DigestService
 from backend.digest.subscriptions import Subscription
+from backend.store import to_ms
 
 log = logging.getLogger(__name__)
 FREQUENCIES = ("daily", "weekly")
+CHUNK = 16  # digests whose readers' states are read in one round trip
+MIN_SHARE = 250  # fewer due digests per worker than this: fewer workers (each takes ~2 s to start)
+# A digest run's own view of the caches: one trending ranking a minute is fresh enough for
+# mail, and a recommendation list made for a digest is never asked for again.
+RUN_CACHES = {"TRENDING_CACHE_SECONDS": 60.0, "RECOMMENDATIONS_CACHE_SECONDS": 0}
 
 
 def period_of(subscription: Subscription, now: datetime) -> str | None:
@@ -48,6 +60,15 @@ def period_of(subscription: Subscription, now: datetime) -> str | None:
     if now < start:
         return None
     return f"{subscription.frequency}:{start.date().isoformat()}"
+
+
+def claimable(state: str | None, now_ms: int) -> bool:
+    """Whether a run may try to claim a period in ``state`` (claim.lua decides): unclaimed,
+    claimed (the lease may have run out), or deferred to a retry time that has come."""
+    if state is None or state.startswith("claimed|"):
+        return True
+    ms = state.rpartition("|")[2]
+    return state.startswith("deferred|") and ms.isdigit() and int(ms) <= now_ms
 
 
 @dataclass
@@ -66,24 +87,25 @@ class RunReport:
 
 
 class DigestRun:
-    """Sends due digests through a few reused SMTP connections in parallel.
+    """Sends due digests through a few reused SMTP connections in parallel, in one or
+    several processes.
 
     Parameters
     ----------
     service:
         The digest service (settings, subscriptions, tokens, renderer).
     composer:
-        Builds each user's digest.
-    sleep:
-        Waits between retries (``time.sleep``).
+        Builds each user's digest (on a ``RunStore``).
+    config:
+        The configuration the run was made from (what worker processes start from).
     """
 
     def __init__(self, service: DigestService, composer: DigestComposer,
-                 sleep: Callable[[float], Any] = time.sleep):
+                 config: dict[str, Any] | None = None):
         self.service = service
         self.subscriptions = service.subscriptions
         self.composer = composer
-        self.sleep = sleep
+        self.config = config
         self.run_id = secrets.token_hex(8)
         self._local = threading.local()
         self._connections: list[mailer.Connection] = []
@@ -91,10 +113,12 @@ class DigestRun:
 
     def due(self, now: datetime, frequency: str | None = None,
             only: str | None = None) -> list[tuple[Subscription, str]]:
-        """The active subscriptions with a period due now and not yet claimed."""
+        """The active subscriptions with a period due now and not yet claimed (or whose
+        claim may be taken over, or whose retry is due)."""
         found: list[tuple[Subscription, str]] = []
         batches = ([[s] for s in [self.subscriptions.get(only)] if s and s.status == "active"]
                    if only else self.subscriptions.iter_active())
+        now_ms = to_ms(now)
         for batch in batches:
             candidates = [(s, period_of(s, now)) for s in batch
                           if frequency is None or s.frequency == frequency]
@@ -103,12 +127,15 @@ class DigestRun:
                 group = [s for s, p in candidates if p == period]
                 states = self.subscriptions.period_states([s.user_id for s in group], period)
                 found += [(s, period) for s, state in zip(group, states, strict=True)
-                          if state is None or state.startswith("claimed|")]
+                          if claimable(state, now_ms)]
         return found
 
     def run(self, now: datetime, frequency: str | None = None, only: str | None = None,
-            dry_run: bool = False) -> RunReport:
-        """Send what is due at ``now`` (``dry_run``: compose only, claim and send nothing)."""
+            dry_run: bool = False, workers: int | None = None,
+            min_share: int = MIN_SHARE) -> RunReport:
+        """Send what is due at ``now`` (``dry_run``: compose only, claim and send nothing),
+        over up to ``workers`` processes (default ``DIGEST_WORKERS``), each with at least
+        ``min_share`` digests."""
         due = self.due(now, frequency, only)
         report = RunReport(due=len(due))
         if dry_run:
@@ -118,24 +145,58 @@ class DigestRun:
                 if digest:
                     report.would_send.append((subscription.user_id, digest.subject))
             return report
-        pending = due
-        delays = list(self.service.settings.retry_delays)
+        workers = min(workers or self.service.settings.workers, len(due) // max(1, min_share))
+        if workers > 1 and self.config is not None:
+            report.outcomes.update(self._in_processes(due, now, workers))
+        else:
+            report.outcomes.update(self.deliver(due, now))
+        return report
+
+    def retry(self, now: datetime) -> RunReport:
+        """Send the deferred digests whose retry is due at ``now`` (in this process)."""
+        taken = self.subscriptions.take_due_retries(now)
+        subscriptions = self.subscriptions.of_users([user_id for user_id, _ in taken])
+        jobs = [(subscription, period) for subscription, (_, period)
+                in zip(subscriptions, taken, strict=True)
+                if subscription and subscription.status == "active"]
+        report = RunReport(due=len(jobs))
+        report.outcomes.update(self.deliver(jobs, now))
+        return report
+
+    def deliver(self, jobs: list[tuple[Subscription, str]], now: datetime) -> Counter:
+        """Claim, compose and send each ``(subscription, period)`` in this process, over
+        ``DIGEST_CONNECTIONS`` connections; the outcomes counted."""
+        outcomes: Counter = Counter()
+        chunks = [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]
         try:
             with ThreadPoolExecutor(self.service.settings.connections) as pool:
-                while pending:
-                    results = list(pool.map(lambda job: (job, self._deliver(*job, now)), pending))
-                    pending = [job for job, outcome in results if outcome == "deferred"]
-                    for _, outcome in results:
-                        if outcome != "deferred" or not delays:
-                            report.outcomes[outcome] += 1
-                    if pending and not delays:
-                        break
-                    if pending:
-                        self.sleep(delays.pop(0))
+                for results in pool.map(lambda chunk: self._deliver_chunk(chunk, now), chunks):
+                    outcomes.update(results)
         finally:
             for connection in self._connections:
                 connection.close()
-        return report
+            self._connections.clear()
+        return outcomes
+
+    def _in_processes(self, due: list[tuple[Subscription, str]], now: datetime,
+                      workers: int) -> Counter:
+        """:meth:`deliver` over ``workers`` processes, each a disjoint share."""
+        assert self.config is not None
+        config = {**self.config, "DIGEST_CONNECTIONS":
+                  max(1, self.service.settings.connections // workers)}
+        shares = [due[i::workers] for i in range(workers)]
+        outcomes: Counter = Counter()
+        # spawn: a fresh interpreter per worker, not a fork of this one's threads and sockets
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(deliver_share, config, share, now) for share in shares]
+            for future, share in zip(futures, shares, strict=True):
+                try:
+                    outcomes.update(future.result())
+                except Exception:
+                    log.exception("a digest worker failed; the claims it left are taken again "
+                                  "after their lease")
+                    outcomes["error"] += len(share)
+        return outcomes
 
     def _connection(self) -> mailer.Connection:
         connection = getattr(self._local, "connection", None)
@@ -145,10 +206,24 @@ class DigestRun:
                 self._connections.append(connection)
         return connection
 
+    def _deliver_chunk(self, chunk: list[tuple[Subscription, str]], now: datetime) -> list[str]:
+        """Read a few readers' states in one round trip, then claim, compose and send each
+        digest (claimed one by one: a process killed mid-chunk holds no more than one)."""
+        store = self.composer.store
+        store.read_states([subscription.user_id for subscription, _ in chunk])
+        outcomes = []
+        for subscription, period in chunk:
+            try:
+                outcomes.append(self._deliver(subscription, period, now))
+            finally:
+                store.forget_state(subscription.user_id)
+        return outcomes
+
     def _deliver(self, subscription: Subscription, period: str, now: datetime) -> str:
         """Claim, compose and send one digest; return the outcome."""
         subscriptions, user_id = self.subscriptions, subscription.user_id
-        if not subscriptions.claim(subscription, period, self.run_id, now):
+        attempt = subscriptions.claim(subscription, period, self.run_id, now)
+        if not attempt:
             return "skipped"
         try:
             digest = self.composer.compose(subscription, now)
@@ -167,8 +242,14 @@ class DigestRun:
         try:
             self._connection().send(message)
         except mailer.TransientFailure as error:
-            log.warning("digest of %s deferred: %s", user_id, error)
-            subscriptions.release(subscription, period, self.run_id, now)
+            delays = self.service.settings.retry_delays
+            if attempt <= len(delays):
+                at = now + timedelta(seconds=delays[attempt - 1])
+                log.warning("digest of %s deferred to %s: %s", user_id, at.isoformat(), error)
+                subscriptions.defer(subscription, period, self.run_id, now, attempt, at)
+            else:
+                log.warning("digest of %s deferred to the next run: %s", user_id, error)
+                subscriptions.release(subscription, period, self.run_id, now)
             return "deferred"
         except mailer.PermanentFailure as error:
             log.warning("digest of %s refused: %s", user_id, error)
@@ -180,13 +261,28 @@ class DigestRun:
         return "sent"
 
 
-def digest_run(store, config: Any, sleep: Callable[[float], Any] = time.sleep) -> DigestRun:
+def deliver_share(config: dict[str, Any], share: list[tuple[Subscription, str]],
+                  now: datetime) -> Counter:
+    """A worker process's part of a run: :meth:`DigestRun.deliver` of its share."""
+    from backend.store import Store, connect
+
+    store = Store(connect(config["REDIS_URL"]), config)
+    try:
+        return digest_run(store, config).deliver(share, now)
+    finally:
+        store.client.close()
+
+
+def digest_run(store, config: Any) -> DigestRun:
     """A run on ``store`` with the service, ranker and recommender of ``config``."""
+    from backend.digest.runstore import RunStore
     from backend.feeds import TrendingRanker
     from recommender.serving import PersonalRecommender
 
+    config = {**config, **RUN_CACHES}
     service = DigestService.create(store.client, config)
-    ranker = TrendingRanker(store, config)
-    recommender = PersonalRecommender(store, ranker, config)
-    composer = DigestComposer(store, recommender, ranker)
-    return DigestRun(service, composer, sleep=sleep)
+    reader = RunStore(store)
+    ranker = TrendingRanker(reader, config)
+    recommender = PersonalRecommender(reader, ranker, config)
+    composer = DigestComposer(reader, recommender, ranker)
+    return DigestRun(service, composer, config)

@@ -5,6 +5,9 @@
 ``MAIL_FROM``      the From address; default ``paperfeed <paperfeed@localhost>``.
 ``PUBLIC_URL``     base of the links in emails; default ``http://127.0.0.1:5000``.
 ``SECRET_KEY``     signs the tokens; default a key generated once into ``<DATA_DIR>/secret_key``.
+``DIGEST_CONNECTIONS`` SMTP connections a run uses in parallel (all its processes together).
+``DIGEST_WORKERS``     processes a large run spreads over; default the number of CPUs.
+``DIGEST_RETRY_DELAYS`` seconds before each retry of a transient failure.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from typing import Any
 DEFAULT_MAIL_FROM = "paperfeed <paperfeed@localhost>"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 SECRET_KEY_FILE = "secret_key"
-# Transient SMTP failures are retried after these delays (seconds), then left to the next run.
+# Transient SMTP failures are retried after these delays (seconds), then left to the next
+# hourly run.
 DEFAULT_RETRY_DELAYS = (10.0, 60.0, 300.0, 900.0)
 
 
@@ -32,6 +36,7 @@ class DigestSettings:
     secret_key: str
     retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
     connections: int = 4  # SMTP connections used in parallel by a run
+    workers: int = 1  # processes a large run spreads over
 
 
 def digest_settings(config: Any) -> DigestSettings:
@@ -46,6 +51,7 @@ def digest_settings(config: Any) -> DigestSettings:
         secret_key=str(config.get("SECRET_KEY") or generated_secret_key(data_dir)),
         retry_delays=tuple(float(d) for d in delays) if delays is not None else DEFAULT_RETRY_DELAYS,
         connections=max(1, int(config.get("DIGEST_CONNECTIONS") or 4)),
+        workers=max(1, int(config.get("DIGEST_WORKERS") or os.cpu_count() or 1)),
     )
 
 

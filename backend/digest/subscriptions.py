@@ -1,9 +1,10 @@
 """Digest subscriptions in Redis: the subscription, its single-use tokens, per-period claims.
 
 Per-user data lives in the user's hash tag (``keys.USER_DIGEST_PARTS``), so it goes with the
-user (``Store.delete_user``). Two entries are global: the set of active subscribers
-(``keys.DIGEST_ACTIVE``, user ids) and, per active address, the one user it is active for
-(``keys.digest_address``, keyed by a keyed hash of the address, never the address itself);
+user (``Store.delete_user``). Three entries are global: the set of active subscribers
+(``keys.DIGEST_ACTIVE``, user ids), per active address the one user it is active for
+(``keys.digest_address``, keyed by a keyed hash of the address, never the address itself),
+and the digests whose delivery is to be retried (``keys.DIGEST_RETRIES``, user id and period);
 :meth:`Subscriptions.forget_user` removes a user's entries there.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 import redis
 
 from backend import keys
-from backend.store import RateLimited, RateWindow, to_ms
+from backend.store import RateLimited, RateWindow, scan_batches, to_ms
 
 CONFIRMATIONS_PER_DAY = 3
 CONFIRM_TTL = timedelta(hours=48)
@@ -211,6 +212,9 @@ class Subscriptions:
         if current:
             self._release(current)
         self.client.srem(keys.DIGEST_ACTIVE, user_id)
+        retries = list(self.client.zscan_iter(keys.DIGEST_RETRIES, match=f"{user_id}|*"))
+        if retries:
+            self.client.zrem(keys.DIGEST_RETRIES, *(member for member, _ in retries))
 
     def _release(self, subscription: Subscription) -> None:
         self._release_address(keys=[keys.digest_address(self.address_digest(subscription.email))],
@@ -221,25 +225,16 @@ class Subscriptions:
 
     def iter_active(self, batch: int = 1000) -> Iterator[list[Subscription]]:
         """Active subscriptions, in batches (entries of deleted users are dropped)."""
-        pending: list[str] = []
-        for user_id in self.client.sscan_iter(keys.DIGEST_ACTIVE, count=batch):
-            pending.append(user_id)
-            if len(pending) >= batch:
-                yield self._active_batch(pending)
-                pending = []
-        if pending:
-            yield self._active_batch(pending)
+        for user_ids in scan_batches(self.client, keys.DIGEST_ACTIVE, batch):
+            yield [s for s in self.of_users(user_ids) if s and s.status == "active"]
 
-    def _active_batch(self, user_ids: list[str]) -> list[Subscription]:
+    def of_users(self, user_ids: list[str]) -> list[Subscription | None]:
+        """The users' subscriptions (None for a user without one), in one round trip."""
         pipe = self.client.pipeline(transaction=False)
         for user_id in user_ids:
             pipe.hgetall(keys.user(user_id, "subscription"))
-        found = []
-        for user_id, raw in zip(user_ids, pipe.execute(), strict=True):
-            subscription = Subscription.from_hash(user_id, raw)
-            if subscription and subscription.status == "active":
-                found.append(subscription)
-        return found
+        return [Subscription.from_hash(user_id, raw)
+                for user_id, raw in zip(user_ids, pipe.execute(), strict=True)]
 
     def period_states(self, user_ids: list[str], period: str) -> list[str | None]:
         """Each user's state of ``period`` (None: unclaimed)."""
@@ -249,37 +244,62 @@ class Subscriptions:
         return pipe.execute()
 
     def claim(self, subscription: Subscription, period: str, run_id: str,
-              now: datetime) -> bool:
-        """Claim the user's period for this run; False if it is taken or done, or the
+              now: datetime) -> int:
+        """Claim the user's period for this run: the attempt this is (1 for the first, more
+        after deferrals), or 0 if it is taken, done or deferred to later, or the
         subscription ended or changed since it was read."""
         oldest = (now - CLAIM_MEMORY).date().isoformat()
-        return self._run_claim(subscription, "claim", period, run_id, now,
-                               int(CLAIM_LEASE.total_seconds() * 1000), oldest)
+        return int(self._run_claim(subscription, "claim", period, run_id, now,
+                                   int(CLAIM_LEASE.total_seconds() * 1000), oldest))
 
     def advance(self, subscription: Subscription, period: str, run_id: str, kind: str,
                 now: datetime) -> bool:
         """Move this run's claim to ``kind`` (sending, empty, failed). For ``sending`` the
         subscription must still be active (otherwise the claim is dropped: False)."""
-        return self._run_claim(subscription, "advance", period, run_id, now, kind)
+        return bool(self._run_claim(subscription, "advance", period, run_id, now, kind))
 
     def release(self, subscription: Subscription, period: str, run_id: str,
                 now: datetime) -> bool:
         """Give this run's claim back (the message was surely not taken)."""
-        return self._run_claim(subscription, "release", period, run_id, now, "")
+        return bool(self._run_claim(subscription, "release", period, run_id, now, ""))
+
+    def defer(self, subscription: Subscription, period: str, run_id: str, now: datetime,
+              attempts: int, at: datetime) -> bool:
+        """Give this run's claim back until ``at``, after ``attempts`` attempts, and list the
+        period among the retries due then (:meth:`take_due_retries`)."""
+        if not self._run_claim(subscription, "defer", period, run_id, now, to_ms(at), attempts):
+            return False
+        self.client.zadd(keys.DIGEST_RETRIES, {f"{subscription.user_id}|{period}": to_ms(at)})
+        return True
+
+    def take_due_retries(self, now: datetime, limit: int = 1000) -> list[tuple[str, str]]:
+        """Up to ``limit`` retries due at ``now`` as ``(user id, period)``, taken off the list
+        (a concurrent run gets the others). A retry taken by a run that dies on the way stays
+        deferred in the user's claims, where the next hourly run finds it."""
+        members = self.client.zrangebyscore(keys.DIGEST_RETRIES, "-inf", to_ms(now),
+                                            start=0, num=limit)
+        if not members:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for member in members:
+            pipe.zrem(keys.DIGEST_RETRIES, member)
+        taken = [member for member, removed in zip(members, pipe.execute(), strict=True)
+                 if removed]
+        return [tuple(member.split("|", 1)) for member in taken]
 
     def record_sent(self, subscription: Subscription, period: str, run_id: str, now: datetime,
                     until: str) -> bool:
         """Mark this run's period ``sent`` and, if the subscription is still the same,
         remember when and up to which day the digest covered (one round trip)."""
-        return self._run_claim(subscription, "advance", period, run_id, now, "sent", until,
-                               now.isoformat())
+        return bool(self._run_claim(subscription, "advance", period, run_id, now, "sent",
+                                    until, now.isoformat()))
 
     def _run_claim(self, subscription: Subscription, operation: str, period: str, run_id: str,
-                   now: datetime, *args: object) -> bool:
+                   now: datetime, *args: object) -> Any:
         user_id = subscription.user_id
-        return bool(self._claim(
+        return self._claim(
             keys=[keys.user(user_id, "digests"), keys.user(user_id, "subscription")],
-            args=[operation, period, run_id, to_ms(now), args[0], subscription.sid, *args[1:]]))
+            args=[operation, period, run_id, to_ms(now), args[0], subscription.sid, *args[1:]])
 
     def record_permanent_failure(self, subscription: Subscription) -> str:
         """The recipient was refused (5xx); after 3 in a row the subscription is suppressed.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,25 +12,18 @@ from typing import Any
 
 from backend.importer.errors import ImportFormatError
 from backend.importer.formats import read_papers
+from recommender.files import atomic_write
 
 
 def _write_jsonl_gz(records: Iterable[dict[str, Any]], dest: Path) -> None:
     """Write records as gzipped JSON lines, atomically and byte-for-byte reproducibly."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
-    try:
-        with (
-            os.fdopen(fd, "wb") as raw,
-            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as stream,
-        ):
-            for record in records:
-                line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-                stream.write(line.encode("utf-8") + b"\n")
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; this is a package data file
-        os.replace(tmp, dest)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with (
+        atomic_write(dest, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as stream,
+    ):
+        for record in records:
+            line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+            stream.write(line.encode("utf-8") + b"\n")
 
 
 def write_demo_catalogue(source: str | os.PathLike[str], dest: str | os.PathLike[str], n: int = 400) -> int:

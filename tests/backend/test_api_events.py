@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 from backend import keys
 
+from .conftest import ago, now
+
 PROBLEM = "application/problem+json"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def event(**fields: Any) -> dict[str, Any]:
@@ -29,15 +27,6 @@ def without(name: str) -> dict[str, Any]:
     body = event()
     del body[name]
     return body
-
-
-def ago(**delta: float) -> str:
-    return (now() - timedelta(**delta)).isoformat()
-
-
-@pytest.fixture
-def user(make_user):
-    return make_user()
 
 
 @pytest.fixture

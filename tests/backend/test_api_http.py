@@ -195,6 +195,16 @@ def test_openapi_document_validates(client):
     validator.validate(client.get("/openapi.json").get_json())
 
 
+def test_errors_are_documented_as_served(client):
+    spec = client.get("/openapi.json").get_json()
+    responses = spec["components"]["responses"]
+    for name in ("Problem", "UNPROCESSABLE_ENTITY"):
+        assert set(responses[name]["content"]) == {"application/problem+json"}, name
+    for path in ("/v1/events", "/v1/users"):
+        assert spec["paths"][path]["post"]["responses"]["default"] == {
+            "$ref": "#/components/responses/Problem"}
+
+
 def test_docs_page(client):
     response = client.get("/docs")
     assert response.status_code == 200

@@ -2,48 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from backend.extensions import get_store
+from .conftest import ago, event, ids, make_app, paper, trending
 
 PROBLEM = "application/problem+json"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def ago(**delta: float) -> str:
-    return (now() - timedelta(**delta)).isoformat()
-
-
-def event(**fields: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": str(uuid.uuid4()), "type": "open", "paper_id": "2412.01824",
-                            "ts": now().isoformat()}
-    body.update(fields)
-    return body
-
-
-def make_app(redis_url: str, data_dir, **overrides: Any):
-    """The app without rate limits and without the per-process trending cache."""
-    from backend import create_app
-
-    return create_app({"TESTING": True, "REDIS_URL": redis_url, "DATA_DIR": str(data_dir),
-                       "RATELIMIT_ENABLED": False, "TRENDING_CACHE_SECONDS": 0, **overrides})
 
 
 @pytest.fixture
 def app(redis_url, redis_client, tmp_path):
     return make_app(redis_url, tmp_path)
-
-
-@pytest.fixture
-def user(make_user):
-    return make_user()
 
 
 @pytest.fixture
@@ -55,32 +26,6 @@ def post(client, user):
         return response.get_json()
 
     return send
-
-
-@pytest.fixture
-def catalogue(app):
-    """Import normalised records into the catalogue (as `paperfeed import` does)."""
-
-    def upsert(*papers: dict[str, Any]):
-        with app.app_context():
-            return get_store().upsert_papers(papers)
-
-    return upsert
-
-
-def paper(paper_id: str, day: date | str, upvotes: int = 0, title: str | None = None):
-    return {"paper_id": paper_id, "title": title or f"Paper {paper_id}",
-            "daily_date": str(day), "upvotes": upvotes, "authors": ["A. Author"]}
-
-
-def trending(client, query: str = "") -> list[dict[str, Any]]:
-    response = client.get(f"/v1/trending{query}")
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["items"]
-
-
-def ids(items: list[dict[str, Any]]) -> list[str]:
-    return [item["paper_id"] for item in items]
 
 
 # --- trending (tests/backend/test_api_trending.py) ---------------------------------------

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from backend import progress
 from backend.cli import main
+from recommender import progress
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hf"
 RAW = FIXTURES / "raw"

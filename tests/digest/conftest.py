@@ -17,6 +17,7 @@ PUBLIC_URL = "https://paperfeed.example"
 TODAY = datetime.now(UTC).date()
 NEWEST = TODAY - timedelta(days=1)  # the newest Daily Papers day in the catalogue
 EARLIER = NEWEST - timedelta(days=3)
+RETRY_DELAYS = [10, 60]  # seconds
 
 
 def paper(number: int, day: date, upvotes: int) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def app(redis_url, redis_client, tmp_path, smtp):
     return create_app({"TESTING": True, "REDIS_URL": redis_url, "DATA_DIR": str(tmp_path),
                        "RATELIMIT_ENABLED": False, "TRENDING_CACHE_SECONDS": 0,
                        "RECOMMENDATIONS_CACHE_SECONDS": 0, "SMTP_URL": smtp[1],
-                       "PUBLIC_URL": PUBLIC_URL, "DIGEST_RETRY_DELAYS": [0, 0]})
+                       "PUBLIC_URL": PUBLIC_URL, "DIGEST_RETRY_DELAYS": RETRY_DELAYS})
 
 
 @pytest.fixture

@@ -18,15 +18,14 @@ NOW = datetime.now(UTC).replace(minute=30)
 
 @pytest.fixture
 def run(app):
-    """Run the digests due at ``now`` in process; returns the report."""
-    sleeps: list[float] = []
+    """Run the digests due at ``now`` in process (``retries``: only the retries due);
+    returns the report."""
 
-    def go(now: datetime = NOW, **options):
+    def go(now: datetime = NOW, retries: bool = False, **options):
         with app.app_context():
-            digest = digest_run(get_store(), app.config, sleep=sleeps.append)
-            return digest.run(now, **options)
+            digest = digest_run(get_store(), app.config)
+            return digest.retry(now) if retries else digest.run(now, **options)
 
-    go.sleeps = sleeps
     return go
 
 
@@ -144,18 +143,61 @@ def test_transient_failures_are_retried_with_backoff(client, make_user, subscrib
     _, headers = make_user()
     subscribe(headers, "flaky@example.com")
     handler.refuse["flaky@example.com"] = [451]
-    report = run()
-    assert report.outcomes == {"sent": 1}
-    assert run.sleeps == [0.0]
+    assert run().outcomes == {"deferred": 1}  # the run goes on; the retry is due in 10 s
+    assert run(NOW + timedelta(seconds=9), retries=True).due == 0
+    assert run(NOW + timedelta(seconds=9)).due == 0  # a run meanwhile leaves it to its retry
+    assert run(NOW + timedelta(seconds=10), retries=True).outcomes == {"sent": 1}
     assert [code for _, code in handler.refused] == [451]
     assert len(digest_to(handler, "flaky@example.com")) == 1
+    assert run(NOW + timedelta(minutes=1), retries=True).due == 0
 
-    # failing on every attempt of a run, the period stays open for the next run
+
+def test_retries_back_off_then_leave_it_to_the_next_run(client, make_user, subscribe, catalogue,
+                                                        smtp, run, redis_client):
+    from backend import keys
+
+    handler, _ = smtp
     subscribe(make_user()[1], "down@example.com")
     handler.refuse["down@example.com"] = [451, 451, 451]
-    assert run().outcomes == {"deferred": 1}
-    assert run().outcomes == {"sent": 1}
+    assert run().outcomes == {"deferred": 1}  # attempt 1; retry after RETRY_DELAYS[0]
+    assert run(NOW + timedelta(seconds=10), retries=True).outcomes == {"deferred": 1}
+    assert run(NOW + timedelta(seconds=69), retries=True).due == 0  # then after 60 s
+    assert run(NOW + timedelta(seconds=70), retries=True).outcomes == {"deferred": 1}
+    # the delays are used up: no retry listed, the claim released for the next hourly run
+    assert redis_client.zcard(keys.DIGEST_RETRIES) == 0
+    assert run(NOW + timedelta(minutes=30), retries=True).due == 0
+    assert [code for _, code in handler.refused] == [451, 451, 451]
+    assert digest_to(handler, "down@example.com") == []
+    assert run(NOW + timedelta(minutes=30)).outcomes == {"sent": 1}
     assert len(digest_to(handler, "down@example.com")) == 1
+
+
+def test_a_deleted_user_leaves_no_retry(client, make_user, subscribe, catalogue, smtp, run,
+                                        redis_client):
+    from backend import keys
+
+    user_id, headers = make_user()
+    subscribe(headers, "gone@example.com")
+    smtp[0].refuse["gone@example.com"] = [451]
+    assert run().outcomes == {"deferred": 1}
+    assert redis_client.zrange(keys.DIGEST_RETRIES, 0, -1) == [f"{user_id}|{period_of_now()}"]
+    assert client.delete("/v1/me", headers=headers).status_code == 204
+    assert redis_client.zcard(keys.DIGEST_RETRIES) == 0
+    assert run(NOW + timedelta(seconds=10), retries=True).due == 0
+
+
+def period_of_now() -> str:
+    return f"daily:{NOW.date().isoformat()}"
+
+
+def test_a_run_over_worker_processes_sends_each_digest_once(make_user, subscribe, catalogue,
+                                                           smtp, run):
+    addresses = [subscribe(make_user()[1], f"reader{n}@example.com") for n in range(6)]
+    report = run(workers=2, min_share=1)
+    assert report.due == 6 and report.outcomes == {"sent": 6}
+    assert sorted(m["To"] for m in smtp[0].messages if m["Subject"].startswith("Your ")) \
+        == sorted(addresses)
+    assert run(workers=2, min_share=1).due == 0
 
 
 def test_three_permanent_failures_in_a_row_suppress(client, make_user, subscribe, catalogue,
@@ -222,3 +264,22 @@ def test_a_user_who_leaves_mid_run_gets_nothing_and_leaves_no_key(app, client, m
         assert client.delete("/v1/me", headers=headers).status_code == 204
         assert not subscriptions.claim(read, period, "run-b", NOW)
         assert not redis_client.exists(*keys.user_keys(user_id))
+
+
+def test_the_schedulers_retry_job_sends_what_is_due(redis_url, smtp, tmp_path, make_user,
+                                                    subscribe, catalogue):
+    """``send_digests`` as the scheduler's hourly and every-minute jobs call it."""
+    from backend.cli import send_digests
+    from backend.config import load_config
+    from tests.digest.conftest import PUBLIC_URL
+
+    handler, url = smtp
+    subscribe(make_user()[1], "later@example.com")
+    handler.refuse["later@example.com"] = [451]
+    config = load_config({"REDIS_URL": redis_url, "SMTP_URL": url, "DATA_DIR": str(tmp_path),
+                          "PUBLIC_URL": PUBLIC_URL, "DIGEST_RETRY_DELAYS": [10]})
+    assert send_digests(config, now=NOW).outcomes == {"deferred": 1}
+    assert send_digests(config, now=NOW + timedelta(seconds=5), retries=True).due == 0
+    assert send_digests(config, now=NOW + timedelta(seconds=10), retries=True).outcomes \
+        == {"sent": 1}
+    assert len(digest_to(handler, "later@example.com")) == 1

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from recommender.metrics import ndcg_at_k, precision_at_k, recall_at_k, top_k
+from recommender.metrics import hit_metrics, ndcg_at_k, precision_at_k, recall_at_k, top_k
 
 
 def test_precision_is_hits_over_k():
@@ -27,3 +27,16 @@ def test_top_k_orders_and_breaks_ties_by_index():
     s = np.array([[0.1, 0.9, 0.5, 0.9], [3, 2, 1, 0]])
     assert top_k(s, 3).tolist() == [[1, 3, 2], [0, 1, 2]]
     assert top_k(s, 10).shape == (2, 4)
+
+
+def test_hit_metrics_agree_with_the_one_list_definitions():
+    rng = np.random.default_rng(0)
+    ranked = [list(rng.permutation(60)[:50]) for _ in range(40)]
+    relevant = [set(rng.choice(60, size=int(rng.integers(1, 15)), replace=False).tolist())
+                for _ in range(40)]
+    hits = np.array([[item in rel for item in items] for items, rel in zip(ranked, relevant, strict=True)])
+    got = hit_metrics(hits, np.array([len(rel) for rel in relevant]), (10, 50))
+    for j, (items, rel) in enumerate(zip(ranked, relevant, strict=True)):
+        assert got["P@10"][j] == pytest.approx(precision_at_k(items, rel, 10))
+        assert got["nDCG@10"][j] == pytest.approx(ndcg_at_k(items, rel, 10))
+        assert got["R@50"][j] == pytest.approx(recall_at_k(items, rel, 50))

@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -97,6 +98,24 @@ def test_save_load_round_trip(tmp_path, communities, fast_params):
     # saving again replaces atomically and leaves no temp dirs behind
     model.save(path)
     assert sorted(os.listdir(tmp_path)) == ["model"]
+
+
+def test_a_model_loads_from_bytes_already_read_without_mapping_its_files(
+        tmp_path, communities, fast_params):
+    ui, feats = communities
+    model = recommender.train(ui, feats, fast_params)
+    path = tmp_path / "model"
+    model.save(str(path))
+    files = {p.name: p.read_bytes() for p in path.iterdir()}
+    shutil.rmtree(path)  # nothing on disk is read
+    loaded = recommender.load(str(path), files=files)
+    items = np.arange(ui.shape[1])
+    np.testing.assert_allclose(loaded.score(ui[:7], items), model.score(ui[:7], items))
+    factors = loaded.arrays["item_factors"]
+    assert not isinstance(factors, np.memmap) and not factors.flags.writeable
+    truncated = {**files, "yty.npy": files["yty.npy"][:-4]}
+    with pytest.raises(recommender.ArtifactError, match="yty.npy"):
+        recommender.load(str(path), files=truncated)
 
 
 def test_ensemble_als_score_is_the_sum_of_its_members(communities, fast_params):

@@ -92,6 +92,20 @@ def test_a_model_of_readers_with_shared_tastes_is_published_with_its_choices(sto
     assert "new model" in result.output and "nDCG@10" in result.output
 
 
+def test_train_reports_progress_with_an_eta_off_a_terminal(store, monkeypatch):
+    populate(store, structured=True)
+    monkeypatch.setattr("recommender.progress.INTERVAL", 0.0)  # a line at every step
+    result = CliRunner().invoke(main, ["train"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("train:")]
+    assert lines[0].startswith("train:   0% 0/8 [") and lines[0].endswith(", read]")
+    assert any(line.startswith("train:  12% 1/8 [") and "<" in line and line.endswith(", fit]")
+               for line in lines)
+    assert lines[-1].startswith("train: 100% 8/8 [") and lines[-1].endswith(", published]")
+    assert any(line.startswith("candidate ") for line in result.stderr.splitlines())
+    assert "%" not in result.stdout
+
+
 def test_a_model_of_random_saves_is_refused_and_force_publishes_it(store, tmp_path):
     populate(store, structured=False)
     result = train()

@@ -22,9 +22,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import redis
 
-from backend.embedded import EmbeddedRedis
+from backend.embedded import EmbeddedRedis, wait_for_redis
 from tests.redis_server import free_port, redis_server_binary
 from tests.reliability.conftest import assert_problem
 from tests.reliability.helpers import event
@@ -50,16 +49,7 @@ class AofRedis:
              "--dir", self.directory, "--appendonly", "yes", "--appendfsync", "everysec",
              "--save", ""],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except (redis.ConnectionError, redis.BusyLoadingError):
-                assert time.monotonic() < deadline, "redis-server did not come back"
-                time.sleep(0.02)
-        client.close()
+        wait_for_redis(self.url, 10, self.process)
 
     def kill9(self) -> None:
         assert self.process is not None
