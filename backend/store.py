@@ -860,8 +860,7 @@ class Store:
     def replace_model_version(self, expected: str, version: str) -> bool:
         """Point serving at ``version`` if the pointer still names ``expected``
         (replace_model_version.lua); False, and no change, otherwise."""
-        script = self.client.register_script(
-            resources.files("backend").joinpath("replace_model_version.lua").read_text())
+        script = load_script(self.client, "replace_model_version")
         return bool(script(keys=[keys.MODEL_POINTER], args=[expected, version]))
 
     # -- health ------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from backend.store import (
 )
 
 NOW = datetime.now(UTC)
-SCRIPTS = ("apply_events", "rate_limit", "delete_user", "share_list")
+SCRIPTS = ("apply_events", "rate_limit", "delete_user", "share_list", "replace_model_version")
 LIBRARIES = ("rate_windows",)  # included by scripts: tested through them
 
 
@@ -228,6 +228,16 @@ def test_share_list_stores_only_while_the_user_exists(any_redis):
     client.delete(keys.user(user_id, "meta"), lists)
     assert script(keys=[keys.user(user_id, "meta"), lists], args=["7:20", "[]", 30]) == 0
     assert snapshot(client) == {}
+
+
+def test_replace_model_version_moves_the_pointer_only_from_the_expected_version(any_redis):
+    client = any_redis
+    script = load_script(client, "replace_model_version")
+    client.set(keys.MODEL_POINTER, "v1")
+    assert script(keys=[keys.MODEL_POINTER], args=["v0", "v2"]) == 0
+    assert client.get(keys.MODEL_POINTER) == "v1"
+    assert script(keys=[keys.MODEL_POINTER], args=["v1", "v2"]) == 1
+    assert snapshot(client).keys() == {keys.MODEL_POINTER} and client.get(keys.MODEL_POINTER) == "v2"
 
 
 def test_the_store_counts_readers_alike_on_a_single_redis_and_a_cluster(any_redis):
