@@ -9,7 +9,7 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-__all__ = ["precision_at_k", "recall_at_k", "ndcg_at_k", "hit_metrics", "top_k"]
+__all__ = ["precision_at_k", "recall_at_k", "ndcg_at_k", "hit_metrics", "top_k", "window_metrics"]
 
 
 def precision_at_k(ranked: Sequence[int], relevant: Collection[int], k: int) -> float:
@@ -101,3 +101,28 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     vals = np.take_along_axis(scores, part, axis=1)
     order = np.argsort(-vals, axis=1, kind="stable")
     return np.take_along_axis(part, order, axis=1)
+
+
+def window_metrics(scores: np.ndarray, relevant: np.ndarray, ndcg_at: int = 10,
+                   recall_at: int = 50) -> dict[str, np.ndarray]:
+    """Per-user nDCG@``ndcg_at`` and R@``recall_at`` of scores over candidate windows (k x W
+    scores, k x W booleans ``relevant``; ties: the earlier candidate first, as :func:`top_k`).
+
+    Only the ranks of the relevant candidates are computed (a window holds few of them), which
+    is what makes trying many blends cheap.
+    """
+    scores = np.asarray(scores)
+    rows, cols = np.nonzero(relevant)
+    k, size = relevant.shape
+    own = scores[rows, cols][:, None]
+    row_scores = scores[rows]
+    rank = (row_scores > own).sum(axis=1) + (
+        (row_scores == own) & (np.arange(size) < cols[:, None])).sum(axis=1)
+    n_relevant = np.bincount(rows, minlength=k)
+    gain = np.where(rank < ndcg_at, 1.0 / np.log2(rank + 2.0), 0.0)
+    discount = 1.0 / np.log2(np.arange(2, ndcg_at + 2))
+    ideal = np.cumsum(discount)[np.minimum(np.maximum(n_relevant, 1), ndcg_at) - 1]
+    ndcg = np.bincount(rows, weights=gain, minlength=k) / ideal
+    recall = np.bincount(rows, weights=(rank < recall_at).astype(np.float64), minlength=k) / (
+        np.maximum(n_relevant, 1))
+    return {f"nDCG@{ndcg_at}": ndcg, f"R@{recall_at}": recall}

@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .content import shared_terms_profiles
+from .metrics import window_metrics
 from .model import blend, zscore
 from .readers import ReadersIndex
 
@@ -208,30 +209,6 @@ def readers_scores(readers: ReadersIndex, rows_of_users: sp.csr_matrix,
     return readers.batch_scores(rows_of_users, windows.items, windows.users).astype(np.float32)
 
 
-def window_metrics(scores: np.ndarray, relevant: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-user nDCG@10 and R@50 of scores over windows (binary relevance; ties: the earlier
-    candidate first, as :func:`recommender.metrics.top_k`).
-
-    Only the ranks of the relevant candidates are computed (a window holds few of them), which
-    is what makes trying many blends cheap.
-    """
-    scores = np.asarray(scores)
-    rows, cols = np.nonzero(relevant)
-    k, size = relevant.shape
-    own = scores[rows, cols][:, None]
-    row_scores = scores[rows]
-    rank = (row_scores > own).sum(axis=1) + (
-        (row_scores == own) & (np.arange(size) < cols[:, None])).sum(axis=1)
-    n_relevant = np.bincount(rows, minlength=k)
-    gain = np.where(rank < NDCG_AT, 1.0 / np.log2(rank + 2.0), 0.0)
-    discount = 1.0 / np.log2(np.arange(2, NDCG_AT + 2))
-    ideal = np.cumsum(discount)[np.minimum(np.maximum(n_relevant, 1), NDCG_AT) - 1]
-    ndcg = np.bincount(rows, weights=gain, minlength=k) / ideal
-    recall = np.bincount(rows, weights=(rank < RECALL_AT).astype(np.float64), minlength=k) / (
-        np.maximum(n_relevant, 1))
-    return {f"nDCG@{NDCG_AT}": ndcg, f"R@{RECALL_AT}": recall}
-
-
 def blend_metrics(standardised: dict[str, np.ndarray], relevant: np.ndarray,
                   weights: dict[str, float]) -> dict[str, np.ndarray]:
     """:func:`window_metrics` of a blend of components already z-scored per window."""
@@ -242,7 +219,7 @@ def blend_metrics(standardised: dict[str, np.ndarray], relevant: np.ndarray,
             total = part if total is None else total + part
     if total is None:
         total = np.zeros(relevant.shape, dtype=np.float32)
-    return window_metrics(total, relevant)
+    return window_metrics(total, relevant, NDCG_AT, RECALL_AT)
 
 
 def standardise(components: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
