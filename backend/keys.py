@@ -21,6 +21,7 @@ TRENDING_SAVERS = "pf:{trending}:savers"  # zset paper id -> users who save it n
 # Event-weighted trending scores of an older layout: their presence tells Store.upgrade_data
 # that the store predates reader counts and the import-only catalogue.
 OLDER_TRENDING_KEYS = ("pf:{trending}:scores", "pf:{trending}:epoch")
+LAYOUT_FIELD = "layout"  # field of META: the version of the key layout the data is in
 DIGEST_ACTIVE = "pf:digest:active"  # set of user ids with an active subscription
 DIGEST_ADDRESS = "pf:digest:address:{digest}"  # string -> the user id an address is active for
 DIGEST_RETRIES = "pf:digest:retries"  # zset "<user id>|<period>" -> when its retry is due (ms)
@@ -40,7 +41,6 @@ USER_PARTS = (
     "saved",  # zset paper id -> saved_at (ms)
     "dismissed",  # zset paper id -> dismissed at (ms)
     "opens",  # hash paper id -> number of opens
-    "weights",  # hash paper id -> interaction weight the recommender trains from
     "titles",  # hash paper id -> title an event of this user supplied (shown to them only)
 )
 # Per-user caches (expiring; never read by the event script).
@@ -54,7 +54,11 @@ USER_DIGEST_PARTS = (
     "digests",  # hash period -> "<claimed|sending|sent|empty|failed>|<run id>|<ms>"
     #             or "deferred|<attempts>|<ms>" (claim.lua)
 )
-ALL_USER_PARTS = USER_PARTS + USER_CACHE_PARTS + USER_DIGEST_PARTS
+# Per-user parts of an older layout, removed by Store.upgrade_data (and with the user).
+OLDER_USER_PARTS = (
+    "weights",  # hash paper id -> interaction weight (derived from opens, saved, dismissed)
+)
+ALL_USER_PARTS = USER_PARTS + USER_CACHE_PARTS + USER_DIGEST_PARTS + OLDER_USER_PARTS
 
 
 def token(token_hash: str) -> str:
@@ -69,13 +73,6 @@ def user(user_id: str, part: str) -> str:
     return f"pf:u:{{{user_id}}}:{part}"
 
 
-def user_template(part: str) -> tuple[str, str]:
-    """``(prefix, suffix)`` with ``prefix + user_id + suffix == user(user_id, part)`` (for scripts
-    that find the user id themselves)."""
-    prefix, _, suffix = user("\0", part).partition("\0")
-    return prefix, suffix
-
-
 def user_keys(user_id: str) -> list[str]:
     """All keys that hold a user's data, in ``ALL_USER_PARTS`` order."""
     return [user(user_id, part) for part in ALL_USER_PARTS]
@@ -83,7 +80,8 @@ def user_keys(user_id: str) -> list[str]:
 
 def user_state_keys(user_id: str) -> list[str]:
     """The user's keys the event script works on, in ``USER_PARTS`` order."""
-    return [user(user_id, part) for part in USER_PARTS]
+    prefix = user(user_id, "meta")[:-len("meta")]  # built once per event batch, not per key
+    return [prefix + part for part in USER_PARTS]
 
 
 def rate_window(scope: str, who: str, limit: str) -> str:

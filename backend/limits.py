@@ -5,10 +5,10 @@ for ``POST /v1/events`` (events: a batch of 100 counts 100; a request rejected b
 events are read counts 1), in fixed windows, with the ``limits`` library (the counting engine of
 Flask-Limiter, used directly: Flask-Limiter's request hooks ran on every request of every
 route and cost more than half of a cached ``GET /v1/trending``; docs/performance.md). On a
-single Redis that also holds the counters (the default) the event-posting windows are
-counted by the event script itself, with the same strategy, in the round trip that
-authenticates and applies the batch; requests that fail before reaching the script (an
-invalid body) are counted in the same windows by a small script.
+single Redis that also holds the counters (the default) the store counts the event-posting
+windows itself, with the same strategy, in the script call that authenticates the request
+(``Store.apply_events_of_token``); requests that fail before that (an invalid body) are
+counted in the same windows by ``Store.hit_rate_windows``.
 
 A limit key never carries a raw token or a user id: tokens are reduced to a domain-separated
 hash (different from the stored token hash), so nothing in the limiter's keys links to a
@@ -46,7 +46,7 @@ from redis.retry import Retry
 from backend import keys
 from backend.auth import request_bearer_token
 from backend.errors import problem
-from backend.store import RateLimited, RateWindow
+from backend.store import CLUSTER_SCHEME, RateLimited, RateWindow, cluster_socket_timeout
 
 RATE_LIMITS = "paperfeed.rate_limits"
 KEY_PREFIX = keys.RATE_LIMIT_PREFIX
@@ -93,12 +93,14 @@ class RateLimits:
 
     def __init__(self, config: Any, store_counts_windows: bool):
         configured_uri = config.get("RATELIMIT_STORAGE_URI")
-        timeout = float(config.get("REDIS_TIMEOUT_SECONDS") or 1.0)
+        uri = configured_uri or storage_uri_for(config["REDIS_URL"])
         # as the store's client (backend.store.connect): a stalled storage fails fast
+        timeout = float(config.get("REDIS_TIMEOUT_SECONDS") or 1.0)
+        if uri.startswith(CLUSTER_SCHEME):
+            timeout = cluster_socket_timeout(uri, timeout)
         options = {"key_prefix": KEY_PREFIX, "socket_connect_timeout": timeout,
                    "socket_timeout": timeout, "wrap_exceptions": True,
                    **(config.get("RATELIMIT_STORAGE_OPTIONS") or {})}
-        uri = configured_uri or storage_uri_for(config["REDIS_URL"])
         if uri.startswith(("redis", "unix")):
             options.setdefault("retry", Retry(NoBackoff(), 0))
         self.limiter = FixedWindowRateLimiter(storage_from_string(uri, **options))

@@ -1,9 +1,11 @@
--- Fixed-window rate limits counted inside a script (the strategy of backend/limits.py, kept
--- here so that event posting pays no extra round trip; see backend/limits.py).
--- keys[first .. first + n - 1]: the windows' counters; args[at ..]: amount, seconds per
--- window; cost: how many hits this request counts for (its number of events).
--- Every window up to the first one exceeded is counted; returns nil if none is exceeded,
--- else "RATELIMIT <window number> <ms until it resets>".
+-- Library (included by rate_limit.lua and apply_events.lua, see backend/store.py): fixed
+-- rate-limit windows counted inside a script, the strategy of backend/limits.py.
+--
+-- hit_windows(keys, first, n, args, at, cost): keys[first .. first + n - 1] are the windows'
+-- counters, args[at ..] their amount and seconds (two values per window), cost the hits this
+-- request counts for (its number of events). Every window up to the first one exceeded is
+-- counted. Returns nil if none is exceeded, else "RATELIMIT <window number> <ms until it
+-- resets>".
 local function hit_windows(keys, first, n, args, at, cost)
   for j = 1, n do
     local key = keys[first + j - 1]

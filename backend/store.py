@@ -1,21 +1,33 @@
 """The one module that talks to Redis: connection, reads and writes.
 
 Key names come from :mod:`backend.keys`. Views and commands call :class:`Store`; nothing
-else uses a Redis client directly. Per-user changes run in one Lua script on keys of one
-hash slot; on Redis Cluster the cross-user aggregate they feed (trending's reader counts)
-is updated in a pipeline right after. Events never write the catalogue: only imports do
+else uses a Redis client directly. Events never write the catalogue: only imports do
 (:meth:`Store.upsert_papers`).
+
+Scripts. The Lua scripts next to this module (``backend/*.lua``) are each one file, sent
+to Redis as :func:`load_script` reads it; settings travel in ``ARGV`` and every key a script
+touches arrives in ``KEYS``. Code shared between scripts lives in a library file that a
+script names in a first line ``-- #include <file>.lua``, which :func:`load_script` replaces
+with that file (the only way scripts share code; ``rate_windows.lua`` is the one library).
+A call on Redis Cluster passes keys of one hash slot only (a user's keys share the hash tag
+``{<user id>}``); where a single Redis lets one call do more (the rate windows and
+trending's reader counts of an event batch, which live in other slots), :class:`Store` says
+so at the call, and the Cluster path does that part in commands of its own. The store keeps
+each user's interaction state (opens, saves, dismissals); the weights the recommender trains
+from are derived from that state when it is read (:func:`weights_from_state`), with the
+settings of the process reading it.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import itertools
 import json
-import math
 import re
 import secrets
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +36,7 @@ from importlib import resources
 from typing import Any, NamedTuple
 
 import redis
+from cachetools import LRUCache
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -39,8 +52,8 @@ PAPER_INT_FIELDS = ("upvotes", "num_comments")
 
 
 NO_EVENTS = "0-0"  # the state stamp of a user without events
-# The event script's ARGV: EVENT_HEADER values (now in ms), then EVENT_FIELDS per event.
-EVENT_HEADER, EVENT_FIELDS = 1, 7
+LAYOUT = "2"  # the key layout this code writes (see Store.upgrade_data)
+TOKEN_USERS_CACHED = 4096  # tokens whose user an event-posting process remembers
 
 
 def _token_owner(record: str | None, token_hash: str) -> str | None:
@@ -96,18 +109,22 @@ def connect(url: str, timeout: float | None = None) -> redis.Redis:
     ``redis.RedisCluster``; ``redis://``, ``rediss://`` and ``unix://`` a ``redis.Redis``.
 
     With ``timeout`` (seconds; the web service's ``REDIS_TIMEOUT_SECONDS``) a command that
-    gets no answer in that time raises ``redis.TimeoutError`` at once, never retried, so a
-    stalled Redis becomes a quick 503; a broken connection (Redis restarted) is retried once
-    on a fresh one. Without it (batch commands: import, train) commands may wait 10 s and
-    are retried, as redis-py does by default.
+    gets no answer in that time raises at once, never retried, so a stalled Redis becomes a
+    quick 503: on a single Redis ``redis.TimeoutError`` after one socket timeout (a broken
+    connection, as after a restart, is retried once on a fresh one); on a cluster the
+    timeout is shared out as :func:`cluster_socket_timeout` says. Without it (batch
+    commands: import, train) commands may wait 10 s and are retried, as redis-py does by
+    default.
     """
     if url.startswith(CLUSTER_SCHEME):
-        fail_fast = {} if timeout is None else {
-            "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,))}
+        node_url = "redis://" + url[len(CLUSTER_SCHEME):]
+        if timeout is None:
+            return redis.RedisCluster.from_url(node_url, decode_responses=True,
+                                               socket_timeout=10, socket_connect_timeout=5)
+        wait = cluster_socket_timeout(url, timeout)
         return redis.RedisCluster.from_url(
-            "redis://" + url[len(CLUSTER_SCHEME):], decode_responses=True,
-            socket_timeout=timeout or 10, socket_connect_timeout=timeout or 5, **fail_fast,
-        )
+            node_url, decode_responses=True, socket_timeout=wait, socket_connect_timeout=wait,
+            retry=Retry(NoBackoff(), 0))
     if timeout is None:
         return redis.Redis.from_url(
             url, decode_responses=True, health_check_interval=30, socket_timeout=10,
@@ -118,6 +135,27 @@ def connect(url: str, timeout: float | None = None) -> redis.Redis:
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
     )
+
+
+def cluster_socket_timeout(url: str, timeout: float) -> float:
+    """The socket timeout with which a client of the cluster at ``url`` (``redis+cluster://``)
+    answers a command within ``timeout`` seconds when nodes stall.
+
+    When a command fails for want of an answer, redis-py's cluster client refreshes its map
+    of the cluster before it raises, asking the nodes it knows one after another, each with
+    the same socket timeout: a command waits at most (1 + nodes) socket timeouts. So each
+    gets ``timeout / (1 + nodes)``, the nodes counted now (a cluster grown later waits
+    longer). Cluster clients made with it are given no retries: a retry would start the
+    wait again (after a node restarts, the first command on each dropped connection fails
+    and the next one reconnects).
+    """
+    probe = redis.RedisCluster.from_url("redis://" + url[len(CLUSTER_SCHEME):],
+                                        socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        nodes = len(probe.get_nodes())
+    finally:
+        probe.close()
+    return timeout / (1 + nodes)
 
 
 def scan_batches(client: redis.Redis, key: str, batch: int) -> Iterator[list[str]]:
@@ -198,46 +236,46 @@ class UpsertResult:
     updated: int
 
 
-_LUA_SAFE_TEXT = re.compile(r"[A-Za-z0-9_:{}.+\-]*")
+INCLUDE = re.compile(r"^-- #include (\w+\.lua)$", re.MULTILINE)
 
 
-def _lua_literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise ValueError(f"not a finite number: {value!r}")
-        return repr(value)
-    if isinstance(value, str) and _LUA_SAFE_TEXT.fullmatch(value):
-        return f"'{value}'"
-    if isinstance(value, list | tuple):
-        return "{" + ", ".join(_lua_literal(item) for item in value) + "}"
-    raise ValueError(f"cannot bind {value!r} in a script")
+def script_text(name: str) -> str:
+    """The text of ``backend/<name>.lua`` as Redis runs it: each ``-- #include <file>.lua``
+    line replaced by that library file."""
+    package = resources.files("backend")
+    return INCLUDE.sub(lambda line: package.joinpath(line[1]).read_text(),
+                       package.joinpath(f"{name}.lua").read_text())
 
 
-def script_constants(settings: dict[str, Any], global_in_script: bool) -> str:
-    """The Lua preamble of the event scripts: the settings and key layout they work with,
-    bound once when the script is loaded instead of sent with every call (see
-    apply_events.lua). Different settings make a different script (and SHA)."""
-    constants = {
-        "WEIGHT_OPEN": float(settings["WEIGHT_OPEN"]),
-        "WEIGHT_OPEN_TEXT": repr(float(settings["WEIGHT_OPEN"])),
-        "OPEN_CAP": int(settings["WEIGHT_OPEN_CAP"]),
-        "WEIGHT_SAVE": float(settings["WEIGHT_SAVE"]),
-        "RETENTION_MS": round(float(settings["EVENT_RETENTION_DAYS"]) * 86_400_000),
-        "EVENT_ID_MEMORY_MS": round(EVENT_ID_MEMORY.total_seconds() * 1000),
-        "EVENT_HEADER": EVENT_HEADER,
-        "EVENT_FIELDS": EVENT_FIELDS,
-        "GLOBAL": global_in_script,
-        # the global keys (single Redis only, where the script may use undeclared keys)
-        "OPENERS_KEY": keys.TRENDING_OPENERS,
-        "SAVERS_KEY": keys.TRENDING_SAVERS,
-        # a user's key is USER_KEY_PREFIX .. user id .. its part's suffix (keys.USER_PARTS)
-        "USER_KEY_PREFIX": keys.user_template(keys.USER_PARTS[0])[0],
-        "USER_KEY_SUFFIXES": [keys.user_template(part)[1] for part in keys.USER_PARTS],
-    }
-    return "".join(f"local {name} = {_lua_literal(value)}\n"
-                   for name, value in constants.items())
+def load_script(client: redis.Redis, name: str) -> Any:
+    """The script ``backend/<name>.lua`` (see :func:`script_text`), registered with
+    ``client``."""
+    return client.register_script(script_text(name))
+
+
+def weights_from_state(opens: dict[str, str], saved: Iterable[str], dismissed: Iterable[str],
+                       settings: dict[str, Any]) -> dict[str, float]:
+    """A user's paper weights, derived from their state with ``settings``: for each paper not
+    dismissed, ``min(opens, WEIGHT_OPEN_CAP) * WEIGHT_OPEN``, plus ``WEIGHT_SAVE`` while it
+    is saved; papers of weight 0 or less (or not a number) are left out. A change of these
+    settings applies to every user's weights the next time they are read (training,
+    serving)."""
+    per_open, cap = float(settings["WEIGHT_OPEN"]), int(settings["WEIGHT_OPEN_CAP"])
+    per_save = float(settings["WEIGHT_SAVE"])
+    by_count = _open_weights(per_open, cap)  # training reads millions: no float() per count
+    weights = {paper_id: by_count[count] if count in by_count
+               else min(float(count), cap) * per_open for paper_id, count in opens.items()}
+    for paper_id in saved:
+        weights[paper_id] = weights.get(paper_id, 0.0) + per_save
+    for paper_id in dismissed:
+        weights.pop(paper_id, None)
+    return {paper_id: weight for paper_id, weight in weights.items() if weight > 0}
+
+
+@functools.lru_cache(maxsize=8)
+def _open_weights(per_open: float, cap: int) -> dict[str, float]:
+    """The weight of each open count up to the cap, by the count as Redis returns it."""
+    return {str(count): min(count, cap) * per_open for count in range(1, cap + 1)}
 
 
 class Store:
@@ -254,30 +292,21 @@ class Store:
     def __init__(self, client: redis.Redis, settings: dict[str, Any]):
         self.client = client
         self.settings = settings
-        package = resources.files("backend")
-        # On a single Redis one script applies everything atomically; a cluster script
-        # may only touch one hash slot, so the global part follows in a pipeline there.
-        self._global_in_script = not isinstance(client, redis.RedisCluster)
-        apply_body = package.joinpath("apply_events.lua").read_text()
-        constants = script_constants(settings, self._global_in_script)
-        self._apply_events = client.register_script(
-            constants + package.joinpath("user_keys_declared.lua").read_text() + apply_body)
-        self._share_list = client.register_script(
-            package.joinpath("share_list.lua").read_text())
-        self._delete_user_keys = client.register_script(
-            package.joinpath("delete_user.lua").read_text())
-        # Where scripts may use keys of any slot (a single Redis), authentication shares the
-        # round trip of what follows it: reading the user's state stamp, applying events.
-        self._session = self._apply_events_of_token = self._hit_rate_windows = None
-        if self._global_in_script:
-            windows = package.joinpath("rate_windows.lua").read_text()
-            self._session = client.register_script(package.joinpath("session.lua").read_text())
-            self._apply_events_of_token = client.register_script(
-                constants + windows + package.joinpath("user_keys_of_token.lua").read_text() + apply_body)
-            self._hit_rate_windows = client.register_script(
-                windows + package.joinpath("rate_limit.lua").read_text())
-        # How session.lua builds a user's events key from the user id (keys.user_template).
-        self._events_key_around = list(keys.user_template("events"))
+        # On a single Redis the event script also counts trending's readers and the
+        # rate windows are counted in the round trip that authenticates (their keys are in
+        # other hash slots than the user's); on Redis Cluster both are commands of their own.
+        self._single = not isinstance(client, redis.RedisCluster)
+        self._apply_events = load_script(client, "apply_events")
+        self._rate_limit = load_script(client, "rate_limit")
+        self._share_list = load_script(client, "share_list")
+        self._delete_user_keys = load_script(client, "delete_user")
+        self._event_header = [
+            round(float(settings["EVENT_RETENTION_DAYS"]) * 86_400_000),
+            round(EVENT_ID_MEMORY.total_seconds() * 1000)]
+        # token hash -> user id of tokens seen by this process: a hint only, the event
+        # script checks it against the user's meta (a deleted user's token fails there)
+        self._token_users: LRUCache[str, str] = LRUCache(maxsize=TOKEN_USERS_CACHED)
+        self._token_users_lock = threading.Lock()  # a web worker's threads share the store
 
     # -- users -------------------------------------------------------------------------
 
@@ -304,21 +333,9 @@ class Store:
         return _token_owner(self.client.get(keys.token(token_hash)), token_hash)
 
     def user_and_stamp(self, token: str) -> tuple[str, str] | None:
-        """The user of a bearer token and their state stamp (see :meth:`user_stamp`), or None.
-
-        One round trip on a single Redis (a script reads the token record and the user's
-        newest event); two on Redis Cluster, where the two keys live in different slots.
-        """
-        if self._session is None:
-            user_id = self.user_for_token(token)
-            return None if user_id is None else (user_id, self.user_stamp(user_id))
-        token_hash = hash_token(token)
-        reply = self._run_script(self._session, [keys.token(token_hash)],
-                                 self._events_key_around)
-        if not reply:
-            return None
-        user_id = _token_owner(reply[0], token_hash)
-        return None if user_id is None else (user_id, reply[1])
+        """The user of a bearer token and their state stamp (see :meth:`user_stamp`), or None."""
+        user_id = self.user_for_token(token)
+        return None if user_id is None else (user_id, self.user_stamp(user_id))
 
     def user_stamp(self, user_id: str) -> str:
         """A value that changes with every event applied for the user (their newest log id)."""
@@ -355,73 +372,91 @@ class Store:
     def apply_events(self, user_id: str, events: Sequence[Event], now: datetime) -> EventResult:
         """Apply a validated batch of a user's events, idempotently by event id.
 
-        The per-user part (event log, saved/dismissed state, training weights, seen event
-        ids) is one atomic script; on a single Redis the same script also updates the global
-        trending score and seeds the catalogue, on Redis Cluster a pipeline follows.
+        The user's part (event log, opens, saved and dismissed state, own titles, seen event
+        ids) is one atomic script (apply_events.lua). Trending's reader counts are updated
+        in that same script on a single Redis, and by a pipeline right after it on Redis
+        Cluster, where they live in another hash slot.
+
+        Raises
+        ------
+        UserGone
+            The user does not exist (deleted meanwhile): nothing was applied.
         """
+        return self._apply(user_id, events, now, "", ())
+
+    def _apply(self, user_id: str, events: Sequence[Event], now: datetime, token_hash: str,
+               windows: Sequence[RateWindow]) -> EventResult:
+        """Run apply_events.lua (``token_hash``: "" or the hash the user's meta must hold;
+        ``windows``: counted first, single Redis only) and, on a cluster, the reader counts.
+
+        Raises :class:`UserGone` for NOUSER and NOTOKEN, :class:`RateLimited`."""
+        script_keys = keys.user_state_keys(user_id)
+        args: list[Any] = [to_ms(now), *self._event_header, token_hash, len(windows)]
+        for window in windows:
+            script_keys.append(window.key)
+            args += [window.amount, window.seconds]
+        if self._single:
+            script_keys += [keys.TRENDING_OPENERS, keys.TRENDING_SAVERS]
+        for event in events:
+            args += [event.id, event.type, event.paper_id, to_ms(event.ts),
+                     event.ts.isoformat(), event.source or "", event.title or ""]
         try:
-            effects = self._apply_events(keys=keys.user_state_keys(user_id),
-                                         args=self._event_args(events, now))
+            effects = self._run_script(self._apply_events, script_keys, args)
         except redis.ResponseError as error:
-            if "NOUSER" in str(error):
+            if "NOUSER" in str(error) or "NOTOKEN" in str(error):
                 raise UserGone(user_id) from None
+            limited = _rate_limited(error, windows)
+            if limited is not None:
+                raise limited from None
             raise
-        if not self._global_in_script:
+        if not self._single:
             self._update_aggregates(events, effects)
         return _event_result(effects)
 
     @property
     def counts_rate_windows(self) -> bool:
-        """Whether :meth:`apply_events_of_token` counts rate-limit windows in its round trip
-        (a single Redis; on Redis Cluster the windows live in other slots than the user)."""
-        return self._apply_events_of_token is not None
+        """Whether :meth:`apply_events_of_token` counts rate-limit windows itself (a single
+        Redis; on Redis Cluster the windows live in other slots than one another)."""
+        return self._single
 
     def apply_events_of_token(self, token: str, events: Sequence[Event], now: datetime,
                               windows: Sequence[RateWindow] = ()) -> EventResult | None:
         """Count ``windows``, authenticate ``token`` and apply the events for its user; None
         if the token is unknown (nothing is applied).
 
-        On a single Redis this is one round trip (one script counts the windows, checks the
-        token record and applies the batch); on Redis Cluster the token is looked up first,
-        and ``windows`` must be empty (see :attr:`counts_rate_windows`).
+        The windows count one hit per event, whether the token is known or not. For a token
+        this process has seen (the user it belongs to is remembered), one call of the event
+        script counts them, checks the token against the user's meta and applies the batch.
+        Otherwise rate_limit.lua counts them and reads the token's record first. On Redis
+        Cluster ``windows`` must be empty (see :attr:`counts_rate_windows`).
 
         Raises
         ------
         RateLimited
-            A window was exceeded (counted whether the token is known or not): nothing
-            was applied.
+            A window was exceeded: nothing was applied.
         """
-        if self._apply_events_of_token is None:
-            if windows:
-                raise ValueError("rate windows are counted by the store on a single Redis only")
-            user_id = self.user_for_token(token)
-            return None if user_id is None else self.apply_events(user_id, events, now)
+        if windows and not self._single:
+            raise ValueError("rate windows are counted by the store on a single Redis only")
         token_hash = hash_token(token)
-        args = self._event_args(events, now)
-        args.append(token_hash)
-        for window in windows:
-            args += [window.amount, window.seconds]
-        script_keys = [keys.token(token_hash), *(w.key for w in windows)]
-        try:
-            effects = self._run_script(self._apply_events_of_token, script_keys, args)
-        except redis.ResponseError as error:
-            if "NOTOKEN" in str(error) or "NOUSER" in str(error):
+        with self._token_users_lock:
+            user_id = self._token_users.get(token_hash)
+        if user_id is None:
+            if windows:
+                record = self._count_windows(windows, len(events), keys.token(token_hash))
+                windows = ()  # counted
+            else:
+                record = self.client.get(keys.token(token_hash))
+            user_id = _token_owner(record, token_hash)
+            if user_id is None:
                 return None
-            limited = _rate_limited(error, windows)
-            if limited is not None:
-                raise limited from None
-            raise
-        return _event_result(effects)
-
-    def _run_script(self, script: Any, script_keys: list[str], args: list[Any]) -> Any:
-        """``script(keys=script_keys, args=args)`` for the scripts of a single Redis (the
-        token, session and rate-window scripts), with EVALSHA sent directly: redis-py's
-        ``Script.__call__`` adds per-call checks (one an ``isinstance`` through ``typing``'s
-        protocol machinery), 1.5 % of the CPU of a one-event POST."""
+            with self._token_users_lock:
+                self._token_users[token_hash] = user_id
         try:
-            return self.client.evalsha(script.sha, len(script_keys), *script_keys, *args)
-        except redis.exceptions.NoScriptError:  # flushed meanwhile: load it again
-            return script(keys=script_keys, args=args)
+            return self._apply(user_id, events, now, token_hash, windows)
+        except UserGone:
+            with self._token_users_lock:
+                self._token_users.pop(token_hash, None)
+            return None
 
     def hit_rate_windows(self, windows: Sequence[RateWindow]) -> None:
         """Count one hit in each window (up to the first exceeded), as
@@ -434,25 +469,34 @@ class Store:
         """
         if not windows:
             return
-        if self._hit_rate_windows is None:
+        if not self._single:
             raise ValueError("rate windows are counted by the store on a single Redis only")
+        self._count_windows(windows, 1)
+
+    def _count_windows(self, windows: Sequence[RateWindow], cost: int,
+                       token_key: str | None = None) -> str | None:
+        """Count ``cost`` hits in ``windows`` and read the record at ``token_key`` in the same
+        call (rate_limit.lua); raise :class:`RateLimited` if a window is exceeded."""
+        script_keys = [window.key for window in windows]
+        if token_key is not None:
+            script_keys.append(token_key)
+        args = [cost, *(v for window in windows for v in (window.amount, window.seconds))]
         try:
-            self._run_script(self._hit_rate_windows, [w.key for w in windows],
-                             [v for w in windows for v in (w.amount, w.seconds)])
+            return self._run_script(self._rate_limit, script_keys, args)
         except redis.ResponseError as error:
             limited = _rate_limited(error, windows)
             if limited is not None:
                 raise limited from None
             raise
 
-    @staticmethod
-    def _event_args(events: Sequence[Event], now: datetime) -> list[Any]:
-        """ARGV of apply_events.lua (its header, then EVENT_FIELDS values per event)."""
-        args: list[Any] = [to_ms(now)]
-        for event in events:
-            args += [event.id, event.type, event.paper_id, to_ms(event.ts),
-                     event.ts.isoformat(), event.source or "", event.title or ""]
-        return args
+    def _run_script(self, script: Any, script_keys: list[str], args: list[Any]) -> Any:
+        """``script(keys=script_keys, args=args)``, with EVALSHA sent directly: redis-py's
+        ``Script.__call__`` adds per-call checks (one an ``isinstance`` through ``typing``'s
+        protocol machinery), 1.5 % of the CPU of a one-event POST."""
+        try:
+            return self.client.evalsha(script.sha, len(script_keys), *script_keys, *args)
+        except redis.exceptions.NoScriptError:  # flushed meanwhile: load it again
+            return script(keys=script_keys, args=args)
 
     def _update_aggregates(self, events: Sequence[Event], effects: Sequence[str]) -> None:
         """The global part of applying events, on Redis Cluster (see apply_events.lua)."""
@@ -487,7 +531,8 @@ class Store:
         return set(saved) | set(dismissed)
 
     def user_state(self, user_id: str) -> UserState:
-        """What a recommendation list is made from, in one round trip (see ``UserState``)."""
+        """What a recommendation list is made from, in one round trip (see ``UserState``);
+        the weights are derived with the store's settings (:func:`weights_from_state`)."""
         return self.user_states([user_id])[0]
 
     def user_states(self, user_ids: Sequence[str]) -> list[UserState]:
@@ -497,10 +542,15 @@ class Store:
             pipe.xrevrange(keys.user(user_id, "events"), count=1)
             pipe.zrange(keys.user(user_id, "saved"), 0, -1)
             pipe.zrange(keys.user(user_id, "dismissed"), 0, -1)
-            pipe.hkeys(keys.user(user_id, "opens"))
-            pipe.hgetall(keys.user(user_id, "weights"))
+            pipe.hgetall(keys.user(user_id, "opens"))
         replies = pipe.execute()
-        return [_user_state(*replies[i:i + 5]) for i in range(0, len(replies), 5)]
+        states = []
+        for i in range(0, len(replies), 4):
+            newest, saved, dismissed, opens = replies[i:i + 4]
+            states.append(UserState(
+                newest[0][0] if newest else NO_EVENTS, set(saved), set(dismissed), set(opens),
+                weights_from_state(opens, saved, dismissed, self.settings)))
+        return states
 
     def shared_list(self, user_id: str, name: str) -> str | None:
         """A finished list another worker stored with :meth:`share_list`, if not expired."""
@@ -519,14 +569,15 @@ class Store:
         return set(self.client.zrange(keys.user(user_id, "dismissed"), 0, -1))
 
     def interaction_weights(self, user_id: str) -> dict[str, float]:
-        """The user's current paper weights (what the recommender trains from)."""
-        raw = self.client.hgetall(keys.user(user_id, "weights"))
-        return {paper_id: float(weight) for paper_id, weight in raw.items()}
+        """The user's paper weights (what the recommender trains from), derived from their
+        state with the store's settings (:func:`weights_from_state`)."""
+        return self._weights_batch([user_id])[0][1]
 
     def iter_interaction_weights(
         self, batch: int = 500
-    ) -> Iterator[list[tuple[str, dict[str, str]]]]:
-        """Every user's weights, in batches of ``(user_id, {paper_id: weight})``."""
+    ) -> Iterator[list[tuple[str, dict[str, float]]]]:
+        """Every user's weights, in batches of ``(user_id, {paper_id: weight})``, derived from
+        their state with the store's settings as they are read."""
         for user_ids in scan_batches(self.client, keys.USERS, batch):
             yield self._weights_batch(user_ids)
 
@@ -537,11 +588,15 @@ class Store:
             pipe.hget(keys.user(user_id, "meta"), "created_at")
         return [value or "" for value in pipe.execute()]
 
-    def _weights_batch(self, user_ids: list[str]) -> list[tuple[str, dict[str, str]]]:
+    def _weights_batch(self, user_ids: list[str]) -> list[tuple[str, dict[str, float]]]:
         pipe = self.client.pipeline(transaction=False)
         for user_id in user_ids:
-            pipe.hgetall(keys.user(user_id, "weights"))
-        return list(zip(user_ids, pipe.execute(), strict=True))
+            pipe.hgetall(keys.user(user_id, "opens"))
+            pipe.zrange(keys.user(user_id, "saved"), 0, -1)
+            pipe.zrange(keys.user(user_id, "dismissed"), 0, -1)
+        replies = pipe.execute()
+        return [(user_id, weights_from_state(*replies[3 * i:3 * i + 3], self.settings))
+                for i, user_id in enumerate(user_ids)]
 
     def export(self, user_id: str) -> dict[str, Any]:
         """Everything stored about a user."""
@@ -550,9 +605,9 @@ class Store:
         pipe.xrange(keys.user(user_id, "events"))
         pipe.zrange(keys.user(user_id, "dismissed"), 0, -1, withscores=True)
         pipe.hgetall(keys.user(user_id, "opens"))
-        pipe.hgetall(keys.user(user_id, "weights"))
+        pipe.zrange(keys.user(user_id, "saved"), 0, -1)
         pipe.hgetall(keys.user(user_id, "titles"))
-        meta, events, dismissed, opens, weights, titles = pipe.execute()
+        meta, events, dismissed, opens, saved, titles = pipe.execute()
         return {
             "user_id": user_id,
             "created_at": meta.get("created_at"),
@@ -567,7 +622,8 @@ class Store:
             "dismissed": [{"paper_id": paper_id, "dismissed_at": from_ms(score).isoformat()}
                           for paper_id, score in dismissed],
             "opens": {paper_id: int(count) for paper_id, count in opens.items()},
-            "interaction_weights": {paper_id: float(w) for paper_id, w in weights.items()},
+            "interaction_weights": weights_from_state(
+                opens, saved, [paper_id for paper_id, _ in dismissed], self.settings),
             "titles": titles,
         }
 
@@ -702,18 +758,43 @@ class Store:
     # -- upgrades ----------------------------------------------------------------------
 
     def upgrade_data(self) -> dict[str, int] | None:
-        """Bring a store written by an older paperfeed (event-weighted trending scores,
-        papers added to the catalogue by events) up to date; None when there is nothing to
-        do (one EXISTS). Papers no import confirmed leave the catalogue (they stay in their
-        readers' own lists) and the reader counts are rebuilt from every user's state;
-        events applied while the counts are rebuilt may be off by one each. Returns how many
-        papers left and how many users were counted."""
-        if not self.client.exists(keys.OLDER_TRENDING_KEYS[0]):
+        """Bring a store written by an older paperfeed up to the layout this code writes
+        (``LAYOUT``, kept in ``keys.META``); None when it is there already (one HGET) or
+        nothing needed changing.
+
+        - Event-weighted trending scores and papers added to the catalogue by events: papers
+          no import confirmed leave the catalogue (they stay in their readers' own lists)
+          and the reader counts are rebuilt from every user's state; events applied while
+          the counts are rebuilt may be off by one each.
+        - Stored interaction weights: each user's weights hash is removed; weights are
+          derived from the opens, saved and dismissed state, which every user has already.
+
+        Returns how many papers left the catalogue and how many users were counted (first
+        step, when it ran) and how many users' stored weights were removed.
+        """
+        if self.client.hget(keys.META, keys.LAYOUT_FIELD) == LAYOUT:
             return None
-        forgotten = self._forget_unimported_papers()
-        users = self._rebuild_reader_counts()
-        self.client.delete(*keys.OLDER_TRENDING_KEYS)
-        return {"papers_forgotten": forgotten, "users_counted": users}
+        done: dict[str, int] = {}
+        if self.client.exists(keys.OLDER_TRENDING_KEYS[0]):
+            done["papers_forgotten"] = self._forget_unimported_papers()
+            done["users_counted"] = self._rebuild_reader_counts()
+            self.client.delete(*keys.OLDER_TRENDING_KEYS)
+        removed = self._remove_stored_weights()
+        if removed:
+            done["weights_removed"] = removed
+        self.client.hset(keys.META, keys.LAYOUT_FIELD, LAYOUT)
+        return done or None
+
+    def _remove_stored_weights(self) -> int:
+        removed = 0
+        pending = list(self.iter_user_ids())
+        for start in range(0, len(pending), 1000):
+            pipe = self.client.pipeline(transaction=False)
+            for user_id in pending[start:start + 1000]:
+                for part in keys.OLDER_USER_PARTS:
+                    pipe.delete(keys.user(user_id, part))
+            removed += sum(1 for deleted in pipe.execute() if deleted)
+        return removed
 
     def _forget_unimported_papers(self) -> int:
         unimported: list[str] = []
@@ -779,8 +860,7 @@ class Store:
     def replace_model_version(self, expected: str, version: str) -> bool:
         """Point serving at ``version`` if the pointer still names ``expected``
         (replace_model_version.lua); False, and no change, otherwise."""
-        script = self.client.register_script(
-            resources.files("backend").joinpath("replace_model_version.lua").read_text())
+        script = load_script(self.client, "replace_model_version")
         return bool(script(keys=[keys.MODEL_POINTER], args=[expected, version]))
 
     # -- health ------------------------------------------------------------------------
@@ -821,12 +901,6 @@ class Store:
             return {}
         return {name: found[name] for name, value in wanted.items()
                 if name in found and found[name] != value}
-
-
-def _user_state(newest: list, saved: list[str], dismissed: list[str], opened: list[str],
-                weights: dict[str, str]) -> UserState:
-    return UserState(newest[0][0] if newest else NO_EVENTS, set(saved), set(dismissed),
-                     set(opened), {p: float(w) for p, w in weights.items()})
 
 
 def _paper_fields(paper: dict[str, Any]) -> dict[str, str]:

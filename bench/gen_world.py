@@ -9,11 +9,11 @@ Writes, with the same key helpers the product uses (backend.keys):
   newest ``--window-days`` days (+ the start day, as ``days=7`` queries them) hold
   ``--window-papers`` papers;
 * users with power-law activity (Pareto counts rescaled to ``--interactions``), each with a
-  mix of 1-3 favourite topics, choosing papers with power-law popularity; weights as the
-  store writes them (min(opens, 3) * 1, +5 when saved) in ``pf:u:{uid}:weights``, ids in
-  ``pf:users``;
+  mix of 1-3 favourite topics, choosing papers with power-law popularity; their state as
+  the store keeps it (``opens`` counts, ``saved`` zsets; with the default settings the store
+  derives weights min(opens, 3) * 1, +5 when saved), ids in ``pf:users``;
 * ``--token-users`` real users made with ``Store.create_user`` (valid tokens), with
-  interactions of the same distribution (+ their ``saved`` zsets), for the serving bench.
+  interactions of the same distribution, for the serving bench.
 
 Redis is a private ``redis-server`` on a free loopback port (``--save "" --appendonly no``);
 at the end the world is snapshotted (``SAVE``) to ``<out>/world.rdb`` with ``<out>/world.json``
@@ -265,23 +265,23 @@ def write_world(client: redis.Redis, store: Store, args: argparse.Namespace) -> 
     timings["create_token_users"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    weight_str = [str(i) for i in range(9)]
     bounds = np.searchsorted(u, np.arange(n_total_users + 1))
     p_list = p.tolist()
     w_list = w.tolist()
+    saved_at = int(now.timestamp() * 1000)
     pipe = client.pipeline(transaction=False)
     batch_ids: list[str] = []
     for user in range(n_total_users):
         lo, hi = int(bounds[user]), int(bounds[user + 1])
         uid = user_ids[user]
-        if hi > lo:
-            pipe.hset(keys.user(uid, "weights"),
-                      mapping={ids[p_list[j]]: weight_str[w_list[j]] for j in range(lo, hi)})
-            if user >= args.users:  # token users also get their saved list
-                saved = {ids[p_list[j]]: int(now.timestamp() * 1000) - j
-                         for j in range(lo, hi) if w_list[j] >= 5}
-                if saved:
-                    pipe.zadd(keys.user(uid, "saved"), saved)
+        # the state the store keeps, from which it derives these weights: w % 5 opens,
+        # saved when w >= 5
+        opens = {ids[p_list[j]]: w_list[j] % 5 for j in range(lo, hi) if w_list[j] % 5}
+        saved = {ids[p_list[j]]: saved_at - j for j in range(lo, hi) if w_list[j] >= 5}
+        if opens:
+            pipe.hset(keys.user(uid, "opens"), mapping=opens)
+        if saved:
+            pipe.zadd(keys.user(uid, "saved"), saved)
         batch_ids.append(uid)
         if len(batch_ids) >= args.batch_users:
             pipe.sadd(keys.USERS, *batch_ids)

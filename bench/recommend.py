@@ -259,7 +259,7 @@ def memory_report(master: int, model_dir: Path) -> dict:
 
 def reissue_tokens(url: str, user_ids: list[str]) -> tuple[list[str], list[str]]:
     """Fresh users (``Store.create_user``, current token format) with copies of the given
-    world users' weights and saved lists; their ids and tokens.
+    world users' state (opens, saved and dismissed papers); their ids and tokens.
 
     The snapshot's tokens were written by the store of the day the world was generated; new
     users keep the bench valid when the token format changes. They are not in the trained
@@ -272,18 +272,20 @@ def reissue_tokens(url: str, user_ids: list[str]) -> tuple[list[str], list[str]]
     store = Store(client, load_config({"RATELIMIT_ENABLED": False}))
     pipe = client.pipeline(transaction=False)
     for uid in user_ids:
-        pipe.hgetall(keys.user(uid, "weights"))
+        pipe.hgetall(keys.user(uid, "opens"))
         pipe.zrange(keys.user(uid, "saved"), 0, -1, withscores=True)
+        pipe.zrange(keys.user(uid, "dismissed"), 0, -1, withscores=True)
     found = pipe.execute()
     new_ids, tokens = [], []
     now = datetime.now(UTC)
     for i in range(len(user_ids)):
-        weights, saved = found[2 * i], found[2 * i + 1]
+        opens, saved, dismissed = found[3 * i:3 * i + 3]
         new_id, token = store.create_user(now)
-        if weights:
-            pipe.hset(keys.user(new_id, "weights"), mapping=weights)
-        if saved:
-            pipe.zadd(keys.user(new_id, "saved"), dict(saved))
+        if opens:
+            pipe.hset(keys.user(new_id, "opens"), mapping=opens)
+        for part, members in (("saved", saved), ("dismissed", dismissed)):
+            if members:
+                pipe.zadd(keys.user(new_id, part), dict(members))
         new_ids.append(new_id)
         tokens.append(token)
         if len(pipe) >= 2000:
@@ -335,7 +337,7 @@ def rotation_users(url: str, world: dict, size: int) -> list[str]:
             if len(ids) >= size:
                 break
             uid = f"{i:032x}"
-            if client.exists(keys.user(uid, "weights")):
+            if client.exists(keys.user(uid, "opens")):
                 ids.append(uid)
     finally:
         client.close()

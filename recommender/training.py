@@ -123,13 +123,14 @@ def read_training_data(store, *, max_features: int = 50_000) -> TrainingData:
     )
 
 
-def _weights_and_registration(store) -> Iterator[tuple[list[tuple[str, dict[str, str]]], list[str]]]:
-    """Batches of users' weights with their registration times."""
+def _weights_and_registration(store) -> Iterator[tuple[list[tuple[str, dict[str, float]]], list[str]]]:
+    """Batches of users' weights (derived by the store from their state with its settings)
+    with their registration times."""
     for batch in store.iter_interaction_weights():
         yield batch, store.registration_times([user_id for user_id, _ in batch])
 
 
-def _user_matrix(batches: Iterable[tuple[list[tuple[str, dict[str, str]]], list[str]]],
+def _user_matrix(batches: Iterable[tuple[list[tuple[str, dict[str, float]]], list[str]]],
                  index: dict[str, int], user_ids: list[str] | None = None) -> sp.csr_matrix:
     """Users x papers weights of the users with any paper in ``index``, in registration order.
 
@@ -140,7 +141,7 @@ def _user_matrix(batches: Iterable[tuple[list[tuple[str, dict[str, str]]], list[
     """
     lengths: list[int] = []
     cols: list[int | None] = []
-    vals: list[str] = []
+    vals: list[float] = []
     registered: list[tuple[str, str]] = []
     column_of = index.get
     for batch, times in batches:

@@ -139,3 +139,21 @@ def test_a_store_of_the_older_layout_is_upgraded_once(store):
     assert "first_seen" not in store.paper("2412.00001")
     assert not any(client.exists(key) for key in keys.OLDER_TRENDING_KEYS)
     assert store.upgrade_data() is None
+
+
+def test_stored_weights_of_the_older_layout_are_removed_once(store):
+    """Each user's state was always stored next to the weights: the upgrade removes the
+    weights, and the weights read afterwards are the state's with the current settings."""
+    client = store.client
+    first, _ = store.create_user(NOW)
+    second, _ = store.create_user(NOW)
+    store.apply_events(first, [ev("open", "2412.00001"), ev("save", "2412.00002")], NOW)
+    client.hset(keys.user(first, "weights"), mapping={"2412.00001": "1", "2412.00002": "5"})
+    client.hset(keys.user(second, "weights"), "2412.00003", "1")  # a stale weight, no state
+    client.hdel(keys.META, keys.LAYOUT_FIELD)  # as written by the older layout
+
+    assert store.upgrade_data() == {"weights_removed": 2}
+    assert not client.exists(keys.user(first, "weights"), keys.user(second, "weights"))
+    assert store.interaction_weights(first) == {"2412.00001": 1.0, "2412.00002": 5.0}
+    assert store.interaction_weights(second) == {}
+    assert store.upgrade_data() is None

@@ -1,4 +1,4 @@
-"""Helpers of recommender.training that read the store and evaluate, without Redis."""
+"""Helpers of recommender.training that read the store and evaluate."""
 
 import numpy as np
 
@@ -31,3 +31,26 @@ def test_user_matrix_rows_in_registration_then_id_order_without_unknown_papers_o
     expected = np.array([[0, 2, 0], [0, 1, 0], [8, 0, 0], [1, 0, 3]], dtype=np.float32)  # u5, u0, u4, u1
     assert matrix.has_sorted_indices and matrix.dtype == np.float32
     np.testing.assert_array_equal(matrix.toarray(), expected)
+
+
+def test_training_reads_weights_with_the_settings_it_runs_with(redis_client, redis_url):
+    """A change of PAPERFEED_WEIGHT_* applies to every stored interaction at the next
+    training: the store keeps the state, and the weights come from the reader's settings."""
+    from datetime import UTC, datetime
+
+    from backend.config import load_config
+    from backend.store import Event, Store
+
+    now = datetime.now(UTC)
+    settings = load_config({"REDIS_URL": redis_url})
+    writer = Store(redis_client, settings)
+    user_id, _ = writer.create_user(now)
+    writer.apply_events(user_id, [Event("e1", "open", "2412.00001", now),
+                                  Event("e2", "open", "2412.00001", now),
+                                  Event("e3", "save", "2412.00002", now)], now)
+    index = {"2412.00001": 0, "2412.00002": 1}
+    for open_weight, save_weight, expected in ((1.0, 5.0, [2, 5]), (0.5, 2.0, [1, 2])):
+        reader = Store(redis_client, {**settings, "WEIGHT_OPEN": open_weight,
+                                      "WEIGHT_SAVE": save_weight})
+        matrix = training._user_matrix(training._weights_and_registration(reader), index)
+        np.testing.assert_array_equal(matrix.toarray(), np.array([expected], dtype=np.float32))

@@ -47,7 +47,7 @@ def test_a_failed_training_never_replaces_the_serving_model(
     assert recommend(client, headers)["model_version"] == good["version"]
 
 
-def test_a_nan_weight_in_the_store_is_dropped_and_training_succeeds(
+def test_a_nan_open_count_in_the_store_is_dropped_and_training_succeeds(
         world, app, client, make_user):  # noqa: F811
     good = train(app)
     _, headers = make_user()
@@ -56,7 +56,7 @@ def test_a_nan_weight_in_the_store_is_dropped_and_training_succeeds(
     user_id = next(iter(store.iter_user_ids()))
     from backend import keys
 
-    store.client.hset(keys.user(user_id, "weights"), world["papers"]["vision"][0], "nan")
+    store.client.hset(keys.user(user_id, "opens"), world["papers"]["vision"][0], "nan")
     metadata = train(app, {"factors": 16, "iterations": 8, "random_state": 11})
     assert metadata["version"] != good["version"]
     assert store.current_model_version() == metadata["version"]
