@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+import redis
 
 from backend.extensions import get_store
 
@@ -67,3 +68,11 @@ def catalogue(app):
             return get_store().upsert_papers(papers)
 
     return upsert
+
+
+def flush(client: redis.Redis) -> None:
+    """Empty a test Redis, single or cluster (every primary)."""
+    if isinstance(client, redis.RedisCluster):
+        client.flushdb(target_nodes=redis.RedisCluster.PRIMARIES)
+    else:
+        client.flushdb()

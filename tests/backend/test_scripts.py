@@ -29,6 +29,8 @@ from backend.store import (
     to_ms,
 )
 
+from .conftest import flush
+
 NOW = datetime.now(UTC)
 SCRIPTS = ("apply_events", "rate_limit", "delete_user", "share_list", "replace_model_version")
 LIBRARIES = ("rate_windows",)  # included by scripts: tested through them
@@ -48,13 +50,6 @@ def any_redis(request, redis_url) -> Iterator[redis.Redis]:
     yield client
     flush(client)
     client.close()
-
-
-def flush(client: redis.Redis) -> None:
-    if isinstance(client, redis.RedisCluster):
-        client.flushdb(target_nodes=redis.RedisCluster.PRIMARIES)
-    else:
-        client.flushdb()
 
 
 def snapshot(client: redis.Redis) -> dict[str, bytes]:

@@ -14,6 +14,8 @@ from backend import keys
 from backend.config import load_config
 from backend.store import Event, Store, connect
 
+from .conftest import flush
+
 NOW = datetime.now(UTC)
 
 
@@ -25,13 +27,6 @@ def store(request, redis_url):
     yield Store(client, load_config({"REDIS_URL": url}))
     flush(client)
     client.close()
-
-
-def flush(client: redis.Redis) -> None:
-    if isinstance(client, redis.RedisCluster):
-        client.flushdb(target_nodes=redis.RedisCluster.PRIMARIES)
-    else:
-        client.flushdb()
 
 
 def dump(client: redis.Redis) -> dict[str, object]:
