@@ -71,9 +71,12 @@ def shared_terms_profiles(user_rows: sp.spmatrix, item_vectors: sp.csr_matrix) -
     rows = sp.csr_matrix(user_rows, dtype=np.float32)
     totals = np.asarray(rows.sum(axis=1), dtype=np.float64)
     totals[totals == 0] = 1.0
-    used = sp.csr_matrix(item_vectors, copy=True)
-    used.data = (used.data > 0).astype(np.float32)
-    mean = (rows @ item_vectors).toarray() / totals
+    items = np.unique(rows.indices)  # only the users' items take part
+    rows = rows[:, items]
+    vectors = sp.csr_matrix(item_vectors)[items]
+    used = vectors.copy()
+    used.data = (used.data > 0).astype(used.dtype)
+    mean = (rows @ vectors).toarray() / totals
     share = (rows @ used).toarray() / totals
     return normalize(mean * share).astype(np.float32)
 
