@@ -1,4 +1,4 @@
-"""The content component of served lists while no model is published.
+"""The content component of served lists (with or without a trained model).
 
 TF-IDF is fitted on the papers of the requested window (cached per worker until the set of
 papers changes); a user's profile is built from the TF-IDF vectors of the papers they opened

@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -43,10 +43,9 @@ from recommender.artifacts import (
     version_directory,
     versions,
 )
-from recommender.content import shared_terms_profiles
 from recommender.contentindex import ContentIndex
 from recommender.readers import CoReaders, ReaderCounts
-from recommender.reasons import Evidence, Reasons, SimilarReaders, nearest_similarity
+from recommender.reasons import Reasons, SimilarReaders
 from recommender.served import UNTRAINED_BLEND, served_scores
 from recommender.textfeatures import TextFeaturizer, paper_texts
 from recommender.training import (
@@ -62,8 +61,6 @@ log = logging.getLogger(__name__)
 
 # Trending's weight beside a model published without its own blend.
 LEGACY_TRENDING = 0.35
-# Cosine (model TF-IDF) from which one of the user's papers is named in a reason.
-SIMILAR = 0.15
 # Weight of the similarity to the user's dismissed papers (subtracted): a dismissal pushes
 # down the papers like it, not only itself.
 DISMISSED_WEIGHT = 0.5
@@ -211,8 +208,7 @@ class PersonalRecommender:
         self._swap_lock = threading.Lock()
         self.content_index = ContentIndex(store)
         self._lists = ListCache(float(config.get("RECOMMENDATIONS_CACHE_SECONDS", 30)))
-        self._window_cache: tuple[LoadedModel, list[Candidate], np.ndarray,
-                                  sp.csr_matrix | None] | None = None
+        self._window_cache: tuple[LoadedModel, list[Candidate], np.ndarray] | None = None
         # One BLAS thread per process: requests already run in parallel (workers x threads),
         # and OpenBLAS threads spinning on busy cores make the small per-request solves ~10x
         # slower (docs/performance.md).
@@ -375,14 +371,16 @@ class PersonalRecommender:
         if not candidates or not weights:
             return fallback_recommendations(
                 self.store, self.ranker, hidden, days=days, limit=limit, now=now, until=until)
+        components, evidence = self.content_index.components(
+            [c.paper_id for c in window], keep, weights, state.dismissed)
         if loaded is None:
-            components, evidence = self.content_index.components(
-                [c.paper_id for c in window], keep, weights, state.dismissed)
             blend = blend or dict(UNTRAINED_BLEND)
         else:
             blend = blend or serving_blend(loaded)
-            components, evidence = self._model_components(
-                loaded, user_id, state, window, keep, weights, blend)
+            model_components, readers = self._model_components(
+                loaded, user_id, state.saved | state.opened, window, keep, weights, blend)
+            components.update(model_components)
+            evidence = replace(evidence, readers=readers)
         # trending scores are decayed vote counts, heavy-tailed: blended on a log scale
         components["trending"] = np.log1p(np.array([[c.score for c in candidates]],
                                                    dtype=np.float64))
@@ -422,20 +420,20 @@ class PersonalRecommender:
         rest = [int(i) for i in order if i != pick]
         return np.array(rest[:within - 1] + [pick] + rest[within - 1:limit - 1], dtype=np.int64)
 
-    def _model_components(self, loaded: LoadedModel, user_id: str, state: UserState,
+    def _model_components(self, loaded: LoadedModel, user_id: str, read: set[str],
                           window: list[Candidate], keep: np.ndarray, weights: dict[str, float],
-                          blend: dict[str, float]) -> tuple[dict[str, np.ndarray], Evidence]:
-        """The model's raw scores of the window's papers where ``keep``: ``"als"``,
-        ``"content"`` (the shared-terms profile over the model's TF-IDF rows, as the served
-        protocol validates it), ``"dismissed"`` with dismissals, and the ``"nearest"`` and
-        ``"readers"`` components when the blend weighs them; and the evidence reasons check.
+                          blend: dict[str, float]
+                          ) -> tuple[dict[str, np.ndarray], SimilarReaders | None]:
+        """The model's raw scores of the window's papers where ``keep`` (``"als"``, and the
+        ``"nearest"`` and ``"readers"`` components when the blend weighs them), and how many
+        readers resembling the user read each (for the reasons).
 
-        The whole window is scored (its item ids and rows are then the same for every user
-        until the trending ranking is refreshed) and the kept columns taken: the raw scores do
-        not depend on the other candidates.
+        The whole window is scored (its item ids are then the same for every user until the
+        trending ranking is refreshed) and the kept columns taken: the raw scores do not
+        depend on the other candidates.
         """
-        window_items, window_vectors = self._window_items(loaded, window)
-        self._ensure_indexed(loaded, list(weights) + sorted(state.dismissed))
+        window_items = self._window_items(loaded, window)
+        self._ensure_indexed(loaded, list(weights))
         model = loaded.model
         known = [p for p in weights if p in loaded.index]
         user_row = sp.csr_matrix(
@@ -448,41 +446,24 @@ class PersonalRecommender:
         components = {name: scores[name][:, keep] for name in ("als", "nearest")
                       if name in scores}
         readers: SimilarReaders | None = loaded.readers
-        candidate_rows = window_items[keep]
         if blend.get("readers") and loaded.readers is not None:
-            paper_ids = [loaded.paper_of(int(i)) for i in candidate_rows]
-            weight, counts = loaded.readers.scores(user_id, sorted(state.saved | state.opened),
-                                                   paper_ids)
+            paper_ids = [loaded.paper_of(int(i)) for i in window_items[keep]]
+            weight, counts = loaded.readers.scores(user_id, sorted(read), paper_ids)
             components["readers"] = weight[None, :]
             readers = ReaderCounts(dict(zip(paper_ids, counts.tolist(), strict=True)))
-        user_papers = [loaded.paper_of(int(i)) for i in user_row.indices]
-        if window_vectors is None:
-            return components, Evidence(user_papers, None, None, candidate_rows, readers,
-                                        SIMILAR)
-        vectors = model.item_vectors()
-        profile = shared_terms_profiles(user_row, vectors)
-        components["content"] = np.asarray(window_vectors @ profile.T).T[:, keep]
-        if state.dismissed:
-            rejected = [loaded.index[p] for p in state.dismissed if p in loaded.index]
-            components["dismissed"] = nearest_similarity(vectors[candidate_rows],
-                                                         vectors[rejected])[None, :]
-        return components, Evidence(user_papers, vectors[user_row.indices], vectors,
-                                    candidate_rows, readers, SIMILAR)
+        return components, readers
 
-    def _window_items(self, loaded: LoadedModel, window: list[Candidate]
-                      ) -> tuple[np.ndarray, sp.csr_matrix | None]:
-        """Model item ids of the window's papers (featurising new ones) and their TF-IDF rows
-        (None without content), kept while the ranker hands out the same window list."""
+    def _window_items(self, loaded: LoadedModel, window: list[Candidate]) -> np.ndarray:
+        """Model item ids of the window's papers (featurising new ones), kept while the
+        ranker hands out the same window list."""
         cached = self._window_cache
         if cached is not None and cached[0] is loaded and cached[1] is window:
-            return cached[2], cached[3]
+            return cached[2]
         ids = [c.paper_id for c in window]
         self._ensure_indexed(loaded, ids)
         items = np.array([loaded.index[p] for p in ids], dtype=np.int64)
-        vectors = loaded.model.item_vectors()
-        rows = vectors[items] if vectors is not None else None
-        self._window_cache = (loaded, window, items, rows)
-        return items, rows
+        self._window_cache = (loaded, window, items)
+        return items
 
     def _ensure_indexed(self, loaded: LoadedModel, paper_ids: list[str]) -> None:
         """Featurise and add papers the model has not seen (arrived after training)."""
