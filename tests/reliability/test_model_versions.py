@@ -2,7 +2,7 @@
 
 Real Redis, real model files written by ``paperfeed train``'s publishing code, the real app
 (in process, two apps standing for two workers) and a real ``paperfeed serve`` (gunicorn, 2
-workers) for the fault that used to kill workers: a model file truncated in place.
+workers) for the fault that would kill workers that map their files: a model file truncated in place.
 """
 
 from __future__ import annotations
