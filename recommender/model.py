@@ -260,12 +260,13 @@ class HybridModel:
 
     # ------------------------------------------------------------------ scoring
     def component_scores(self, user_rows: sp.spmatrix, items: np.ndarray,
-                         nearest: bool | None = None) -> dict[str, np.ndarray]:
+                         nearest: bool | None = None, content: bool = True
+                         ) -> dict[str, np.ndarray]:
         """Raw per-component scores, each k x len(items).
 
         Keys: ``"als"`` (user vector . item factors, summed over the ensemble members;
         cold/added items use their text-mapped factors), ``"content"`` (cosine of the user's
-        TF-IDF profile and the item's; only with content), ``"popularity"`` (log(1 + training
+        TF-IDF profile and the item's; only with content and ``content``), ``"popularity"`` (log(1 + training
         saves); 0 for cold and added items) and, when its weight is not 0 (or ``nearest`` is
         true), ``"nearest"`` (see :meth:`nearest_scores`).
 
@@ -277,6 +278,8 @@ class HybridModel:
             Candidate item ids.
         nearest : bool, optional
             Compute ``"nearest"``; by default only when the model's weight for it is not 0.
+        content : bool
+            Compute ``"content"`` (callers with their own text profile leave it out).
 
         Returns
         -------
@@ -287,7 +290,7 @@ class HybridModel:
         out: dict[str, np.ndarray] = {}
         uf = self.user_factors(rows)
         out["als"] = uf @ self._candidate_factors(items).T
-        if self.has_content:
+        if content and self.has_content:
             out["content"] = self._content_scores(rows, items)
         pop = np.zeros(len(items), dtype=np.float32)
         old = items < self.n_train_items

@@ -187,7 +187,8 @@ def window_components(model, rows_of_users: sp.csr_matrix, windows: Windows,
         stop = min(k, start + batch)
         union, inverse = np.unique(windows.items[start:stop], return_inverse=True)
         inverse = inverse.reshape(stop - start, size)
-        comps = model.component_scores(rows_of_users[start:stop], union, nearest=True)
+        comps = model.component_scores(rows_of_users[start:stop], union, nearest=True,
+                                       content=False)
         if model.has_content:  # the served profile (the model's own is a plain mean)
             vectors = model.item_vectors()
             profiles = shared_terms_profiles(rows_of_users[start:stop], vectors)

@@ -442,7 +442,7 @@ class PersonalRecommender:
               np.array([loaded.index[p] for p in known], dtype=np.int32))),
             shape=(1, model.n_items))
         scores = model.component_scores(user_row, window_items,
-                                         nearest=bool(blend.get("nearest")))
+                                         nearest=bool(blend.get("nearest")), content=False)
         components = {name: scores[name][:, keep] for name in ("als", "nearest")
                       if name in scores}
         readers: SimilarReaders | None = loaded.readers

@@ -357,6 +357,8 @@ def test_models_without_a_nearest_weight_skip_it(communities, fast_params, tmp_p
     items = np.arange(60)
     assert "nearest" not in model.component_scores(ui[:2], items)
     assert "nearest" in model.component_scores(ui[:2], items, nearest=True)
+    assert "content" in model.component_scores(ui[:2], items)
+    assert "content" not in model.component_scores(ui[:2], items, content=False)
     # an artifact written before the component existed has no weight for it
     model.params["weights"].pop("nearest")
     model.save(str(tmp_path / "old"))
