@@ -80,9 +80,10 @@ class ReadersIndex:
         candidates = np.asarray(candidates, dtype=np.int64)
         if not len(rows):
             return np.zeros(len(candidates)), np.zeros(len(candidates), dtype=np.int64)
-        read = self.rows[rows][:, candidates]
-        counts = np.asarray(read.sum(axis=0)).ravel().astype(np.int64)
-        return np.asarray(read.T @ weight).ravel(), counts
+        read = self.rows[rows]  # the neighbours' papers, all of them: cheaper than slicing
+        summed = np.asarray(read.T @ weight).ravel()
+        counts = np.bincount(read.indices, minlength=self.n_items)
+        return summed[candidates], counts[candidates]
 
     def batch_scores(self, user_rows: sp.spmatrix, candidates: np.ndarray,
                      own: np.ndarray | None = None) -> np.ndarray:
@@ -146,18 +147,28 @@ class CoReaders:
             return None
         return cls(matrix, user_ids, paper_ids)
 
+    def columns(self, paper_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Which of ``paper_ids`` the model was trained on (a mask), and their columns."""
+        known = np.fromiter((p in self.column_of for p in paper_ids), dtype=bool,
+                            count=len(paper_ids))
+        columns = np.array([self.column_of[p] for p in paper_ids if p in self.column_of],
+                           dtype=np.int64)
+        return known, columns
+
     def scores(self, user_id: str, papers: Sequence[str], paper_ids: Sequence[str]
                ) -> tuple[np.ndarray, np.ndarray]:
         """For each of ``paper_ids``: the summed weight of the readers resembling the user
         (whose papers are ``papers``) who read it, and how many of them did (0 for papers
         the model was not trained on)."""
+        return self.scores_at(user_id, papers, *self.columns(paper_ids))
+
+    def scores_at(self, user_id: str, papers: Sequence[str], known: np.ndarray,
+                  columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`scores` of papers given by :meth:`columns` (computed once for many users)."""
         items = np.array([self.column_of[p] for p in papers if p in self.column_of],
                          dtype=np.int64)
-        known = np.array([p in self.column_of for p in paper_ids], dtype=bool)
-        columns = np.array([self.column_of[p] for p in paper_ids if p in self.column_of],
-                           dtype=np.int64)
-        weights = np.zeros(len(paper_ids))
-        counts = np.zeros(len(paper_ids), dtype=np.int64)
+        weights = np.zeros(len(known))
+        counts = np.zeros(len(known), dtype=np.int64)
         weights[known], counts[known] = self.index.scores(items, columns,
                                                           self.row_of.get(user_id))
         return weights, counts

@@ -130,6 +130,10 @@ class Reasons:
         reason would be true)."""
         return bool(self._closeness[position] >= TOPIC_Z)
 
+    def in_topics_mask(self) -> np.ndarray:
+        """:meth:`in_topics` of every candidate."""
+        return self._closeness >= TOPIC_Z
+
     def title_ids(self) -> list[str]:
         """Papers of the user whose titles the prepared reasons may quote (not yet known)."""
         return sorted({paper for paper, sim in self._nearest.values()

@@ -43,7 +43,7 @@ from recommender.artifacts import (
     version_directory,
     versions,
 )
-from recommender.contentindex import ContentIndex
+from recommender.contentindex import ContentIndex, WindowIndex
 from recommender.readers import CoReaders, ReaderCounts
 from recommender.reasons import Reasons, SimilarReaders
 from recommender.served import UNTRAINED_BLEND, served_scores
@@ -187,6 +187,35 @@ def _version_before(models: Path, version: str | None) -> str | None:
     return next((v for v in reversed(versions(models)) if v < version), None)
 
 
+@dataclass
+class ServedWindow:
+    """What every list of one window ranking shares, worked out once per ranking: the
+    papers' ids and positions, trending on the log scale the blend uses, which are of the
+    window's last day, their content rows, and (with a model) their model items and
+    training-readers columns."""
+
+    candidates: list[Candidate]
+    ids: np.ndarray
+    position: dict[str, int]
+    trending: np.ndarray
+    last_day: np.ndarray
+    content: WindowIndex
+    content_rows: np.ndarray
+    loaded: LoadedModel | None = None
+    items: np.ndarray | None = None
+    readers_known: np.ndarray | None = None
+    readers_columns: np.ndarray | None = None
+
+    def kept(self, hidden: set[str]) -> np.ndarray:
+        """Positions of the window's papers not in ``hidden``, in ranking order."""
+        keep = np.ones(len(self.candidates), dtype=bool)
+        for paper_id in hidden:
+            position = self.position.get(paper_id)
+            if position is not None:
+                keep[position] = False
+        return np.flatnonzero(keep)
+
+
 class PersonalRecommender:
     """The recommendations service: the hybrid model re-ranking the window's papers.
 
@@ -208,7 +237,7 @@ class PersonalRecommender:
         self._swap_lock = threading.Lock()
         self.content_index = ContentIndex(store)
         self._lists = ListCache(float(config.get("RECOMMENDATIONS_CACHE_SECONDS", 30)))
-        self._window_cache: tuple[LoadedModel, list[Candidate], np.ndarray] | None = None
+        self._served_window: tuple[list[Candidate], ServedWindow] | None = None
         # One BLAS thread per process: requests already run in parallel (workers x threads),
         # and OpenBLAS threads spinning on busy cores make the small per-request solves ~10x
         # slower (docs/performance.md).
@@ -363,35 +392,31 @@ class PersonalRecommender:
                    hidden: set[str],
                    blend: dict[str, float] | None, *, days: int, limit: int, now: datetime,
                    until: date | None) -> list[dict[str, Any]]:
-        window = self.ranker.ranked(days, now, until)
-        keep = np.fromiter((c.paper_id not in hidden for c in window), dtype=bool,
-                           count=len(window))
-        candidates = [c for c, kept in zip(window, keep, strict=True) if kept]
+        ranking = self.ranker.ranked(days, now, until)
+        window = self._window(loaded, ranking) if ranking else None
+        kept = window.kept(hidden) if window else np.zeros(0, dtype=np.int64)
         weights = {p: w for p, w in state.weights.items() if w > 0}
-        if not candidates or not weights:
+        if not len(kept) or not weights:
             return fallback_recommendations(
                 self.store, self.ranker, hidden, days=days, limit=limit, now=now, until=until)
         components, evidence = self.content_index.components(
-            [c.paper_id for c in window], keep, weights, state.dismissed)
+            window.content, window.content_rows[kept], weights, state.dismissed)
         if loaded is None:
             blend = blend or dict(UNTRAINED_BLEND)
         else:
             blend = blend or serving_blend(loaded)
             model_components, readers = self._model_components(
-                loaded, user_id, state.saved | state.opened, window, keep, weights, blend)
+                window, kept, user_id, state.saved | state.opened, weights, blend)
             components.update(model_components)
             evidence = replace(evidence, readers=readers)
-        # trending scores are decayed vote counts, heavy-tailed: blended on a log scale
-        components["trending"] = np.log1p(np.array([[c.score for c in candidates]],
-                                                   dtype=np.float64))
+        components["trending"] = window.trending[kept][None, :]
         blend = {**blend, "dismissed": -DISMISSED_WEIGHT} if state.dismissed else blend
         final = served_scores(components, blend)[0]
         order = np.argsort(-final, kind="stable")
         reasons = Reasons(self.store, components, blend, evidence, user_id, state,
-                          [c.paper_id for c in candidates])
-        order = self._with_todays_pick(order, candidates, reasons, limit,
-                                       self.ranker.window(days, now, until)[1])
-        chosen = [candidates[i] for i in order]
+                          window.ids[kept])
+        order = self._with_todays_pick(order, window.last_day[kept], reasons, limit)
+        chosen = [window.candidates[kept[i]] for i in order]
         reasons.prepare(order)
         # One lookup for the list's titles and the titles its reasons quote.
         titles = self.store.titles([c.paper_id for c in chosen] + reasons.title_ids())
@@ -404,35 +429,57 @@ class PersonalRecommender:
                  "reason": reasons(int(i))}
                 for i, candidate in zip(order, chosen, strict=True)]
 
+    def _window(self, loaded: LoadedModel | None, ranking: list[Candidate]) -> ServedWindow:
+        """The :class:`ServedWindow` of a ranking (kept while the ranker hands out the same
+        ranking list and the same model serves)."""
+        cached = self._served_window
+        if cached is not None and cached[0] is ranking and cached[1].loaded is loaded:
+            return cached[1]
+        ids = [c.paper_id for c in ranking]
+        last = max(c.day for c in ranking)
+        content = self.content_index.window(ids)
+        window = ServedWindow(
+            candidates=ranking, ids=np.array(ids, dtype=object),
+            position={p: i for i, p in enumerate(ids)},
+            # trending scores are decayed vote counts, heavy-tailed: blended on a log scale
+            trending=np.log1p(np.array([c.score for c in ranking], dtype=np.float64)),
+            last_day=np.array([c.day == last for c in ranking], dtype=bool),
+            content=content, content_rows=content.rows(ids), loaded=loaded)
+        if loaded is not None:
+            self._ensure_indexed(loaded, ids)
+            window.items = np.array([loaded.index[p] for p in ids], dtype=np.int64)
+            if loaded.readers is not None:
+                window.readers_known, window.readers_columns = loaded.readers.columns(ids)
+        self._served_window = (ranking, window)
+        return window
+
     @staticmethod
-    def _with_todays_pick(order: np.ndarray, candidates: list[Candidate], reasons: Reasons,
-                          limit: int, last_day: date) -> np.ndarray:
+    def _with_todays_pick(order: np.ndarray, last_day: np.ndarray, reasons: Reasons,
+                          limit: int) -> np.ndarray:
         """The first ``limit`` of ``order``, making sure the top ``TODAYS_PICK_WITHIN`` hold
-        one paper of the window's last day (the page the user is on) when one of that day's
-        papers is in the user's topics: the best-scored such paper takes the last of those
-        places."""
+        one paper of the window's last day (the page the user is on; ``last_day`` marks
+        them) when one of that day's papers is in the user's topics: the best-scored such
+        paper takes the last of those places."""
         top = order[:limit]
         within = min(limit, TODAYS_PICK_WITHIN)
-        pick = next((int(i) for i in order
-                     if candidates[i].day == last_day and reasons.in_topics(int(i))), None)
-        if pick is None or pick in top[:within]:
+        picks = order[last_day[order] & reasons.in_topics_mask()[order]]
+        if not len(picks) or picks[0] in top[:within]:
             return top
-        rest = [int(i) for i in order if i != pick]
+        pick = int(picks[0])
+        rest = [int(i) for i in order[:limit + 1] if i != pick]
         return np.array(rest[:within - 1] + [pick] + rest[within - 1:limit - 1], dtype=np.int64)
 
-    def _model_components(self, loaded: LoadedModel, user_id: str, read: set[str],
-                          window: list[Candidate], keep: np.ndarray, weights: dict[str, float],
-                          blend: dict[str, float]
+    def _model_components(self, window: ServedWindow, kept: np.ndarray, user_id: str,
+                          read: set[str], weights: dict[str, float], blend: dict[str, float]
                           ) -> tuple[dict[str, np.ndarray], SimilarReaders | None]:
-        """The model's raw scores of the window's papers where ``keep`` (``"als"``, and the
+        """The model's raw scores of the window's papers at ``kept`` (``"als"``, and the
         ``"nearest"`` and ``"readers"`` components when the blend weighs them), and how many
         readers resembling the user read each (for the reasons).
 
-        The whole window is scored (its item ids are then the same for every user until the
-        trending ranking is refreshed) and the kept columns taken: the raw scores do not
-        depend on the other candidates.
+        The whole window is scored (its item ids are the same for every user of the ranking)
+        and the kept columns taken: the raw scores do not depend on the other candidates.
         """
-        window_items = self._window_items(loaded, window)
+        loaded = window.loaded
         self._ensure_indexed(loaded, list(weights))
         model = loaded.model
         known = [p for p in weights if p in loaded.index]
@@ -441,29 +488,19 @@ class PersonalRecommender:
              (np.zeros(len(known), dtype=np.int32),
               np.array([loaded.index[p] for p in known], dtype=np.int32))),
             shape=(1, model.n_items))
-        scores = model.component_scores(user_row, window_items,
-                                         nearest=bool(blend.get("nearest")), content=False)
-        components = {name: scores[name][:, keep] for name in ("als", "nearest")
+        scores = model.component_scores(user_row, window.items,
+                                        nearest=bool(blend.get("nearest")), content=False)
+        components = {name: scores[name][:, kept] for name in ("als", "nearest")
                       if name in scores}
         readers: SimilarReaders | None = loaded.readers
         if blend.get("readers") and loaded.readers is not None:
-            paper_ids = [loaded.paper_of(int(i)) for i in window_items[keep]]
-            weight, counts = loaded.readers.scores(user_id, sorted(read), paper_ids)
-            components["readers"] = weight[None, :]
-            readers = ReaderCounts(dict(zip(paper_ids, counts.tolist(), strict=True)))
+            weight, counts = loaded.readers.scores_at(
+                user_id, sorted(read), window.readers_known, window.readers_columns)
+            components["readers"] = weight[kept][None, :]
+            counted = np.flatnonzero(counts)
+            readers = ReaderCounts(dict(zip(window.ids[counted].tolist(),
+                                            counts[counted].tolist(), strict=True)))
         return components, readers
-
-    def _window_items(self, loaded: LoadedModel, window: list[Candidate]) -> np.ndarray:
-        """Model item ids of the window's papers (featurising new ones), kept while the
-        ranker hands out the same window list."""
-        cached = self._window_cache
-        if cached is not None and cached[0] is loaded and cached[1] is window:
-            return cached[2]
-        ids = [c.paper_id for c in window]
-        self._ensure_indexed(loaded, ids)
-        items = np.array([loaded.index[p] for p in ids], dtype=np.int64)
-        self._window_cache = (loaded, window, items)
-        return items
 
     def _ensure_indexed(self, loaded: LoadedModel, paper_ids: list[str]) -> None:
         """Featurise and add papers the model has not seen (arrived after training)."""
