@@ -43,7 +43,7 @@ from recommender.artifacts import (
     version_directory,
     versions,
 )
-from recommender.contentindex import ContentIndex, WindowIndex
+from recommender.contentindex import ContentIndex, ModelTerms, WindowIndex
 from recommender.readers import CoReaders, ReaderCounts
 from recommender.reasons import Reasons, SimilarReaders
 from recommender.served import UNTRAINED_BLEND, served_scores
@@ -99,6 +99,17 @@ class LoadedModel:
     def __post_init__(self) -> None:
         self.index = {paper_id: i for i, paper_id in enumerate(self.paper_ids)}
         self.ids_by_item = list(self.paper_ids)
+
+    @property
+    def terms(self) -> ModelTerms | None:
+        """The model's TF-IDF rows of its papers, if it has them with sublinear term
+        frequencies over the featuriser's vocabulary (as a window's index weighs terms)."""
+        tfidf = self.model.tfidf
+        if (tfidf is None or not tfidf.sublinear_tf
+                or len(tfidf.idf) != self.featurizer.n_features):
+            return None
+        return ModelTerms(self.version, self.featurizer.vocabulary, tfidf.idf, self.index,
+                          self.model.item_vectors)
 
     def paper_of(self, item: int) -> str:
         """Paper id of a model item (trained or added since)."""
@@ -400,7 +411,8 @@ class PersonalRecommender:
             return fallback_recommendations(
                 self.store, self.ranker, hidden, days=days, limit=limit, now=now, until=until)
         components, evidence = self.content_index.components(
-            window.content, window.content_rows[kept], weights, state.dismissed)
+            window.content, window.content_rows[kept], weights, state.dismissed,
+            loaded.terms if loaded else None)
         if loaded is None:
             blend = blend or dict(UNTRAINED_BLEND)
         else:
