@@ -183,8 +183,8 @@ def adapt(split: ValidationSlice, item_features: sp.csr_matrix | None,
 
     def components(model, windows: served.Windows, readers: np.ndarray
                    ) -> dict[str, np.ndarray]:
-        raw = served.window_components(model, history[windows.users], windows, trending)
-        return served.standardise({**raw, "readers": readers})
+        return served.standardise(served.window_components(
+            model, history[windows.users], windows, trending, readers))
 
     tried = []
     for overrides in candidates:
@@ -217,9 +217,7 @@ def choose_cold_scale(model, history: sp.csr_matrix, windows: served.Windows,
     z-scoring one window of both does not reconcile them: left alone, papers nobody has
     read can out-score those that readers like this one saved.
     """
-    raw = served.window_components(model, history[windows.users], windows, trending)
-    if readers is not None:
-        raw["readers"] = readers
+    raw = served.window_components(model, history[windows.users], windows, trending, readers)
     unread = model.readers(windows.items) == 0
     best = (-np.inf, 1.0, {})
     for scale in COLD_SCALES:

@@ -157,10 +157,9 @@ def run_served(train_ui: sp.csr_matrix, test_ui: sp.csr_matrix,
     choice = {"blend": adapted.blend, "cold_scale": adapted.params.get("cold_scale", 1.0),
               "candidates": adapted.candidates, "validation": adapted.check}
     windows = served.sample_windows(train_ui, test_ui, seed, window)
-    raw = served.window_components(adapted.model, train_ui[windows.users], windows,
-                                   served.trending_scores(train_ui))
-    raw["readers"] = served.readers_scores(ReadersIndex(train_ui), train_ui[windows.users],
-                                           windows)
+    raw = served.window_components(
+        adapted.model, train_ui[windows.users], windows, served.trending_scores(train_ui),
+        served.readers_scores(ReadersIndex(train_ui), train_ui[windows.users], windows))
     comps = served.standardise(raw)
     rng = np.random.default_rng(seed + 1000)
     blends = {"untrained": served.UNTRAINED_BLEND, **{c: {c: 1.0} for c in comps},

@@ -173,9 +173,10 @@ def _draw(rng: np.random.Generator, candidates: np.ndarray, excluded: np.ndarray
 
 
 def window_components(model, rows_of_users: sp.csr_matrix, windows: Windows,
-                      trending: np.ndarray, batch: int = 256) -> dict[str, np.ndarray]:
-    """Raw scores of every window (len(users) x W) of the model's components and trending
-    (the names of :data:`COMPONENTS` but ``"readers"``, see :func:`readers_scores`).
+                      trending: np.ndarray, readers: np.ndarray | None = None,
+                      batch: int = 256) -> dict[str, np.ndarray]:
+    """Raw scores of every window (len(users) x W) of the model's components and trending,
+    and ``"readers"`` when ``readers`` (:func:`readers_scores` of the same windows) is given.
 
     ``rows_of_users`` holds the evaluated users' interactions (row j is ``windows.users[j]``);
     ``trending`` the trending score of every item. Without content the model has no
@@ -199,6 +200,8 @@ def window_components(model, rows_of_users: sp.csr_matrix, windows: Windows,
                 continue
             values = np.take_along_axis(np.asarray(comps[name], dtype=np.float32), inverse, axis=1)
             out.setdefault(name, np.zeros((k, size), dtype=np.float32))[start:stop] = values
+    if readers is not None:
+        out["readers"] = readers
     return out
 
 

@@ -323,8 +323,9 @@ def current_figures(current, data: TrainingData, split) -> dict[str, float]:
     windows = served.Windows(check.users, mapping[check.items], check.relevant)
     trending = np.zeros(n_old)
     trending[mapping] = served.trending_scores(split.train)
-    raw = served.window_components(current.model, rows, windows, trending)
-    raw["readers"] = served.readers_scores(ReadersIndex(split.train @ to_old), rows, windows)
+    raw = served.window_components(
+        current.model, rows, windows, trending,
+        served.readers_scores(ReadersIndex(split.train @ to_old), rows, windows))
     components = served.standardise(raw)
     blend = current.metadata.get("blend") or {**current.model.weights, "trending": 0.35}
     return served_figures(components, check.relevant, {"current": blend})["current"]
