@@ -184,10 +184,10 @@ EXIT_REFUSED = 3
 
 def run_training(config, quiet: bool = False, force: bool = False) -> dict:
     """Train from the store and publish; shared by ``train`` and ``scheduler``."""
+    from backend.recommendations.serving import load_version
+    from backend.recommendations.training import train_from_store
     from recommender.adapt import ALS_CANDIDATES
     from recommender.progress import Progress
-    from recommender.serving import load_version
-    from recommender.training import train_from_store
 
     store = open_store(config)
     # progress in steps: one per stage, and within "fit" one per ALS candidate tried and one
@@ -255,7 +255,7 @@ def _print_training(metadata: dict, published: bool = True) -> None:
 def _train_and_report(config, quiet: bool, force: bool = False) -> int:
     """Train and print the result; return the exit code (0 published, 1 failed, 3 refused)."""
     import recommender
-    from recommender.training import ModelRefused, TrainingError
+    from backend.recommendations.training import ModelRefused, TrainingError
 
     try:
         metadata = run_training(config, quiet, force)
@@ -283,7 +283,7 @@ def train(quiet: bool, force: bool) -> None:
     (or another training is running), 3 refused by that gate (the current model stays;
     --force publishes it anyway). It takes the scheduler's training lock.
     """
-    from recommender.scheduler import run_locked
+    from backend.recommendations.scheduler import run_locked
 
     _limit_training_threads()
     config = load_config()
@@ -316,9 +316,9 @@ def scheduler(train_cron: str | None, refresh_cron: str | None, run_now: bool) -
     from datetime import UTC, datetime
 
     from backend.daily import import_newest_days
+    from backend.recommendations.scheduler import DEFAULT_DIGEST_CRON, DIGEST_RETRY_CRON, Scheduler, run_locked
+    from backend.recommendations.training import refresh_additions
     from recommender import ArtifactError
-    from recommender.scheduler import DEFAULT_DIGEST_CRON, DIGEST_RETRY_CRON, Scheduler, run_locked
-    from recommender.training import refresh_additions
 
     _limit_training_threads()
     config = load_config()
@@ -426,13 +426,31 @@ def digest(frequency: str | None, dry_run: bool, only: str | None, workers: int 
         sys.exit(1)
 
 
-def _register_recommender_commands() -> None:
-    from recommender.evaluation import eval_command
+@main.command("eval")
+@click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="Directory with users.dat and optionally mult.dat / vocabulary.dat.")
+@click.option("--protocol", type=click.Choice(["known", "new", "served", "both", "all"]),
+              default="both", show_default=True,
+              help="known: papers with readers; new: papers without; served: windows of both "
+                   "with the served blend (docs/evaluation.md); both/all: the three.")
+@click.option("--seeds", type=int, default=3, show_default=True, help="Number of seeds (0..n-1).")
+@click.option("--k", "k_list", default="10,50,100", show_default=True,
+              help="Comma-separated recall cut-offs.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write all figures.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False),
+              help="Write index.html and PNG recall@K plots here.")
+@click.option("--markdown", "markdown_out", type=click.Path(dir_okay=False),
+              help="Update the results section (between markers) of this Markdown file.")
+def eval_(data_dir: str, protocol: str, seeds: int, k_list: str, json_out: str | None,
+          report_dir: str | None, markdown_out: str | None) -> None:
+    """Evaluate the recommender and its parts against baselines on a citeulike-style data set.
 
-    main.add_command(eval_command, name="eval")
+    Progress with an estimate of the time left goes to stderr every few seconds.
+    """
+    from recommender.evaluation import evaluate
 
-
-_register_recommender_commands()
+    ks = tuple(sorted({int(k) for k in k_list.split(",") if k.strip()}))
+    click.echo(evaluate(data_dir, protocol, seeds, ks, json_out, report_dir, markdown_out))
 
 
 if __name__ == "__main__":

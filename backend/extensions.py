@@ -23,8 +23,8 @@ def init_app(app: Flask) -> None:
     app.extensions[STORE] = store
     ranker = TrendingRanker(store, app.config)
     app.extensions[RANKER] = ranker
-    # Imported here: recommender.serving builds on backend's store and feeds.
-    from recommender.serving import PersonalRecommender
+    # Imported here: backend.recommendations.serving builds on backend's store and feeds.
+    from backend.recommendations.serving import PersonalRecommender
 
     app.extensions[RECOMMENDER] = PersonalRecommender(store, ranker, app.config)
 

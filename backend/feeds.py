@@ -10,8 +10,9 @@ from typing import Any
 from cachetools import LRUCache, TTLCache
 
 from backend.store import Store
-from recommender.reasons import TRENDING
 
+#: The reason of a paper that is in a list for its trending score alone.
+TRENDING = {"kind": "trending", "text": "Trending on Daily Papers"}
 #: Windows (days, last day) whose rankings a process keeps at most.
 CACHED_WINDOWS = 256
 

@@ -110,11 +110,11 @@ def baseline_fit(user_items, threads: int) -> dict:
 
 
 def run_inproc(config, profile: str | None, baseline: bool = False) -> dict:
+    import backend.recommendations.training as training_module
     import recommender
     import recommender.adapt as adapt_module
     import recommender.model as model_module
     import recommender.served as served_module
-    import recommender.training as training_module
     from backend.cli import run_training
     from backend.store import Store
 
@@ -146,7 +146,7 @@ def run_inproc(config, profile: str | None, baseline: bool = False) -> dict:
     mark = {"stage": None, "cpu": time.process_time()}
     sampler = RssSampler()
     sampler.start()
-    import recommender.training as rt
+    import backend.recommendations.training as rt
 
     original_train = rt.train_from_store
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from typing import Any
 
-import click
 import numpy as np
 import scipy.sparse as sp
 
@@ -20,7 +18,7 @@ from .progress import Progress
 from .readers import ReadersIndex
 
 __all__ = ["MODELS", "SERVED_MODELS", "PROTOCOLS", "evaluate_split", "split_served",
-           "run_served", "run_protocol", "run", "eval_command", "markdown_table"]
+           "run_served", "run_protocol", "run", "evaluate", "markdown_table"]
 
 MODELS = ("random", "popularity", "als", "content", "hybrid")
 #: What the served protocol reports: the served blend, each of its components alone, and
@@ -244,36 +242,20 @@ def markdown_table(result: dict[str, Any], ks: tuple[int, ...] | None = None) ->
     return "\n".join(lines) + "\n"
 
 
-@click.command("eval")
-@click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False),
-              help="Directory with users.dat and optionally mult.dat / vocabulary.dat.")
-@click.option("--protocol", type=click.Choice(list(PROTOCOLS)), default="both",
-              show_default=True,
-              help="known: papers with readers; new: papers without; served: windows of both "
-                   "with the served blend (docs/evaluation.md); both/all: the three.")
-@click.option("--seeds", type=int, default=3, show_default=True, help="Number of seeds (0..n-1).")
-@click.option("--k", "k_list", default="10,50,100", show_default=True,
-              help="Comma-separated recall cut-offs.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write all figures.")
-@click.option("--report", "report_dir", type=click.Path(file_okay=False),
-              help="Write index.html and PNG recall@K plots here.")
-@click.option("--markdown", "markdown_out", type=click.Path(dir_okay=False),
-              help="Update the results section (between markers) of this Markdown file.")
-def eval_command(data_dir: str, protocol: str, seeds: int, k_list: str, json_out: str | None,
-                 report_dir: str | None, markdown_out: str | None) -> None:
-    """Evaluate the recommender and its parts against baselines on a citeulike-style data set.
-
-    Progress with an estimate of the time left goes to stderr every few seconds.
-    """
-    ks = tuple(sorted({int(k) for k in k_list.split(",") if k.strip()}))
+def evaluate(data_dir: str, protocol: str = "both", seeds: int = 3,
+             ks: tuple[int, ...] = (10, 50, 100), json_out: str | None = None,
+             report_dir: str | None = None, markdown_out: str | None = None) -> str:
+    """Evaluate the recommender and its parts against baselines on a citeulike-style data
+    set (``paperfeed eval``) and return the Markdown table of the figures; ``json_out``,
+    ``report_dir`` and ``markdown_out`` also write them (all figures as JSON, an HTML report
+    with plots, the results section of a Markdown file). Progress with an estimate of the
+    time left goes to stderr every few seconds."""
     protocols = PROTOCOLS[protocol]
     t0 = time.time()
     with Progress(len(protocols) * seeds, "eval", unit="run", heartbeat=True) as progress:
         result = run(data_dir, protocols, list(range(seeds)), ks, log=progress.write,
                      progress=progress)
     result["seconds"] = round(time.time() - t0, 1)
-    table = markdown_table(result)
-    click.echo(table)
     if json_out:
         with open(json_out, "w", encoding="utf-8") as fh:
             json.dump(result, fh, indent=1)
@@ -284,7 +266,4 @@ def eval_command(data_dir: str, protocol: str, seeds: int, k_list: str, json_out
             write_report(result, report_dir)
         if markdown_out:
             update_markdown(result, markdown_out, report_dir)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    eval_command(sys.argv[1:])
+    return markdown_table(result)

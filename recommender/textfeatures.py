@@ -22,12 +22,6 @@ def paper_text(title: str | None, abstract: str | None) -> str:
     return f"{title}. {title}. {abstract or ''}"
 
 
-def paper_texts(store, paper_ids: Sequence[str]) -> list[str]:
-    """The texts of papers of the catalogue, in order (empty for unknown papers)."""
-    papers = store.papers(list(paper_ids), fields=("title", "abstract"))
-    return [paper_text((p or {}).get("title"), (p or {}).get("abstract")) for p in papers]
-
-
 class TextFeaturizer:
     """Bag of words (unigrams, as in the evaluated configuration) over a fixed vocabulary.
 

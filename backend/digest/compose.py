@@ -119,7 +119,7 @@ class DigestComposer:
     store:
         ``backend.store.Store`` (a run passes its ``RunStore``).
     recommender:
-        ``recommender.serving.PersonalRecommender`` (its public ``recommend``).
+        ``backend.recommendations.serving.PersonalRecommender`` (its public ``recommend``).
     ranker:
         ``backend.feeds.TrendingRanker`` (its public ``ranked``), for the most upvoted papers.
     """

@@ -277,7 +277,7 @@ def digest_run(store, config: Any) -> DigestRun:
     """A run on ``store`` with the service, ranker and recommender of ``config``."""
     from backend.digest.runstore import RunStore
     from backend.feeds import TrendingRanker
-    from recommender.serving import PersonalRecommender
+    from backend.recommendations.serving import PersonalRecommender
 
     config = {**config, **RUN_CACHES}
     service = DigestService.create(store.client, config)

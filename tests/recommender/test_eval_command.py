@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from recommender.evaluation import eval_command
+from backend.cli import eval_ as eval_command
 
 from .conftest import make_communities
 

@@ -1,8 +1,8 @@
 """Promise 4: model faults don't reach users.
 
-Complements tests/recommender/test_serving.py (broken artifacts: truncated, NaN factors,
+Complements tests/backend/recommendations/test_serving.py (broken artifacts: truncated, NaN factors,
 missing metadata, missing dir are refused and the old model keeps serving, with an error
-logged) and tests/recommender/test_scheduler.py (lock renewal/expiry in-process).
+logged) and tests/backend/recommendations/test_scheduler.py (lock renewal/expiry in-process).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import time
 import pytest
 
 import recommender
-from recommender.scheduler import TrainingLock
-from recommender.training import models_dir
-from tests.recommender.test_serving import app, recommend, save, train, world  # noqa: F401
+from backend.recommendations.scheduler import TrainingLock
+from backend.recommendations.training import models_dir
+from tests.backend.recommendations.test_serving import app, recommend, save, train, world  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +67,7 @@ def test_a_nan_open_count_in_the_store_is_dropped_and_training_succeeds(
 HOLDER = """
 import sys, time
 from backend.store import connect
-from recommender.scheduler import TrainingLock
+from backend.recommendations.scheduler import TrainingLock
 lock = TrainingLock(connect(sys.argv[1]), timeout=1.0)
 reacquire = lock._lock.reacquire
 def renew():

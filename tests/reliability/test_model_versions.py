@@ -26,16 +26,16 @@ import pytest
 
 from backend import create_app
 from backend.config import load_config
-from backend.store import Store, connect
-from recommender import ArtifactError
-from recommender.artifacts import METADATA_FILE
-from recommender.training import (
+from backend.recommendations.training import (
     ADDITIONS_IDS,
     models_dir,
     new_version,
     refresh_additions,
 )
-from tests.recommender.test_serving import (  # noqa: F401
+from backend.store import Store, connect
+from recommender import ArtifactError
+from recommender.artifacts import METADATA_FILE
+from tests.backend.recommendations.test_serving import (  # noqa: F401
     TODAY,
     app,
     make_paper,
@@ -180,7 +180,7 @@ def test_the_pointer_names_a_version_inside_the_models_directory(
         (bait / METADATA_FILE).write_text(json.dumps({**metadata, "version": pointer}))
         world["store"].set_current_model_version(pointer)
         caplog.clear()
-        with caplog.at_level(logging.ERROR, logger="recommender.serving"):
+        with caplog.at_level(logging.ERROR, logger="backend.recommendations.serving"):
             body = recommend(client, headers)
         assert body["model_version"] is None and body["items"], pointer
         ready = readyz(app)
@@ -195,7 +195,7 @@ def test_the_pointer_names_a_version_inside_the_models_directory(
 def test_a_worker_that_cannot_find_the_pointers_version_says_so(world, app, caplog):  # noqa: F811
     missing = new_version()  # e.g. trained with another data dir, or on another machine
     world["store"].set_current_model_version(missing)
-    with caplog.at_level(logging.ERROR, logger="recommender.serving"):
+    with caplog.at_level(logging.ERROR, logger="backend.recommendations.serving"):
         ready = readyz(app)
     assert ready["status"] == "degraded" and ready["model_version"] is None
     assert f"model version {missing} not found in {models_dir(app.config)}" in ready["model_problem"]

@@ -10,9 +10,10 @@ import pytest
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
+from backend.recommendations.contentindex import ContentIndex, ModelTerms
+from backend.recommendations.texts import paper_texts
 from recommender.content import TfidfModel
-from recommender.contentindex import ContentIndex, ModelTerms
-from recommender.textfeatures import TextFeaturizer, paper_texts
+from recommender.textfeatures import TextFeaturizer
 
 WORDS = ("diffusion video pixel token grammar parsing robot grasp speech audio agent "
          "planner quantised kernel sparse attention").split()

@@ -31,6 +31,17 @@ from threadpoolctl import threadpool_limits
 
 import recommender
 from backend.feeds import Candidate, TrendingRanker, fallback_recommendations
+from backend.recommendations.contentindex import ContentIndex, ModelTerms, WindowIndex
+from backend.recommendations.reasons import Reasons, SimilarReaders
+from backend.recommendations.texts import paper_texts
+from backend.recommendations.training import (
+    ADDITIONS_FEATURES,
+    ADDITIONS_IDS,
+    MODEL_SUBDIR,
+    PAPER_IDS_FILE,
+    VOCABULARY_FILE,
+    models_dir,
+)
 from backend.store import Store, UserState
 from recommender.artifacts import (
     Fingerprint,
@@ -43,19 +54,9 @@ from recommender.artifacts import (
     version_directory,
     versions,
 )
-from recommender.contentindex import ContentIndex, ModelTerms, WindowIndex
 from recommender.readers import CoReaders, ReaderCounts
-from recommender.reasons import Reasons, SimilarReaders
 from recommender.served import UNTRAINED_BLEND, served_scores
-from recommender.textfeatures import TextFeaturizer, paper_texts
-from recommender.training import (
-    ADDITIONS_FEATURES,
-    ADDITIONS_IDS,
-    MODEL_SUBDIR,
-    PAPER_IDS_FILE,
-    VOCABULARY_FILE,
-    models_dir,
-)
+from recommender.textfeatures import TextFeaturizer
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,10 @@ from cachetools import LRUCache
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from backend.recommendations.reasons import Evidence, nearest_similarity
+from backend.recommendations.texts import paper_texts
 from recommender.content import shared_terms_profiles
-from recommender.reasons import Evidence, nearest_similarity
-from recommender.textfeatures import TOKEN_PATTERN, paper_texts
+from recommender.textfeatures import TOKEN_PATTERN
 
 #: Windows whose TF-IDF index a worker keeps.
 CACHE_SIZE = 4

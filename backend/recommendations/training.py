@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from backend.recommendations.texts import paper_texts
 from recommender import served
 from recommender.adapt import adapt, gate, served_figures, time_split
 from recommender.artifacts import (
@@ -36,7 +37,7 @@ from recommender.artifacts import (
     version_directory,
 )
 from recommender.readers import ReadersIndex, save_readers
-from recommender.textfeatures import TextFeaturizer, paper_texts
+from recommender.textfeatures import TextFeaturizer
 from recommender.threads import available_cpus
 
 ARTIFACT_FORMAT = 1

@@ -21,9 +21,9 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
+from backend.feeds import TRENDING
 from recommender.model import zscore
 
-TRENDING = {"kind": "trending", "text": "Trending on Daily Papers"}
 TOPIC = {"kind": "topic", "text": "Close to papers you read"}
 SIMILAR_READERS = {"kind": "similar_readers", "text": "Read by readers like you"}
 TITLE_LENGTH = 80

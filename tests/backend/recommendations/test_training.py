@@ -1,8 +1,8 @@
-"""Helpers of recommender.training that read the store and evaluate."""
+"""Helpers of backend.recommendations.training that read the store and evaluate."""
 
 import numpy as np
 
-from recommender import training
+from backend.recommendations import training
 
 
 class FakeStore:

@@ -18,11 +18,11 @@ import redis
 from backend import keys
 from backend.config import load_config
 from backend.embedded import redis_url_for
+from backend.recommendations.scheduler import Scheduler, TrainingLock, run_locked
 from backend.store import Event, Store, connect
-from recommender.scheduler import Scheduler, TrainingLock, run_locked
 from tests.fake_hf_api import running_fake_api
 
-RAW = Path(__file__).resolve().parents[1] / "fixtures" / "hf" / "raw"
+RAW = Path(__file__).resolve().parents[2] / "fixtures" / "hf" / "raw"
 
 
 def wait_for(predicate, timeout: float = 10.0) -> None:

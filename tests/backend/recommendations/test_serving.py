@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from backend.config import load_config
+from backend.recommendations.reasons import SIMILAR_READERS, TOPIC, TRENDING, short_title
+from backend.recommendations.training import TrainingError, models_dir, train_from_store
 from backend.store import Store, connect
-from recommender.reasons import SIMILAR_READERS, TOPIC, TRENDING, short_title
-from recommender.training import TrainingError, models_dir, train_from_store
 
 TOPICS = {
     "vision": ("video diffusion image pixel segmentation camera render texture frame "
@@ -199,7 +199,7 @@ def test_a_broken_artifact_is_refused_and_the_old_model_keeps_serving(
 
         shutil.rmtree(directory)
     world["store"].set_current_model_version(bad["version"])
-    with caplog.at_level(logging.ERROR, logger="recommender.serving"):
+    with caplog.at_level(logging.ERROR, logger="backend.recommendations.serving"):
         body = recommend(client, headers)
     assert body["model_version"] == good["version"]
     assert body["items"]
