@@ -2,16 +2,13 @@
 
 TF-IDF is fitted on the papers of the requested window (cached per worker until the set of
 papers changes); a user's profile is built from the TF-IDF vectors of the papers they opened
-or saved (:func:`recommender.content.shared_terms_profiles`). A user's papers outside the
-window are featurised with the window's vectoriser, or, when a trained model holds their
-TF-IDF rows (:class:`ModelTerms`), those rows are re-weighted by the window's IDF: no text to
-read and tokenise, and the same row but for the words the model's vocabulary lacks.
+or saved (:func:`recommender.content.shared_terms_profiles`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,19 +30,6 @@ OUTSIDE_CACHE_SIZE = 20_000
 MIN_SIMILARITY = 0.10
 
 
-@dataclass(frozen=True)
-class ModelTerms:
-    """A trained model's TF-IDF rows of its papers: sublinear term frequencies times the
-    model's ``idf``, unit rows, over ``vocabulary``; ``item_of`` maps a paper id to its row
-    of ``vectors()`` (``version`` names the model)."""
-
-    version: str
-    vocabulary: Sequence[str]
-    idf: np.ndarray
-    item_of: Mapping[str, int]
-    vectors: Callable[[], sp.csr_matrix]
-
-
 @dataclass
 class WindowIndex:
     """TF-IDF fitted on one window's papers (``vectorizer`` None: no usable words), their
@@ -57,38 +41,11 @@ class WindowIndex:
     matrix: sp.csr_matrix | None
     outside: LRUCache = field(default_factory=lambda: LRUCache(OUTSIDE_CACHE_SIZE))
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # per model version: each model column's window column (-1: none) and IDF ratio
-    term_maps: LRUCache = field(default_factory=lambda: LRUCache(2))
 
     def rows(self, paper_ids: Sequence[str]) -> np.ndarray:
         """Rows of ``matrix`` of papers of the window, in order."""
         return np.fromiter((self.row_of[p] for p in paper_ids), dtype=np.int64,
                            count=len(paper_ids))
-
-    def from_model(self, terms: ModelTerms, items: np.ndarray) -> sp.csr_matrix:
-        """Rows of this window's TF-IDF of the model's ``items``, from the model's rows: each
-        weight scaled by the ratio of the window's IDF to the model's, words the window
-        does not know dropped, rows normalised again."""
-        with self.lock:
-            maps = self.term_maps.get(terms.version)
-        if maps is None:
-            vocabulary = self.vectorizer.vocabulary_
-            columns = np.fromiter((vocabulary.get(t, -1) for t in terms.vocabulary),
-                                  dtype=np.int64, count=len(terms.vocabulary))
-            known = columns >= 0
-            ratio = np.zeros(len(columns), dtype=np.float32)
-            ratio[known] = self.vectorizer.idf_[columns[known]] / terms.idf[known]
-            maps = (np.maximum(columns, 0), ratio)
-            with self.lock:
-                self.term_maps[terms.version] = maps
-        columns, ratio = maps
-        rows = terms.vectors()[items]
-        converted = sp.csr_matrix(
-            (rows.data * ratio[rows.indices], columns[rows.indices], rows.indptr),
-            shape=(len(items), len(self.vectorizer.idf_)))
-        converted.sum_duplicates()  # unknown words all landed on column 0 with weight 0
-        converted.eliminate_zeros()
-        return normalize(converted)
 
 
 class ContentIndex:
@@ -120,37 +77,38 @@ class ContentIndex:
         return entry
 
     def components(self, index: WindowIndex, rows: np.ndarray, weights: dict[str, float],
-                   dismissed: set[str], terms: ModelTerms | None = None
-                   ) -> tuple[dict[str, np.ndarray], Evidence]:
+                   dismissed: set[str]) -> tuple[dict[str, np.ndarray], Evidence]:
         """Raw scores of the candidates, the window papers at ``rows`` of ``index``:
         ``"content"`` (cosine with the user's profile) and, with dismissals, ``"dismissed"``
         (highest cosine with a dismissed paper); and the evidence their reasons are checked
-        against. ``terms`` gives the rows of the user's papers a model holds."""
+        against."""
         if index.vectorizer is None:
             return ({"content": np.zeros((1, len(rows)))},
                     Evidence([], None, None, None, None, MIN_SIMILARITY))
         user_ids = list(weights)
-        user_matrix = self._vectors(index, user_ids, terms)
+        user_matrix = self._vectors(index, user_ids)
         user_weights = sp.csr_matrix(np.array([[weights[p] for p in user_ids]], dtype=np.float32))
         profile = shared_terms_profiles(user_weights, user_matrix)
         scores = np.asarray(index.matrix @ np.asarray(profile).ravel())
         components = {"content": scores[rows][None, :]}
         if dismissed:
-            rejected = self._vectors(index, sorted(dismissed), terms)
+            rejected = self._vectors(index, sorted(dismissed))
             components["dismissed"] = nearest_similarity(index.matrix[rows], rejected)[None, :]
         return components, Evidence(user_ids, user_matrix, index.matrix, rows, None,
                                     MIN_SIMILARITY)
 
-    def _vectors(self, index: WindowIndex, paper_ids: list[str],
-                 terms: ModelTerms | None) -> sp.csr_matrix:
+    def _vectors(self, index: WindowIndex, paper_ids: list[str]) -> sp.csr_matrix:
         """L2-normalised TF-IDF rows of papers, in or outside the window (those outside are
-        worked out once per window index; an unknown paper's row is empty)."""
+        featurised once per window index; an unknown paper's row is empty)."""
         with index.lock:
             known = {p: index.outside[p] for p in paper_ids
                      if p not in index.row_of and p in index.outside}
         missing = [p for p in paper_ids if p not in index.row_of and p not in known]
         if missing:
-            fresh = self._outside_rows(index, missing, terms)
+            rows = normalize(index.vectorizer.transform(paper_texts(self.store, missing)))
+            fresh = {p: (rows.indices[rows.indptr[j]:rows.indptr[j + 1]].copy(),
+                         rows.data[rows.indptr[j]:rows.indptr[j + 1]].copy())
+                     for j, p in enumerate(missing)}
             with index.lock:
                 index.outside.update(fresh)
             known.update(fresh)
@@ -171,26 +129,3 @@ class ContentIndex:
         return sp.csr_matrix((np.concatenate([data for _, data in parts]),
                               np.concatenate([indices for indices, _ in parts]), indptr),
                              shape=(len(parts), matrix.shape[1]))
-
-    def _outside_rows(self, index: WindowIndex, paper_ids: list[str], terms: ModelTerms | None
-                      ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """The window TF-IDF rows of papers outside it: from the model's rows where it has
-        them, else featurised from their text."""
-        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        from_model = [p for p in paper_ids if terms is not None and p in terms.item_of]
-        if from_model:
-            items = np.array([terms.item_of[p] for p in from_model], dtype=np.int64)
-            out.update(_split_rows(from_model, index.from_model(terms, items)))
-        from_text = [p for p in paper_ids if p not in out]
-        if from_text:
-            texts = paper_texts(self.store, from_text)
-            out.update(_split_rows(from_text, normalize(index.vectorizer.transform(texts))))
-        return out
-
-
-def _split_rows(paper_ids: list[str], rows: sp.csr_matrix
-                ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each paper's row of ``rows`` as its own column indices and values."""
-    return {p: (rows.indices[rows.indptr[j]:rows.indptr[j + 1]].copy(),
-                rows.data[rows.indptr[j]:rows.indptr[j + 1]].copy())
-            for j, p in enumerate(paper_ids)}

@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 
 import recommender
 from backend.feeds import Candidate, TrendingRanker, fallback_recommendations
-from backend.recommendations.contentindex import ContentIndex, ModelTerms, WindowIndex
+from backend.recommendations.contentindex import ContentIndex, WindowIndex
 from backend.recommendations.reasons import Reasons, SimilarReaders
 from backend.recommendations.texts import paper_texts
 from backend.recommendations.training import (
@@ -100,17 +100,6 @@ class LoadedModel:
     def __post_init__(self) -> None:
         self.index = {paper_id: i for i, paper_id in enumerate(self.paper_ids)}
         self.ids_by_item = list(self.paper_ids)
-
-    @property
-    def terms(self) -> ModelTerms | None:
-        """The model's TF-IDF rows of its papers, if it has them with sublinear term
-        frequencies over the featuriser's vocabulary (as a window's index weighs terms)."""
-        tfidf = self.model.tfidf
-        if (tfidf is None or not tfidf.sublinear_tf
-                or len(tfidf.idf) != self.featurizer.n_features):
-            return None
-        return ModelTerms(self.version, self.featurizer.vocabulary, tfidf.idf, self.index,
-                          self.model.item_vectors)
 
     def paper_of(self, item: int) -> str:
         """Paper id of a model item (trained or added since)."""
@@ -412,8 +401,7 @@ class PersonalRecommender:
             return fallback_recommendations(
                 self.store, self.ranker, hidden, days=days, limit=limit, now=now, until=until)
         components, evidence = self.content_index.components(
-            window.content, window.content_rows[kept], weights, state.dismissed,
-            loaded.terms if loaded else None)
+            window.content, window.content_rows[kept], weights, state.dismissed)
         if loaded is None:
             blend = blend or dict(UNTRAINED_BLEND)
         else:
