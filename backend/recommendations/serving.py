@@ -19,7 +19,6 @@ import json
 import logging
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from cachetools import TLRUCache
 from threadpoolctl import threadpool_limits
 
 import recommender
@@ -516,7 +516,7 @@ class PersonalRecommender:
 
 
 class ListCache:
-    """Finished lists per (user, days, limit), valid while the user's event state and the
+    """Finished lists per (user, days, limit, ...), valid while the user's event state and the
     model version are unchanged, for at most ``ttl`` seconds (trending drifts slowly).
 
     A save, unsave, dismiss or open changes the state, so it shows in the next list.
@@ -526,7 +526,9 @@ class ListCache:
 
     def __init__(self, ttl: float):
         self.ttl = ttl
-        self._entries: OrderedDict[tuple, tuple[tuple, float, list]] = OrderedDict()
+        # each value is (stamp, expiry on the monotonic clock, items)
+        self._entries: TLRUCache = TLRUCache(self.MAX_ENTRIES, ttu=lambda _k, value, _now: value[1],
+                                             timer=time.monotonic)
         self._lock = threading.Lock()
 
     @property
@@ -539,17 +541,11 @@ class ListCache:
             return None
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or entry[0] != stamp or time.monotonic() - entry[1] > self.ttl:
-                return None
-            self._entries.move_to_end(key)
-            return entry[2]
+        return entry[2] if entry is not None and entry[0] == stamp else None
 
     def put(self, key: tuple, stamp: tuple, items: list, age: float = 0.0) -> None:
         """Remember a list made ``age`` seconds ago."""
         if self.ttl <= 0:
             return
         with self._lock:
-            self._entries[key] = (stamp, time.monotonic() - age, items)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.MAX_ENTRIES:
-                self._entries.popitem(last=False)
+            self._entries[key] = (stamp, time.monotonic() - age + self.ttl, items)
