@@ -1,11 +1,13 @@
-"""Files written whole or not at all."""
+"""Files and directories written whole or not at all."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, Any
 
 
@@ -46,4 +48,38 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, encoding: str
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
+        raise
+
+
+@contextmanager
+def atomic_directory(path: str | os.PathLike[str], *, replace: bool = True) -> Iterator[Path]:
+    """Give a temporary directory next to ``path`` to fill and, when the block ends without an
+    error, make it ``path`` (every file flushed to disk, then one rename): readers see the old
+    directory or the new one, never a part. An existing ``path`` is replaced when ``replace``
+    (else the rename fails with ``OSError``). On an error the temporary directory is removed.
+
+    Example usage::
+
+        with atomic_directory("models/v2", replace=False) as directory:
+            (directory / "weights.npy").write_bytes(data)
+    """
+    final = Path(os.path.abspath(path))
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+    try:
+        yield temporary
+        for file in temporary.rglob("*"):
+            if file.is_file():
+                with open(file, "rb") as handle:
+                    os.fsync(handle.fileno())
+        os.chmod(temporary, 0o755)
+        if replace and final.is_dir():
+            old = Path(tempfile.mkdtemp(prefix=f".old-{final.name}-", dir=final.parent))
+            os.rename(final, old / "previous")
+            os.rename(temporary, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(temporary, final)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
         raise

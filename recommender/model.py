@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +14,7 @@ import scipy.sparse as sp
 from .collaborative import Bm25, fit_als, solve_users
 from .content import TfidfModel, knn_map, ridge_map
 from .errors import ArtifactError, ModelFitError
+from .files import atomic_directory
 
 __all__ = ["DEFAULT_PARAMS", "FORMAT_VERSION", "HybridModel", "train", "load", "blend", "zscore"]
 
@@ -482,16 +481,12 @@ class HybridModel:
         ``metadata.json`` with the format version, sizes, params and per-file sizes. Items added
         with :meth:`add_items` are not saved. An existing ``directory`` is replaced.
         """
-        directory = os.path.abspath(directory)
-        parent = os.path.dirname(directory)
-        os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=".tmp-" + os.path.basename(directory) + "-", dir=parent)
-        try:
+        with atomic_directory(directory) as tmp:
             files = {}
             for name, arr in self.arrays.items():
-                path = os.path.join(tmp, name + ".npy")
+                path = tmp / (name + ".npy")
                 np.save(path, np.asarray(arr))
-                files[name] = {"bytes": os.path.getsize(path), "shape": list(np.shape(arr)),
+                files[name] = {"bytes": path.stat().st_size, "shape": list(np.shape(arr)),
                                "dtype": str(np.asarray(arr).dtype)}
             meta = {
                 "format": "paperfeed-hybrid",
@@ -506,21 +501,7 @@ class HybridModel:
                 "feature_names": self.feature_names,
                 "files": files,
             }
-            with open(os.path.join(tmp, "metadata.json"), "w", encoding="utf-8") as fh:
-                json.dump(meta, fh, indent=1)
-                fh.flush()
-                os.fsync(fh.fileno())
-            if os.path.isdir(directory):
-                old = tempfile.mkdtemp(prefix=".old-" + os.path.basename(directory) + "-",
-                                       dir=parent)
-                os.rename(directory, os.path.join(old, "m"))
-                os.rename(tmp, directory)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.rename(tmp, directory)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+            (tmp / "metadata.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
 
 
 _REQUIRED = ("item_factors", "learned_factors", "yty", "bm25_idf", "popularity", "warm_items",

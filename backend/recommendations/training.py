@@ -36,6 +36,7 @@ from recommender.artifacts import (
     read_verified,
     version_directory,
 )
+from recommender.files import atomic_directory
 from recommender.readers import ReadersIndex, save_readers
 from recommender.textfeatures import TextFeaturizer
 from recommender.threads import available_cpus
@@ -198,24 +199,12 @@ def _publish_directory(directory: Path, version: str, metadata: dict[str, Any],
     temporary directory, their checksums (``known`` ones as given) go into
     ``metadata.json``, everything is fsynced, then one rename publishes it. Nothing writes
     into it afterwards."""
-    directory.mkdir(parents=True, exist_ok=True)
     final = directory / version
-    temporary = directory / f".tmp-{version}"
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir()
-    try:
+    with atomic_directory(final, replace=False) as temporary:
         fill(temporary)
         metadata["files"] = manifest(temporary, known)
         with open(temporary / METADATA_FILE, "w", encoding="utf-8") as handle:
             json.dump(metadata, handle, indent=2, sort_keys=True)
-        for path in temporary.rglob("*"):
-            if path.is_file():
-                with open(path, "rb") as handle:
-                    os.fsync(handle.fileno())
-        os.rename(temporary, final)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
     return final
 
 
