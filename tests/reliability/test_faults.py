@@ -188,7 +188,7 @@ def test_gunicorn_worker_kill9_mid_stream_loses_no_acknowledged_event(aof_redis,
     port = free_port()
     env = {**os.environ, "PAPERFEED_REDIS_URL": aof_redis.url,
            "PAPERFEED_DATA_DIR": str(tmp_path), "PAPERFEED_WORKERS": "2",
-           "PAPERFEED_THREADS": "4"}
+           "PAPERFEED_THREADS": "4", "PAPERFEED_RATELIMIT_ENABLED": "false"}
     server = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
