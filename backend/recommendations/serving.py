@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from cachetools import TLRUCache
+from cachetools import LRUCache, TLRUCache
 from threadpoolctl import threadpool_limits
 
 import recommender
@@ -65,6 +65,8 @@ LEGACY_TRENDING = 0.35
 # Weight of the similarity to the user's dismissed papers (subtracted): a dismissal pushes
 # down the papers like it, not only itself.
 DISMISSED_WEIGHT = 0.5
+# Windows (days, until) whose shared per-ranking work a worker keeps.
+SERVED_WINDOWS = 16
 # The top this many hold one of the last day's papers in the user's topics, if there is one.
 TODAYS_PICK_WITHIN = 10
 
@@ -238,7 +240,9 @@ class PersonalRecommender:
         self._swap_lock = threading.Lock()
         self.content_index = ContentIndex(store)
         self._lists = ListCache(float(config.get("RECOMMENDATIONS_CACHE_SECONDS", 30)))
-        self._served_window: tuple[list[Candidate], ServedWindow] | None = None
+        # per window asked for (days, until): the ServedWindow of its current ranking
+        self._served_windows: LRUCache = LRUCache(SERVED_WINDOWS)
+        self._served_windows_lock = threading.Lock()
         # One BLAS thread per process: requests already run in parallel (workers x threads),
         # and OpenBLAS threads spinning on busy cores make the small per-request solves ~10x
         # slower (docs/performance.md).
@@ -394,7 +398,8 @@ class PersonalRecommender:
                    blend: dict[str, float] | None, *, days: int, limit: int, now: datetime,
                    until: date | None) -> list[dict[str, Any]]:
         ranking = self.ranker.ranked(days, now, until)
-        window = self._window(loaded, ranking) if ranking else None
+        window = (self._window(loaded, ranking, (days, until),
+                               self.ranker.window(days, now, until)[1]) if ranking else None)
         kept = window.kept(hidden) if window else np.zeros(0, dtype=np.int64)
         weights = {p: w for p, w in state.weights.items() if w > 0}
         if not len(kept) or not weights:
@@ -430,14 +435,16 @@ class PersonalRecommender:
                  "reason": reasons(int(i))}
                 for i, candidate in zip(order, chosen, strict=True)]
 
-    def _window(self, loaded: LoadedModel | None, ranking: list[Candidate]) -> ServedWindow:
-        """The :class:`ServedWindow` of a ranking (kept while the ranker hands out the same
-        ranking list and the same model serves)."""
-        cached = self._served_window
-        if cached is not None and cached[0] is ranking and cached[1].loaded is loaded:
-            return cached[1]
+    def _window(self, loaded: LoadedModel | None, ranking: list[Candidate], asked: tuple,
+                last: date) -> ServedWindow:
+        """The :class:`ServedWindow` of a ranking whose window ends on ``last``, kept per
+        window asked for while the ranker hands out the same ranking and the same model
+        serves."""
+        with self._served_windows_lock:
+            cached = self._served_windows.get(asked)
+        if cached is not None and cached.candidates is ranking and cached.loaded is loaded:
+            return cached
         ids = [c.paper_id for c in ranking]
-        last = max(c.day for c in ranking)
         content = self.content_index.window(ids)
         window = ServedWindow(
             candidates=ranking, ids=np.array(ids, dtype=object),
@@ -451,7 +458,8 @@ class PersonalRecommender:
             window.items = np.array([loaded.index[p] for p in ids], dtype=np.int64)
             if loaded.readers is not None:
                 window.readers_known, window.readers_columns = loaded.readers.columns(ids)
-        self._served_window = (ranking, window)
+        with self._served_windows_lock:
+            self._served_windows[asked] = window
         return window
 
     @staticmethod
