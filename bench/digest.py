@@ -10,20 +10,35 @@ a confirmed daily subscription due now. Reported: the run's wall time and CPU, d
 second, the time 100,000 take at that rate, and, as the baseline of the same run, handing
 the same number of one pre-rendered digest to the same server over the same number of
 connections (what SMTP alone costs). The run's CPU counts its worker processes too.
+
+Where a digest's CPU goes inside the workers (both run the share of each worker process as
+``paperfeed digest`` does, the instruments installed in each worker):
+
+    python bench/digest.py --users 2000 --breakdown        # thread CPU per stage
+    python bench/digest.py --users 2000 --profile d.prof   # cProfile of every worker thread
+
+``--breakdown`` times each stage of a digest in thread CPU (its own time, without the stages
+inside it: the list inside composing, the templates inside rendering, serialising and SMTP
+inside sending); ``--profile`` runs every worker thread under cProfile on thread CPU time
+(which adds its own overhead to call-heavy code) and merges them into one file for pstats.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing
 import os
+import pstats
 import random
 import resource
 import smtplib
 import sys
+import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -102,14 +117,181 @@ def baseline(port: int, message, count: int, connections: int) -> float:
     return time.perf_counter() - started
 
 
+# (stage, owner module, owner, method): the stages --breakdown times, outermost first.
+STAGES = [
+    ("loop, thread pool", "backend.digest.run", "DigestRun", "_deliver_chunk"),
+    ("readers' states", "backend.digest.runstore", "RunStore", "read_states"),
+    ("claims", "backend.digest.subscriptions", "Subscriptions", "_run_claim"),
+    ("compose (without the list)", "backend.digest.compose", "DigestComposer", "compose"),
+    ("list (PersonalRecommender.recommend)", "recommender.serving", "PersonalRecommender",
+     "recommend"),
+    ("unsubscribe token", "backend.digest.tokens", "Tokens", "unsubscribe_token"),
+    ("MIME build", "backend.digest.compose", "Renderer", "digest_message"),
+    ("templates (Jinja2)", "jinja2.environment", "Template", "render"),
+    ("send (addresses)", "backend.digest.mailer", "SmtpConnection", "send"),
+    ("MIME serialise (as_bytes)", "email.message", "Message", "as_bytes"),
+    ("SMTP transaction (sendmail)", "smtplib", "SMTP", "sendmail"),
+]
+
+
+class StageTimer:
+    """Thread CPU per stage, each stage without the timed stages called inside it."""
+
+    def __init__(self):
+        self._local = threading.local()
+        self._threads: list[Counter] = []
+        self._lock = threading.Lock()
+
+    def _thread(self) -> tuple[list[float], Counter]:
+        if not hasattr(self._local, "stack"):
+            self._local.stack, self._local.totals = [], Counter()
+            with self._lock:
+                self._threads.append(self._local.totals)
+        return self._local.stack, self._local.totals
+
+    def wrap(self, owner: type, name: str, stage: str) -> None:
+        original = getattr(owner, name)
+
+        @functools.wraps(original)
+        def timed(*args, **kwargs):
+            stack, totals = self._thread()
+            stack.append(0.0)
+            started = time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                elapsed = time.thread_time() - started
+                totals[stage] += elapsed - stack.pop()
+                if stack:
+                    stack[-1] += elapsed
+
+        setattr(owner, name, timed)
+
+    def totals(self) -> Counter:
+        out: Counter = Counter()
+        for totals in self._threads:
+            out.update(totals)
+        return out
+
+
+class ThreadProfiles:
+    """A cProfile (thread CPU time) per thread running ``DigestRun._deliver_chunk``."""
+
+    def __init__(self):
+        import cProfile
+
+        self._make = lambda: cProfile.Profile(time.thread_time)
+        self._local = threading.local()
+        self.profiles: list = []
+        self._lock = threading.Lock()
+
+    def wrap(self, owner: type, name: str) -> None:
+        original = getattr(owner, name)
+
+        @functools.wraps(original)
+        def profiled(*args, **kwargs):
+            profile = getattr(self._local, "profile", None)
+            if profile is None:
+                profile = self._local.profile = self._make()
+                with self._lock:
+                    self.profiles.append(profile)
+            profile.enable()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                profile.disable()
+
+        setattr(owner, name, profiled)
+
+
+def instrumented_share(config: dict, share: list, now: datetime, breakdown: bool,
+                       profile_path: str | None) -> tuple[Counter, Counter, float, list[str]]:
+    """A worker process's share of the run (``backend.digest.run.deliver_share``) with the
+    stages timed and/or every thread profiled; returns the outcomes, the stage totals, the
+    process's CPU up to the end of its share, and the profile files written."""
+    import importlib
+
+    from backend.digest.run import digest_run
+    from backend.store import Store, connect
+
+    timer, profiles = StageTimer(), ThreadProfiles()
+    if breakdown:
+        for stage, module, owner, method in STAGES:
+            timer.wrap(getattr(importlib.import_module(module), owner), method, stage)
+    if profile_path:
+        from backend.digest.run import DigestRun
+
+        profiles.wrap(DigestRun, "_deliver_chunk")
+    store = Store(connect(config["REDIS_URL"]), config)
+    try:
+        outcomes = digest_run(store, config).deliver(share, now)
+    finally:
+        store.client.close()
+    paths = []
+    for n, profile in enumerate(profiles.profiles):
+        paths.append(f"{profile_path}.{os.getpid()}.{n}")
+        profile.dump_stats(paths[-1])
+    return outcomes, timer.totals(), process_cpu(os.getpid()), paths
+
+
+def instrumented_run(run, config: dict, now: datetime, workers: int, breakdown: bool,
+                     profile_path: str | None):
+    """The run as ``DigestRun.run`` does it (the due digests in disjoint shares over
+    ``workers`` spawned processes, the connections split between them), instrumented."""
+    from backend.digest.run import MIN_SHARE, RunReport
+
+    due = run.due(now)
+    report = RunReport(due=len(due))
+    workers = max(1, min(workers, len(due) // MIN_SHARE))
+    config = {**config, "DIGEST_CONNECTIONS": max(1, config["DIGEST_CONNECTIONS"] // workers)}
+    stages: Counter = Counter()
+    process_total, paths = 0.0, []
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(instrumented_share, config, due[i::workers], now, breakdown,
+                               profile_path) for i in range(workers)]
+        for future in futures:
+            outcomes, totals, cpu, written = future.result()
+            report.outcomes.update(outcomes)
+            stages.update(totals)
+            process_total += cpu
+            paths += written
+    return report, stages, process_total, paths
+
+
+def print_breakdown(stages: Counter, process_total: float, sent: int) -> None:
+    """Stage CPU per digest, and what the worker processes spent outside the stages
+    (start-up: imports, connections, the run's first rankings and catalogue reads)."""
+    print("worker CPU per digest by stage (thread CPU, each stage without those inside it):")
+    timed = sum(stages.values())
+    for stage, *_ in STAGES:
+        print(f"  {stage:<40} {stages[stage] / sent * 1000:6.2f} ms  "
+              f"{stages[stage] / timed * 100:5.1f} %")
+    print(f"  {'all stages':<40} {timed / sent * 1000:6.2f} ms")
+    print(f"  {'outside them (start-up, main thread)':<40} "
+          f"{(process_total - timed) / sent * 1000:6.2f} ms "
+          f"({process_total - timed:.1f} s in all)")
+
+
+def print_profile(path: str, parts: list[str]) -> None:
+    """Merge the worker threads' profiles into ``path`` and show the top of it."""
+    stats = pstats.Stats(*parts)
+    stats.dump_stats(path)
+    for part in parts:
+        os.unlink(part)
+    print(f"profile of {len(parts)} worker threads (thread CPU) in {path}:")
+    stats.sort_stats("cumulative").print_stats(40)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--breakdown", action="store_true",
+                        help="time each stage of a digest in the workers (thread CPU)")
     parser.add_argument("--profile", metavar="FILE",
-                        help="cProfile the run into FILE (the parent process: use --workers 1)")
+                        help="cProfile every worker thread (thread CPU), merged into FILE")
     args = parser.parse_args()
 
     from backend import importer
@@ -147,12 +329,10 @@ def main() -> None:
                 datetime.now(UTC))
             others = process_cpu(redis_pid) + process_cpu(server.pid)
             wall, cpu = time.perf_counter(), time.process_time() + children_cpu()
-            if args.profile:
-                import cProfile
-
-                with cProfile.Profile() as profile:
-                    report = run.run(datetime.now(UTC))
-                profile.dump_stats(args.profile)
+            instrumented = args.breakdown or args.profile
+            if instrumented:
+                report, stages, process_total, parts = instrumented_run(
+                    run, config, datetime.now(UTC), args.workers, args.breakdown, args.profile)
             else:
                 report = run.run(datetime.now(UTC))
             wall, cpu = time.perf_counter() - wall, time.process_time() + children_cpu() - cpu
@@ -176,6 +356,12 @@ def main() -> None:
     print(f"100,000 digests at this rate: {100_000 / rate / 60:.1f} min (target: 10 min)")
     print(f"baseline, one pre-rendered digest ({len(sample.as_bytes()) / 1024:.0f} KiB) handed "
           f"{sent} times: {reference:.1f} s; the run takes {wall / reference:.1f}x that")
+    if instrumented:
+        print("(instrumented run: its times include the instruments' overhead)")
+    if args.breakdown:
+        print_breakdown(stages, process_total, sent)
+    if args.profile:
+        print_profile(args.profile, parts)
 
 
 if __name__ == "__main__":
