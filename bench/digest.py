@@ -118,21 +118,21 @@ def baseline(port: int, message, count: int, connections: int) -> float:
     return time.perf_counter() - started
 
 
-# (stage, owner module, owner, method): the stages --breakdown times, outermost first.
+# (stage, module, what in it): the stages --breakdown times, outermost first.
 STAGES = [
-    ("loop, thread pool", "backend.digest.run", "DigestRun", "_deliver_chunk"),
-    ("readers' states", "backend.digest.runstore", "RunStore", "read_states"),
-    ("claims", "backend.digest.subscriptions", "Subscriptions", "_run_claim"),
-    ("compose (without the list)", "backend.digest.compose", "DigestComposer", "compose"),
-    ("list (PersonalRecommender.recommend)", "recommender.serving", "PersonalRecommender",
-     "recommend"),
-    ("unsubscribe token", "backend.digest.tokens", "Tokens", "unsubscribe_token"),
-    ("MIME build", "backend.digest.compose", "Renderer", "digest_message"),
-    ("templates (Jinja2)", "jinja2.environment", "Template", "render"),
-    ("send (addresses)", "backend.digest.mailer", "SmtpConnection", "send"),
-    ("MIME serialise (as_bytes)", "email.message", "Message", "as_bytes"),
-    ("SMTP transaction (sendmail)", "smtplib", "SMTP", "sendmail"),
-    ("garbage collector", None, None, None),
+    ("loop, thread pool", "backend.digest.run", "DigestRun._deliver_chunk"),
+    ("readers' states", "backend.digest.runstore", "RunStore.read_states"),
+    ("claims", "backend.digest.subscriptions", "Subscriptions._run_claims"),
+    ("compose (without the list)", "backend.digest.compose", "DigestComposer.compose"),
+    ("list (PersonalRecommender.recommend)", "backend.recommendations.serving",
+     "PersonalRecommender.recommend"),
+    ("unsubscribe token", "backend.digest.tokens", "Tokens.unsubscribe_token"),
+    ("MIME build", "backend.digest.compose", "Renderer.digest_message"),
+    ("templates (Jinja2)", "jinja2.environment", "Template.render"),
+    ("send (addresses)", "backend.digest.mailer", "SmtpConnection.send"),
+    ("MIME serialise (wire_bytes)", "backend.digest.mailer", "wire_bytes"),
+    ("SMTP transaction (sendmail)", "smtplib", "SMTP.sendmail"),
+    ("garbage collector", None, None),
 ]
 
 
@@ -233,9 +233,13 @@ def instrumented_share(config: dict, share: list, now: datetime, breakdown: bool
 
     timer, profiles = StageTimer(), ThreadProfiles()
     if breakdown:
-        for stage, module, owner, method in STAGES:
+        for stage, module, name in STAGES:
             if module:
-                timer.wrap(getattr(importlib.import_module(module), owner), method, stage)
+                target = importlib.import_module(module)
+                *owners, attribute = name.split(".")
+                for owner in owners:
+                    target = getattr(target, owner)
+                timer.wrap(target, attribute, stage)
         gc.callbacks.append(timer.collections)
     if profile_path:
         from backend.digest.run import DigestRun
