@@ -9,7 +9,9 @@ else the demo catalogue; each user has a few opens and saves of the newest week'
 a confirmed daily subscription due now. Reported: the run's wall time and CPU, digests per
 second, the time 100,000 take at that rate, and, as the baseline of the same run, handing
 the same number of one pre-rendered digest to the same server over the same number of
-connections (what SMTP alone costs). The run's CPU counts its worker processes too.
+connections (what SMTP alone costs). The run's CPU counts its worker processes too; the CPU
+the hypervisor gave to other machines meanwhile (steal time) says whether the machine was
+quiet.
 
 Where a digest's CPU goes inside the workers (both run the share of each worker process as
 ``paperfeed digest`` does, the instruments installed in each worker):
@@ -94,6 +96,14 @@ def process_cpu(pid: int) -> float:
     """CPU seconds (user + system) a process has used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stolen_cpu() -> float:
+    """CPU seconds the hypervisor has given to others while this machine's CPUs wanted to
+    run (steal time, /proc/stat): when it grows during a run, the figures are not of a quiet
+    machine."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
 
 
 def children_cpu() -> float:
@@ -351,6 +361,7 @@ def main() -> None:
                 run.composer.compose(someone, datetime.now(UTC)), "reader@example.com", "token",
                 datetime.now(UTC))
             others = process_cpu(redis_pid) + process_cpu(server.pid)
+            stolen = stolen_cpu()
             wall, cpu = time.perf_counter(), time.process_time() + children_cpu()
             instrumented = args.breakdown or args.profile
             if instrumented:
@@ -360,6 +371,7 @@ def main() -> None:
                 report = run.run(datetime.now(UTC))
             wall, cpu = time.perf_counter() - wall, time.process_time() + children_cpu() - cpu
             others = process_cpu(redis_pid) + process_cpu(server.pid) - others
+            stolen = stolen_cpu() - stolen
             sent = report.outcomes["sent"]
             received = accepted.value
 
@@ -372,7 +384,7 @@ def main() -> None:
     print(f"{report.summary()}; the SMTP server accepted {received}")
     print(f"digest run: {sent} digests in {wall:.1f} s wall, {cpu:.1f} s CPU "
           f"({rate:.0f} digests/s, {args.workers} workers, {args.connections} connections, "
-          f"load {os.getloadavg()[0]:.1f})")
+          f"load {os.getloadavg()[0]:.1f}, {stolen:.1f} s CPU stolen by the hypervisor)")
     print(f"CPU per digest: {cpu / sent * 1000:.1f} ms in the run, {others / sent * 1000:.1f} ms in "
           f"Redis and the SMTP server; 100,000 digests need {(cpu + others) / sent * 1e5 / 60:.1f} "
           f"CPU-minutes in all")
