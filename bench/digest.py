@@ -132,7 +132,7 @@ def baseline(port: int, message, count: int, connections: int) -> float:
 STAGES = [
     ("loop, thread pool", "backend.digest.run", "DigestRun._deliver_chunk"),
     ("readers' states", "backend.digest.runstore", "RunStore.read_states"),
-    ("claims", "backend.digest.subscriptions", "Subscriptions._run_claims"),
+    ("claims", "backend.digest.subscriptions", "Subscriptions._run_claim"),
     ("compose (without the list)", "backend.digest.compose", "DigestComposer.compose"),
     ("list (PersonalRecommender.recommend)", "backend.recommendations.serving",
      "PersonalRecommender.recommend"),
@@ -140,7 +140,7 @@ STAGES = [
     ("MIME build", "backend.digest.compose", "Renderer.digest_message"),
     ("templates (Jinja2)", "jinja2.environment", "Template.render"),
     ("send (addresses)", "backend.digest.mailer", "SmtpConnection.send"),
-    ("MIME serialise (wire_bytes)", "backend.digest.mailer", "wire_bytes"),
+    ("MIME serialise (as_bytes)", "email.message", "Message.as_bytes"),
     ("SMTP transaction (sendmail)", "smtplib", "SMTP.sendmail"),
     ("garbage collector", None, None),
 ]
