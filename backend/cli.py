@@ -184,7 +184,7 @@ EXIT_REFUSED = 3
 
 def run_training(config, quiet: bool = False, force: bool = False) -> dict:
     """Train from the store and publish; shared by ``train`` and ``scheduler``."""
-    from backend.recommendations.serving import load_version
+    from backend.recommendations.models import load_version
     from backend.recommendations.training import train_from_store
     from recommender.adapt import ALS_CANDIDATES
     from recommender.progress import Progress
