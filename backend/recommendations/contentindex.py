@@ -121,11 +121,11 @@ class ContentIndex:
             else:
                 start, end = matrix.indptr[row], matrix.indptr[row + 1]
                 parts.append((matrix.indices[start:end], matrix.data[start:end]))
+        if not parts:
+            return sp.csr_matrix((0, matrix.shape[1]), dtype=matrix.dtype)
         lengths = np.fromiter((len(indices) for indices, _ in parts), dtype=np.int64,
                               count=len(parts))
         indptr = np.concatenate(([0], np.cumsum(lengths)))
-        if not parts:
-            return sp.csr_matrix((0, matrix.shape[1]), dtype=matrix.dtype)
         return sp.csr_matrix((np.concatenate([data for _, data in parts]),
                               np.concatenate([indices for indices, _ in parts]), indptr),
                              shape=(len(parts), matrix.shape[1]))
